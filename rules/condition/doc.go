@@ -1,0 +1,6 @@
+// Package condition parses Falco filter conditions into an AST with source
+// offsets, prints an AST back to a condition that parses to the same tree, and
+// walks trees. The grammar and error texts follow the libsinsp filter parser,
+// including every operator and transformer Falco has ever accepted; which of
+// them a given Falco version supports is decided by the caller (see Features).
+package condition

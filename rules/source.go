@@ -1,0 +1,178 @@
+package rules
+
+import (
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Source is one rules file's bytes, with the line index needed to turn byte
+// offsets into positions. It is built lazily: positions are only needed for
+// findings.
+type Source struct {
+	Name       string
+	Data       []byte
+	lineStarts []int
+}
+
+func (s *Source) lines() []int {
+	if s.lineStarts == nil {
+		s.lineStarts = append(s.lineStarts, 0)
+		for i, c := range s.Data {
+			if c == '\n' {
+				s.lineStarts = append(s.lineStarts, i+1)
+			}
+		}
+	}
+	return s.lineStarts
+}
+
+// offset converts a 1-based line and character column to a byte offset.
+func (s *Source) offset(line, col int) int {
+	ls := s.lines()
+	if line < 1 {
+		return 0
+	}
+	if line > len(ls) {
+		return len(s.Data)
+	}
+	off := ls[line-1]
+	for c := 1; c < col && off < len(s.Data) && s.Data[off] != '\n'; c++ {
+		_, n := utf8.DecodeRune(s.Data[off:])
+		off += n
+	}
+	return off
+}
+
+// position converts a byte offset to a 1-based line and character column.
+func (s *Source) position(off int) Pos {
+	ls := s.lines()
+	lo, hi := 0, len(ls)-1
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if ls[mid] <= off {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	if off > len(s.Data) {
+		off = len(s.Data)
+	}
+	return Pos{Line: lo + 1, Col: utf8.RuneCount(s.Data[ls[lo]:off]) + 1}
+}
+
+// nodePos is the position of a node as the YAML parser reports it.
+func nodePos(n *yaml.Node) Pos {
+	if n == nil {
+		return Pos{Line: 1, Col: 1}
+	}
+	return Pos{Line: n.Line, Col: n.Column}
+}
+
+// valuePos maps a byte offset inside a scalar node's value to its position in
+// the file. Folding and indentation make the value differ from the source, so
+// the value is aligned with the source character by character, skipping the
+// source's white space and quoting where the value has none.
+func (s *Source) valuePos(n *yaml.Node, off int) Pos {
+	start := s.offset(n.Line, n.Column)
+	switch n.Style {
+	case yaml.LiteralStyle, yaml.FoldedStyle:
+		for start < len(s.Data) && s.Data[start] != '\n' {
+			start++
+		}
+	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
+		start++
+	}
+	v := n.Value
+	if off > len(v) {
+		off = len(v)
+	}
+	j := start
+	for i := 0; i < off && j < len(s.Data); i++ {
+		c := v[i]
+		k := j
+		for k < len(s.Data) && s.Data[k] != c && isYAMLSpace(s.Data[k]) {
+			k++
+		}
+		if k < len(s.Data) && s.Data[k] == c {
+			j = k + 1
+			continue
+		}
+		j++ // an escape sequence or folding we cannot align: advance anyway
+	}
+	// Land on the character itself, not on white space before it.
+	for j < len(s.Data) && off < len(v) && isYAMLSpace(s.Data[j]) && !isYAMLSpace(v[off]) {
+		j++
+	}
+	return s.position(j)
+}
+
+func isYAMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// Text is a string assembled from pieces of YAML scalars (a condition with
+// appends and compiled exceptions), remembering where each piece came from.
+type Text struct {
+	S    string
+	segs []segment
+}
+
+type segment struct {
+	start int // offset in S
+	src   *Source
+	node  *yaml.Node
+	exact bool // the piece is the node's value verbatim
+}
+
+// scalarText is the text of one scalar node.
+func scalarText(src *Source, n *yaml.Node) Text {
+	return Text{S: n.Value, segs: []segment{{0, src, n, true}}}
+}
+
+// appendText adds sep and o to t, as Falco concatenates appended conditions.
+func (t *Text) appendText(sep string, o Text) {
+	base := len(t.S) + len(sep)
+	t.S += sep + o.S
+	for _, sg := range o.segs {
+		sg.start += base
+		t.segs = append(t.segs, sg)
+	}
+}
+
+// appendRaw adds generated text attributed to node n (not verbatim).
+func (t *Text) appendRaw(s string, src *Source, n *yaml.Node) {
+	t.segs = append(t.segs, segment{len(t.S), src, n, false})
+	t.S += s
+}
+
+// wrap surrounds the text, keeping attributions.
+func (t *Text) wrap(prefix, suffix string) {
+	for i := range t.segs {
+		t.segs[i].start += len(prefix)
+	}
+	if len(t.segs) > 0 {
+		t.segs[0].start = 0
+		if t.segs[0].exact {
+			// keep the first piece exact: shift it back to its real start
+			t.segs = append([]segment{{0, t.segs[0].src, t.segs[0].node, false}}, t.segs...)
+			t.segs[1].start = len(prefix)
+		}
+	}
+	t.S = prefix + t.S + suffix
+}
+
+// Pos maps an offset in the text to the file and position it came from.
+func (t Text) Pos(off int) (string, Pos) {
+	if len(t.segs) == 0 {
+		return "", Pos{Line: 1, Col: 1}
+	}
+	i := len(t.segs) - 1
+	for i > 0 && t.segs[i].start > off {
+		i--
+	}
+	sg := t.segs[i]
+	if !sg.exact {
+		return sg.src.Name, nodePos(sg.node)
+	}
+	return sg.src.Name, sg.src.valuePos(sg.node, off-sg.start)
+}
