@@ -1,0 +1,55 @@
+# falcops: the two commands a new user needs are `make run` and `make test`.
+SHELL := /usr/bin/env bash
+GO ?= go
+CACHE ?= $(HOME)/.cache/falcops
+BIN := $(CACHE)/bin
+GO_TEST_ARGS ?=
+FUZZTIME ?= 60s
+BENCH_COUNT ?= 5
+
+.PHONY: help
+help: ## Show the targets.
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*##/ {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## Build the falcops binary into bin/.
+	$(GO) build -o bin/falcops ./cmd/falcops
+
+.PHONY: run
+run: ## Validate the repository's rulesets and print a summary (the main job so far).
+	$(GO) run ./cmd/falcops validate .
+
+.PHONY: validate
+validate: ## Validate rulesets/ exactly as CI does (warnings fail).
+	$(GO) run ./cmd/falcops validate --strict .
+
+.PHONY: test
+test: tools-test ## Run every test.
+	FALCOPS_SARIF_SCHEMA=$(CACHE)/sarif/sarif-2.1.0.json $(GO) test $(GO_TEST_ARGS) ./...
+
+.PHONY: tools-test
+tools-test:
+	@hack/sarif-schema.sh $(CACHE)/sarif
+
+.PHONY: fmt
+fmt: ## Format the code.
+	gofmt -w $$(git ls-files '*.go')
+
+.PHONY: vet
+vet: ## Run go vet.
+	$(GO) vet ./...
+
+.PHONY: lint
+lint: ## Run golangci-lint (pinned, installed into ~/.cache/falcops/bin).
+	@hack/tools.sh golangci-lint
+	$(BIN)/golangci-lint run ./...
+
+.PHONY: fuzz
+fuzz: ## Fuzz each parser for FUZZTIME (default 60s).
+	$(GO) test ./rules/ -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./rules/condition/ -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+
+.PHONY: bench
+bench: ## Benchmark validation against a bare YAML decode of the same bytes and print the ratio.
+	$(GO) test ./rules/ -run '^$$' -bench 'Benchmark(Validate|Decode)Corpus$$' -benchmem -count $(BENCH_COUNT) | tee $(CACHE)/bench.txt
+	@hack/ratio.sh $(CACHE)/bench.txt BenchmarkValidateCorpus BenchmarkDecodeCorpus

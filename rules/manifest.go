@@ -1,0 +1,228 @@
+package rules
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+	"go.yaml.in/yaml/v3"
+)
+
+// ManifestFile is the name of a ruleset's manifest.
+const ManifestFile = "ruleset.yaml"
+
+// ErrManifest is the code of findings about a ruleset manifest.
+const ErrManifest = "FALCOPS_MANIFEST"
+
+var rulesetNameRe = regexp.MustCompile(`^[a-z]+[a-z0-9-_]*$`)
+
+// Manifest describes a ruleset (rulesets/<name>/ruleset.yaml).
+type Manifest struct {
+	// Name is the ruleset, OCI repository and falcoctl index entry name.
+	Name        string       `yaml:"name" json:"name"`
+	Version     string       `yaml:"version" json:"version"`
+	Description string       `yaml:"description,omitempty" json:"description,omitempty"`
+	License     string       `yaml:"license,omitempty" json:"license,omitempty"`
+	Home        string       `yaml:"home,omitempty" json:"home,omitempty"`
+	Keywords    []string     `yaml:"keywords,omitempty" json:"keywords,omitempty"`
+	Maintainers []Maintainer `yaml:"maintainers,omitempty" json:"maintainers,omitempty"`
+	// Files are the rules files, in load order, relative to the manifest.
+	Files []string `yaml:"files" json:"files"`
+	// DependsOn names rulesets loaded before this one (e.g. the ruleset an
+	// exceptions ruleset tunes).
+	DependsOn []Dependency `yaml:"dependsOn,omitempty" json:"dependsOn,omitempty"`
+	// Requires overrides requirements derived from the files.
+	Requires Requirements `yaml:"requires,omitempty" json:"requires,omitempty"`
+}
+
+// Maintainer of a ruleset.
+type Maintainer struct {
+	Name  string `yaml:"name" json:"name"`
+	Email string `yaml:"email,omitempty" json:"email,omitempty"`
+}
+
+// Dependency on another ruleset by name and major version.
+type Dependency struct {
+	Name  string `yaml:"name" json:"name"`
+	Major uint64 `yaml:"major" json:"major"`
+}
+
+// Requirements a ruleset declares explicitly.
+type Requirements struct {
+	// Engine is the minimum engine version (x.y.z).
+	Engine string `yaml:"engine,omitempty" json:"engine,omitempty"`
+}
+
+// RulesetDir is a ruleset on disk: its folder and manifest. A loose rules
+// file is a ruleset of one file with no manifest.
+type RulesetDir struct {
+	Dir      string
+	Manifest Manifest
+	// Paths are the rules files in load order.
+	Paths []string
+	// ManifestPath is empty for a loose file.
+	ManifestPath string
+}
+
+// ReadManifest reads and checks dir/ruleset.yaml. Problems are findings with
+// the manifest's positions; the manifest is usable only if none is an error.
+func ReadManifest(dir string) (*RulesetDir, Findings) {
+	path := filepath.Join(dir, ManifestFile)
+	src, err := ReadSource(path)
+	if err != nil {
+		return nil, Findings{{Code: ErrFileRead, Severity: SeverityError, Message: err.Error(), File: path, Pos: Pos{1, 1}}}
+	}
+	var root yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(src.Data)).Decode(&root); err != nil {
+		return nil, Findings{yamlError(src, err)}
+	}
+	var m Manifest
+	dec := func() error {
+		d := yaml.NewDecoder(bytes.NewReader(src.Data))
+		d.KnownFields(true)
+		return d.Decode(&m)
+	}
+	if err := dec(); err != nil {
+		f := yamlError(src, err)
+		f.Code = ErrManifest
+		return nil, Findings{f}
+	}
+	var fs Findings
+	at := func(key string) Pos {
+		if len(root.Content) > 0 && root.Content[0].Kind == yaml.MappingNode {
+			if v := get(root.Content[0], key); v != nil {
+				return nodePos(v)
+			}
+		}
+		return Pos{1, 1}
+	}
+	bad := func(key, format string, args ...any) {
+		fs = append(fs, Finding{Code: ErrManifest, Severity: SeverityError, Message: fmt.Sprintf(format, args...), File: path, Pos: at(key)})
+	}
+	if !rulesetNameRe.MatchString(m.Name) {
+		bad("name", "ruleset name %q must match %s", m.Name, rulesetNameRe)
+	}
+	if _, err := semver.StrictNewVersion(m.Version); err != nil {
+		bad("version", "version %q is not a semantic version (X.Y.Z): %v", m.Version, err)
+	}
+	if len(m.Files) == 0 {
+		bad("files", "files must list the ruleset's rules files in load order")
+	}
+	rd := &RulesetDir{Dir: dir, Manifest: m, ManifestPath: path}
+	for _, f := range m.Files {
+		clean := filepath.Clean(f)
+		if filepath.IsAbs(f) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
+			bad("files", "file %q must be a path inside the ruleset folder", f)
+			continue
+		}
+		p := filepath.Join(dir, clean)
+		if _, err := os.Stat(p); err != nil {
+			bad("files", "file %q: %v", f, err)
+			continue
+		}
+		rd.Paths = append(rd.Paths, p)
+	}
+	for _, d := range m.DependsOn {
+		if !rulesetNameRe.MatchString(d.Name) {
+			bad("dependsOn", "dependency name %q must match %s", d.Name, rulesetNameRe)
+		}
+	}
+	if m.Requires.Engine != "" {
+		if _, err := ParseVersion(m.Requires.Engine); err != nil {
+			bad("requires", "requires.engine: %v", err)
+		}
+	}
+	return rd, fs
+}
+
+// Discover finds the rulesets a path names: a rules file (a ruleset of one
+// file), a ruleset folder (with ruleset.yaml), or a repository root whose
+// rulesets/ folder holds ruleset folders.
+func Discover(path string) ([]*RulesetDir, Findings) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, Findings{{Code: ErrFileRead, Severity: SeverityError, Message: err.Error(), File: path, Pos: Pos{1, 1}}}
+	}
+	if !info.IsDir() {
+		return []*RulesetDir{{Dir: filepath.Dir(path), Paths: []string{path},
+			Manifest: Manifest{Name: strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))}}}, nil
+	}
+	if _, err := os.Stat(filepath.Join(path, ManifestFile)); err == nil {
+		rd, fs := ReadManifest(path)
+		if rd == nil || fs.Errors() > 0 {
+			return nil, fs
+		}
+		return []*RulesetDir{rd}, fs
+	}
+	root := path
+	if _, err := os.Stat(filepath.Join(path, "rulesets")); err == nil {
+		root = filepath.Join(path, "rulesets")
+	}
+	entries, _ := os.ReadDir(root)
+	var out []*RulesetDir
+	var fs Findings
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(root, e.Name())
+		if _, err := os.Stat(filepath.Join(dir, ManifestFile)); err != nil {
+			continue
+		}
+		rd, f := ReadManifest(dir)
+		fs = append(fs, f...)
+		if rd != nil && f.Errors() == 0 {
+			out = append(out, rd)
+		}
+	}
+	if len(out) == 0 && fs.Errors() == 0 {
+		fs = append(fs, Finding{Code: ErrManifest, Severity: SeverityError, File: path, Pos: Pos{1, 1},
+			Message: "no ruleset found: expected a rules file, a folder with " + ManifestFile + ", or a repository with rulesets/<name>/" + ManifestFile})
+	}
+	return out, fs
+}
+
+// LoadRuleset loads a ruleset's files in order, after the files of the
+// rulesets it depends on (looked up by name among the sibling folders), and
+// keeps only the findings about its own files.
+func LoadRuleset(rd *RulesetDir, opts Options) (*Ruleset, Findings) {
+	var srcs []*Source
+	var fs Findings
+	own := map[string]bool{}
+	var deps []string
+	for _, d := range rd.Manifest.DependsOn {
+		dep, f := ReadManifest(filepath.Join(filepath.Dir(rd.Dir), d.Name))
+		if dep == nil || f.Errors() > 0 {
+			fs = append(fs, Finding{Code: ErrManifest, Severity: SeverityError, File: rd.ManifestPath, Pos: Pos{1, 1},
+				Message: fmt.Sprintf("dependency %q: no valid ruleset folder %s next to this one", d.Name, filepath.Join(filepath.Dir(rd.Dir), d.Name))})
+			continue
+		}
+		deps = append(deps, dep.Paths...)
+	}
+	for _, p := range append(deps, rd.Paths...) {
+		src, err := ReadSource(p)
+		if err != nil {
+			fs = append(fs, Finding{Code: ErrFileRead, Severity: SeverityError, Message: err.Error(), File: p, Pos: Pos{1, 1}})
+			continue
+		}
+		srcs = append(srcs, src)
+	}
+	for _, p := range rd.Paths {
+		own[p] = true
+	}
+	if opts.Engine.IsZero() && rd.Manifest.Requires.Engine != "" {
+		opts.Engine, _ = ParseVersion(rd.Manifest.Requires.Engine)
+	}
+	rs := Load(srcs, opts)
+	for _, f := range rs.Findings {
+		if own[f.File] {
+			fs = append(fs, f)
+		}
+	}
+	fs.Sort()
+	return rs, fs
+}
