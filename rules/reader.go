@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -63,18 +64,34 @@ func (l *loader) errorf(code string, at Location, item, format string, args ...a
 
 func (l *loader) at(n *yaml.Node) Location { return Location{File: l.src.Name, Pos: nodePos(n)} }
 
-var yamlLineRe = regexp.MustCompile(`^yaml: (?:line (\d+): )?`)
+var yamlLineRe = regexp.MustCompile(`line (\d+): `)
 
+// yamlError turns a YAML decoder error into a finding. The decoder names only
+// the line, so the column is that of the line's first character.
 func yamlError(src *Source, err error) Finding {
-	msg := err.Error()
-	pos := Pos{Line: 1, Col: 1}
-	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
-		if m[1] != "" {
-			pos.Line, _ = strconv.Atoi(m[1])
-		}
-		msg = msg[len(m[0]):]
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
 	}
-	return Finding{Code: ErrYAMLParse, Severity: SeverityError, Message: msg, File: src.Name, Pos: pos}
+	pos := Pos{Line: 1, Col: 1}
+	if m := yamlLineRe.FindStringSubmatchIndex(msg); m != nil {
+		pos.Line, _ = strconv.Atoi(msg[m[2]:m[3]])
+		msg = msg[:m[0]] + msg[m[1]:]
+		pos.Col = firstColumn(src, pos.Line)
+	}
+	return Finding{Code: ErrYAMLParse, Severity: SeverityError, Message: strings.TrimSpace(msg), File: src.Name, Pos: pos}
+}
+
+// firstColumn is the column of the first non-blank character of a line.
+func firstColumn(src *Source, line int) int {
+	off := src.offset(line, 1)
+	col := 1
+	for off < len(src.Data) && (src.Data[off] == ' ' || src.Data[off] == '\t') {
+		off++
+		col++
+	}
+	return col
 }
 
 func deref(n *yaml.Node) *yaml.Node {
