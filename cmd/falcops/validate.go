@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -58,6 +59,11 @@ func (o *validateOptions) run(cmd *cobra.Command, paths []string) error {
 		paths = []string{"."}
 	}
 	report := &report{}
+	for _, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			return usageError("%v", err)
+		}
+	}
 	for _, p := range paths {
 		dirs, fs := rules.Discover(p)
 		report.findings = append(report.findings, fs...)
