@@ -12,7 +12,8 @@ import (
 func (l *loader) findPrevRule(name, source string, item *yaml.Node) *Rule {
 	prev := l.rs.rules[name]
 	if prev != nil && prev.Source != "" && source != "" && prev.Source != source {
-		l.fail(ErrValidate, "Rule has been re-defined with a different source", item)
+		// the explicit source is the culprit; without one the rule is a syscall rule
+		l.fail(ErrValidate, "Rule has been re-defined with a different source", valueOr(get(item, "source"), item))
 	}
 	return prev
 }
@@ -26,7 +27,7 @@ func (l *loader) defineRule(r *Rule, item *yaml.Node) {
 	}
 	for _, ex := range r.Exceptions {
 		if !ex.Fields.valid() {
-			l.failAt(ErrValidate, "Rule exception item must have fields property with a list of fields", ex.At)
+			l.failAt(ErrValidate, "Rule exception item must have fields property with a list of fields", ex.loc(ex.Fields.node))
 		}
 		l.validateException(r, ex)
 	}
@@ -71,7 +72,7 @@ func (l *loader) appendRule(name string, item *yaml.Node, u *ruleUpdate) {
 		}
 		if old == nil {
 			if !ex.Fields.valid() {
-				l.failAt(ErrValidate, "Rule exception must have fields property with a list of fields", ex.At)
+				l.failAt(ErrValidate, "Rule exception must have fields property with a list of fields", ex.loc(ex.Fields.node))
 			}
 			if len(ex.Values) == 0 {
 				l.failAt(ErrValidate, "Rule exception must have values property with a list of values", ex.At)
@@ -81,10 +82,10 @@ func (l *loader) appendRule(name string, item *yaml.Node, u *ruleUpdate) {
 			continue
 		}
 		if ex.Fields.valid() {
-			l.failAt(ErrValidate, "Can not append exception fields to existing exception, only values", ex.At)
+			l.failAt(ErrValidate, "Can not append exception fields to existing exception, only values", ex.loc(keyNode(ex.node, "fields")))
 		}
 		if ex.Comps.valid() {
-			l.failAt(ErrValidate, "Can not append exception comps to existing exception, only values", ex.At)
+			l.failAt(ErrValidate, "Can not append exception comps to existing exception, only values", ex.loc(keyNode(ex.node, "comps")))
 		}
 		old.Values = append(old.Values, ex.Values...)
 	}
@@ -114,7 +115,7 @@ func (l *loader) replaceRule(name string, item *yaml.Node, u *ruleUpdate) {
 	if u.hasExceptions {
 		for _, ex := range u.exceptions {
 			if !ex.Fields.valid() {
-				l.failAt(ErrValidate, "Rule exception item must have fields property with a list of fields", ex.At)
+				l.failAt(ErrValidate, "Rule exception item must have fields property with a list of fields", ex.loc(ex.Fields.node))
 			}
 			l.validateException(prev, ex)
 		}
@@ -144,12 +145,12 @@ func (l *loader) replaceRule(name string, item *yaml.Node, u *ruleUpdate) {
 // validateException applies Falco's checks on an exception's fields and
 // comps, filling in the default comparison operators.
 func (l *loader) validateException(r *Rule, ex *Exception) {
-	checkField := func(f string) {
+	checkField := func(f ExceptionEntry) {
 		if r.unknownSource {
 			return
 		}
-		if _, err := l.lookupField(r.Source, f); err != nil {
-			l.failAt(ErrValidate, "'"+f+"' is not a supported filter field", ex.At)
+		if _, err := l.lookupField(r.Source, f.Item); err != nil {
+			l.failAt(ErrValidate, "'"+f.Item+"' is not a supported filter field", ex.loc(f.node))
 		}
 	}
 	if ex.Fields.IsList {
@@ -160,17 +161,17 @@ func (l *loader) validateException(r *Rule, ex *Exception) {
 			}
 		}
 		if len(ex.Fields.Items) != len(ex.Comps.Items) {
-			l.failAt(ErrValidate, "Fields and comps lists must have equal length", ex.At)
+			l.failAt(ErrValidate, "Fields and comps lists must have equal length", ex.loc(ex.Comps.node))
 		}
 		for i := range ex.Comps.Items {
 			c := &ex.Comps.Items[i]
 			c.Item = strings.TrimSpace(c.Item)
 			if !condition.IsOperator(c.Item) {
-				l.failAt(ErrValidate, "'"+c.Item+"' is not a supported comparison operator", ex.At)
+				l.failAt(ErrValidate, "'"+c.Item+"' is not a supported comparison operator", ex.loc(c.node))
 			}
 		}
 		for _, f := range ex.Fields.Items {
-			checkField(f.Item)
+			checkField(f)
 		}
 		return
 	}
@@ -178,13 +179,13 @@ func (l *loader) validateException(r *Rule, ex *Exception) {
 		ex.Comps = ExceptionEntry{Item: "in"}
 	}
 	if ex.Comps.IsList {
-		l.failAt(ErrValidate, "Fields and comps must both be strings", ex.At)
+		l.failAt(ErrValidate, "Fields and comps must both be strings", ex.loc(ex.Comps.node))
 	}
 	ex.Comps.Item = strings.TrimSpace(ex.Comps.Item)
 	switch c := ex.Comps.Item; {
 	case c == "in", c == "pmatch", c == "intersects", condition.IsModifierOperator(c):
 	default:
-		l.failAt(ErrValidate, "When fields is a single value, comps must be one of (in, pmatch, intersects) or a modifier operator (e.g. startswith oneof)", ex.At)
+		l.failAt(ErrValidate, "When fields is a single value, comps must be one of (in, pmatch, intersects) or a modifier operator (e.g. startswith oneof)", ex.loc(ex.Comps.node))
 	}
-	checkField(ex.Fields.Item)
+	checkField(ex.Fields)
 }

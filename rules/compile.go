@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -15,7 +16,7 @@ type problem struct {
 	msg     string
 	at      Location
 	item    string // the item the problem is in, when not the rule being compiled
-	unknown bool // an unknown field or event type: skip-if-unknown-filter turns it into a warning
+	unknown bool   // an unknown field or event type: skip-if-unknown-filter turns it into a warning
 }
 
 // compiler checks the collected items as Falco's rule compiler does.
@@ -83,7 +84,10 @@ func textLoc(t Text, off int) Location {
 func (c *compiler) parse(t Text, item string) condition.Expr {
 	e, err := condition.Parse(t.S)
 	if err != nil {
-		pe := err.(*condition.Error)
+		var pe *condition.Error
+		if !errors.As(err, &pe) {
+			pe = &condition.Error{Msg: err.Error()}
+		}
 		c.add(SeverityError, ErrCompileCondition, pe.Msg, textLoc(t, pe.Offset), item)
 		return nil
 	}
@@ -378,6 +382,12 @@ func (c *compiler) checkExpr(e condition.Expr, t Text, source string) []problem 
 				add(problem{code: ErrCompileCondition, at: textLoc(t, x.Offset),
 					msg: fmt.Sprintf("transformer '%s' needs engine version %s (%s) or newer, but the engine version is %s", x.Name, since, FalcoForEngine(since), c.engine)})
 			}
+		case *condition.UnaryCheck:
+			// libsinsp's event code search visits the left side of every
+			// unary check, and fails on evt.type inside a transformer.
+			if tr, ok := x.Left.(*condition.Transformer); ok && source == "syscall" && evtTypeInTransformer(tr) {
+				add(problem{code: ErrCompileCondition, at: textLoc(t, x.Offset), msg: msgEvtTypeTransformer})
+			}
 		case *condition.BinaryCheck:
 			c.checkOperator(x, t, source, add)
 		}
@@ -387,23 +397,31 @@ func (c *compiler) checkExpr(e condition.Expr, t Text, source string) []problem 
 }
 
 func (c *compiler) checkOperator(x *condition.BinaryCheck, t Text, source string, add func(problem)) {
-	at := textLoc(t, x.Offset)
+	// positions are costly to compute: only for problems
+	at := func() Location { return textLoc(t, x.Offset) }
 	op := x.Op
 	if condition.IsModifierOperator(op) && c.engine.Less(modifierSince) {
-		add(problem{code: ErrCompileCondition, at: at,
+		add(problem{code: ErrCompileCondition, at: at(),
 			msg: fmt.Sprintf("operator '%s' needs engine version %s (%s) or newer, but the engine version is %s", op, modifierSince, FalcoForEngine(modifierSince), c.engine)})
 	}
 	if since, ok := operatorSince[op]; ok && c.engine.Less(since) {
-		add(problem{code: ErrCompileCondition, at: at,
+		add(problem{code: ErrCompileCondition, at: at(),
 			msg: fmt.Sprintf("operator '%s' needs engine version %s (%s) or newer, but the engine version is %s", op, since, FalcoForEngine(since), c.engine)})
+	}
+	if tr, ok := x.Left.(*condition.Transformer); ok && source == "syscall" && isEvtTypeOperator(op) && evtTypeInTransformer(tr) {
+		add(problem{code: ErrCompileCondition, at: at(), msg: msgEvtTypeTransformer})
 	}
 	f, isField := x.Left.(*condition.Field)
 	if !isField {
 		return
 	}
+	if p := c.checkNumbers(source, f, x); p != nil {
+		p.at = textLoc(t, x.Right.Pos())
+		add(*p)
+	}
 	// Falco warns about comparing audit fields with "<NA>": use exists.
 	if (strings.HasPrefix(f.Name, "ka.") || strings.HasPrefix(f.Name, "jevt.")) && isEqualityOp(op) && hasValue(x.Right, "<NA>") {
-		add(problem{code: WarnUnsafeNACheck, at: at, msg: "comparison with '<NA>' is unsafe; use 'exists' instead"})
+		add(problem{code: WarnUnsafeNACheck, at: at(), msg: "comparison with '<NA>' is unsafe; use 'exists' instead"})
 	}
 	if f.Name == "evt.type" && !f.HasArg && source == "syscall" {
 		var names []string
@@ -414,7 +432,7 @@ func (c *compiler) checkOperator(x *condition.BinaryCheck, t Text, source string
 			names = r.Values
 		case *condition.Field, *condition.Transformer:
 			if op == "=" || op == "==" || op == "!=" || op == "in" {
-				add(problem{code: ErrCompileCondition, at: at, msg: "right-hand field comparisons on `evt.type`/`syscall.type` checks are not supported by event code search"})
+				add(problem{code: ErrCompileCondition, at: at(), msg: "right-hand field comparisons on `evt.type`/`syscall.type` checks are not supported by event code search"})
 			}
 		}
 		for _, n := range names {
@@ -423,6 +441,60 @@ func (c *compiler) checkOperator(x *condition.BinaryCheck, t Text, source string
 			}
 		}
 	}
+}
+
+// checkNumbers rejects values that are not numbers compared with integer
+// fields, which libsinsp cannot convert when it compiles the filter.
+func (c *compiler) checkNumbers(source string, f *condition.Field, x *condition.BinaryCheck) *problem {
+	switch x.Op {
+	case "=", "==", "!=", "<", "<=", ">", ">=", "in":
+	default:
+		return nil
+	}
+	fd, dotted, ok := fields.Lookup(source, f.Name)
+	if !ok || dotted != "" || !isIntegerType(fd.Type) {
+		return nil
+	}
+	var vals []string
+	switch r := x.Right.(type) {
+	case *condition.Value:
+		if x.Op == "in" {
+			return nil // an unknown list name: compared as text by Falco
+		}
+		vals = []string{r.Value}
+	case *condition.List:
+		vals = r.Values
+	}
+	for _, v := range vals {
+		if isDecimal(v) {
+			continue
+		}
+		return &problem{code: ErrCompileCondition, msg: fmt.Sprintf("field '%s' is a number (%s) but is compared with '%s'", f.Name, fd.Type, v)}
+	}
+	return nil
+}
+
+// isDecimal reports whether v is a decimal integer, the only form libsinsp
+// converts for integer fields.
+func isDecimal(v string) bool {
+	v = strings.TrimLeft(v, "+-")
+	if v == "" {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func isIntegerType(t string) bool {
+	switch t {
+	case "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64":
+		return true
+	}
+	return false
 }
 
 func isEqualityOp(op string) bool {
@@ -513,7 +585,7 @@ func (c *compiler) buildExceptions(r *Rule, item string) (Text, bool) {
 		if !ex.Fields.IsList {
 			for _, v := range ex.Values {
 				if v.IsList {
-					c.add(SeverityError, ErrValidate, "Expected values array to contain a list of strings", ex.At, item)
+					c.add(SeverityError, ErrValidate, "Expected values array to contain a list of strings", ex.loc(v.node), item)
 					return t, false
 				}
 				if b.Len() == 0 {
@@ -530,7 +602,7 @@ func (c *compiler) buildExceptions(r *Rule, item string) (Text, bool) {
 			b.WriteString("(")
 			for _, vals := range ex.Values {
 				if len(ex.Fields.Items) != len(vals.Items) {
-					c.add(SeverityError, ErrValidate, "Fields and values lists must have equal length", ex.At, item)
+					c.add(SeverityError, ErrValidate, "Fields and values lists must have equal length", ex.loc(vals.node), item)
 					return t, false
 				}
 				if b.String() != "(" {
@@ -597,16 +669,19 @@ func (c *compiler) checkOutput(r *Rule, item string) (ok, skipped bool) {
 			}
 		}
 	}
-	for _, p := range c.outputProblems(s, out, r.Source) {
-		if p.unknown && r.SkipIfUnknownFilter {
-			c.add(SeverityWarning, WarnUnknownFilter, p.msg, p.at, item)
-			r.Skipped = true
-			return false, true
-		}
-		c.add(SeverityError, ErrCompileOutput, p.msg, p.at, item)
-		return false, false
+	probs := c.outputProblems(s, out, r.Source)
+	if len(probs) == 0 {
+		return true, false
 	}
-	return true, false
+	// Like Falco, stop at the first problem of an output.
+	p := probs[0]
+	if p.unknown && r.SkipIfUnknownFilter {
+		c.add(SeverityWarning, WarnUnknownFilter, p.msg, p.at, item)
+		r.Skipped = true
+		return false, true
+	}
+	c.add(SeverityError, ErrCompileOutput, p.msg, p.at, item)
+	return false, false
 }
 
 func (c *compiler) outputProblems(s string, t Text, source string) []problem {
@@ -619,16 +694,15 @@ func (c *compiler) outputProblems(s string, t Text, source string) []problem {
 		if s[j] != '%' {
 			continue
 		}
-		at := textLoc(t, j)
 		if j == len(s)-1 {
-			return append(probs, problem{at: at, msg: "invalid formatting syntax: formatting cannot end with a %"})
+			return append(probs, problem{at: textLoc(t, j), msg: "invalid formatting syntax: formatting cannot end with a %"})
 		}
 		k := j + 1
 		for k < len(s) && s[k] >= '0' && s[k] <= '9' {
 			k++
 		}
 		if k == len(s) {
-			return append(probs, problem{at: at, msg: "invalid formatting syntax: formatting cannot end with a number"})
+			return append(probs, problem{at: textLoc(t, j), msg: "invalid formatting syntax: formatting cannot end with a number"})
 		}
 		if strings.HasPrefix(s[k:], "container.info") {
 			j = k + len("container.info") - 1
@@ -636,7 +710,7 @@ func (c *compiler) outputProblems(s string, t Text, source string) []problem {
 		}
 		n, p := c.outputToken(s[k:], source)
 		if p != nil {
-			p.at = at
+			p.at = textLoc(t, j)
 			return append(probs, *p)
 		}
 		j = k + n - 1

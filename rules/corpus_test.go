@@ -1,56 +1,342 @@
 package rules
 
 import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/falcops/falcops/rules/condition"
 )
 
-func TestScratchCorpus(t *testing.T) {
+var update = flag.Bool("update", false, "rewrite the golden files under testdata")
+
+// corpusFile is one upstream rules release file.
+type corpusFile struct {
+	folder string // release tag, e.g. falco-rules-5.1.0
+	path   string
+	final  bool // not a pre-release (-rcN)
+}
+
+// corpus lists the upstream release files, sorted by folder. It skips the
+// test when the shared folder is absent (see sharedDir).
+func corpus(t testing.TB) []corpusFile {
+	t.Helper()
 	dir := sharedDir(t)
-	ents, _ := os.ReadDir(dir)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []corpusFile
 	for _, e := range ents {
 		if !e.IsDir() {
 			continue
 		}
-		files, _ := filepath.Glob(filepath.Join(dir, e.Name(), "*.yaml"))
-		sort.Strings(files)
-		for _, f := range files {
-			src, err := ReadSource(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, eng := range []Version{{}, Engine044, EngineNext} {
-				rs := Load([]*Source{src}, Options{Engine: eng})
-				counts := map[string]int{}
-				for _, fd := range rs.Findings {
-					counts[string(fd.Severity)+" "+fd.Code]++
-					if fd.Severity == SeverityError || os.Getenv("V") != "" {
-						t.Logf("%s %s %s", e.Name(), eng, fd)
-					}
+		files, err := filepath.Glob(filepath.Join(dir, e.Name(), "*.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(files) != 1 {
+			t.Fatalf("%s: %d rules files, want 1", e.Name(), len(files))
+		}
+		out = append(out, corpusFile{folder: e.Name(), path: files[0], final: !strings.Contains(e.Name(), "-rc")})
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s holds no release folders", dir)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].folder < out[j].folder })
+	return out
+}
+
+func readCorpusFile(t testing.TB, f corpusFile) *Source {
+	t.Helper()
+	src, err := ReadSource(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+// corpusWarningKinds explains, for every warning code the upstream files get,
+// why Falco emits the same warning for them. The test fails on a code missing
+// here, so a new kind has to be checked against Falco before it is accepted.
+var corpusWarningKinds = map[string]string{
+	// Falco >= 0.42 (engine 0.57.0) dropped enter events and deprecated
+	// evt.dir and the latency fields. falco userspace/engine/
+	// filter_warning_resolver.cpp (run on every rule's macro-expanded
+	// condition) adds LOAD_DEPRECATED_ITEM for each deprecated field the
+	// condition uses, and rule_loader_compiler.cpp
+	// check_deprecated_fields_in_output does the same for outputs. Files up
+	// to falco-rules-4.0.0 / incubating-5.0.1 / sandbox-5.0.1 still test
+	// evt.dir (e.g. spawned_process "evt.dir=<"), so Falco 0.44 warns on
+	// them. Falco reports one warning per rule and field at the rule's
+	// condition; falcops reports each use once, at the field in the macro or
+	// rule that contains it, so counts and positions differ but the files and
+	// the kind are the same. Since Falco 0.41 (engine 0.50.0)
+	// rule_loader_compiler.cpp compile_rule_infos also warns
+	// LOAD_DEPRECATED_ITEM "%container.info is deprecated ..." for every
+	// rule whose output contains %container.info, once per rule at the rule
+	// as falcops does (falco-rules 0.1.0-3.2.0, incubating 2.0.0-4.0.1,
+	// sandbox 2.0.0-4.1.0). Neither applies at the engines the files
+	// declare (all below 0.57.0 while they still use evt.dir, below 0.50.0
+	// while they use %container.info), so the first golden has none.
+	WarnDeprecatedItem: "deprecated evt.dir in conditions (Falco >= 0.42) or %container.info in outputs (Falco >= 0.41)",
+}
+
+// corpusWarnings renders the warnings of one file as golden lines.
+func corpusWarnings(t *testing.T, f corpusFile, rs *Ruleset) []string {
+	t.Helper()
+	var lines []string
+	for _, fd := range rs.Findings {
+		if fd.Severity == SeverityError {
+			t.Errorf("%s (engine %s): %s", f.folder, rs.Engine, fd)
+			continue
+		}
+		if _, ok := corpusWarningKinds[fd.Code]; !ok {
+			t.Errorf("%s (engine %s): warning kind %s is not explained in corpusWarningKinds; check that Falco emits it: %s",
+				f.folder, rs.Engine, fd.Code, fd)
+		}
+		msg := fd.Message
+		if fd.Item != "" {
+			msg += " (" + fd.Item + ")"
+		}
+		lines = append(lines, fmt.Sprintf("%s: %s %d:%d %s", f.folder, fd.Code, fd.Line, fd.Col, msg))
+	}
+	if len(lines) == 0 {
+		lines = append(lines, f.folder+": no warnings")
+	}
+	return lines
+}
+
+// TestCorpusValidates loads every final upstream release file on its own, as
+// upstream CI does, for the engine version it declares and for engine 0.62.0
+// (Falco 0.44, the latest release). Neither may give an error; the warnings
+// are compared with golden files (go test ./rules/ -run TestCorpusValidates
+// -update rewrites them).
+func TestCorpusValidates(t *testing.T) {
+	files := corpus(t)
+	var declared, latest []string
+	n := 0
+	for _, f := range files {
+		if !f.final {
+			continue
+		}
+		n++
+		src := readCorpusFile(t, f)
+
+		rs := Load([]*Source{src}, Options{})
+		if rs.RequiredEngine.IsZero() {
+			t.Errorf("%s declares no required_engine_version", f.folder)
+		}
+		if rs.Engine != rs.RequiredEngine {
+			t.Errorf("%s: validated for engine %s, but it declares %s", f.folder, rs.Engine, rs.RequiredEngine)
+		}
+		if len(rs.Rules) == 0 {
+			t.Errorf("%s: no rules loaded", f.folder)
+		}
+		declared = append(declared, corpusWarnings(t, f, rs)...)
+
+		rs = Load([]*Source{src}, Options{Engine: Engine044})
+		if rs.Engine != Engine044 {
+			t.Errorf("%s: validated for engine %s, want %s", f.folder, rs.Engine, Engine044)
+		}
+		latest = append(latest, corpusWarnings(t, f, rs)...)
+	}
+	t.Logf("%d final release files validated", n)
+	checkCorpusGolden(t, "testdata/corpus_warnings.golden",
+		"# Warnings of each final upstream release file, loaded for the engine version it declares.", declared)
+	checkCorpusGolden(t, "testdata/corpus_warnings_0.62.0.golden",
+		"# Warnings of each final upstream release file, loaded for engine 0.62.0 (Falco 0.44).", latest)
+}
+
+// TestCorpusPrereleases checks that the -rc files load without errors too.
+func TestCorpusPrereleases(t *testing.T) {
+	for _, f := range corpus(t) {
+		if f.final {
+			continue
+		}
+		src := readCorpusFile(t, f)
+		for _, engine := range []Version{{}, Engine044} {
+			rs := Load([]*Source{src}, Options{Engine: engine})
+			for _, fd := range rs.Findings {
+				if fd.Severity == SeverityError {
+					t.Errorf("%s (engine %s): %s", f.folder, rs.Engine, fd)
 				}
-				var ks []string
-				for k, v := range counts {
-					ks = append(ks, k+"="+itoa(v))
-				}
-				sort.Strings(ks)
-				t.Logf("%s engine=%s(%s) %s", e.Name(), eng, rs.Engine, strings.Join(ks, " "))
 			}
 		}
 	}
 }
 
-func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0)) + fmtInt(i) }
-func fmtInt(i int) string {
-	s := ""
-	if i == 0 {
-		return "0"
+func checkCorpusGolden(t *testing.T, path, header string, lines []string) {
+	t.Helper()
+	got := header + "\n# Format: folder: CODE line:col message (item). Regenerate: go test ./rules/ -run TestCorpusValidates -update\n" +
+		strings.Join(lines, "\n") + "\n"
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
 	}
-	for i > 0 {
-		s = string(rune('0'+i%10)) + s
-		i /= 10
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
 	}
-	return s
+	if string(want) == got {
+		return
+	}
+	gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+	for i := 0; i < len(gl) || i < len(wl); i++ {
+		var g, w string
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if g != w {
+			t.Fatalf("%s differs at line %d:\n got: %s\nwant: %s\n(%d lines, golden has %d; run with -update if the change is intended)",
+				path, i+1, g, w, len(gl), len(wl))
+		}
+	}
+}
+
+// roundTrip parses s, prints the tree and parses the result again; the two
+// trees must be equal.
+func corpusRoundTrip(t *testing.T, where, s string) bool {
+	t.Helper()
+	e, err := condition.Parse(s)
+	if err != nil {
+		t.Errorf("%s: %v\n%s", where, err, s)
+		return false
+	}
+	return corpusRoundTripExpr(t, where, e)
+}
+
+func corpusRoundTripExpr(t *testing.T, where string, e condition.Expr) bool {
+	t.Helper()
+	printed := condition.String(e)
+	e2, err := condition.Parse(printed)
+	if err != nil {
+		t.Errorf("%s: printed form does not parse: %v\n%s", where, err, printed)
+		return false
+	}
+	if !condition.Equal(e, e2) {
+		t.Errorf("%s: printed form parses to a different tree:\n%s", where, printed)
+		return false
+	}
+	if again := condition.String(e2); again != printed {
+		t.Errorf("%s: printing is not stable:\n%s\n%s", where, printed, again)
+	}
+	return true
+}
+
+// TestCorpusRoundTrip checks the condition printer on every macro and rule
+// condition of every release file (pre-releases included), and on every
+// rule's compiled tree with macros expanded.
+func TestCorpusRoundTrip(t *testing.T) {
+	var macros, rules, expanded int
+	for _, f := range corpus(t) {
+		rs := Load([]*Source{readCorpusFile(t, f)}, Options{})
+		for _, m := range rs.Macros {
+			if corpusRoundTrip(t, f.folder+": macro "+m.Name, m.Condition.S) {
+				macros++
+			}
+		}
+		for _, r := range rs.Rules {
+			if corpusRoundTrip(t, f.folder+": rule "+r.Name, r.Condition.S) {
+				rules++
+			}
+			e := rs.Expand(r)
+			if e == nil {
+				t.Errorf("%s: rule %s has no compiled condition", f.folder, r.Name)
+				continue
+			}
+			if corpusRoundTripExpr(t, f.folder+": expanded rule "+r.Name, e) {
+				expanded++
+			}
+		}
+	}
+	t.Logf("round-tripped %d macro conditions, %d rule conditions and %d expanded rule trees", macros, rules, expanded)
+	if macros == 0 || rules == 0 || expanded != rules {
+		t.Errorf("counts: %d macros, %d rules, %d expanded", macros, rules, expanded)
+	}
+}
+
+// TestCorpusPositions checks item positions against the file text: the line
+// and column of "rule:", "macro:" or "list:" in "- rule: <name>".
+func TestCorpusPositions(t *testing.T) {
+	var file corpusFile
+	for _, f := range corpus(t) {
+		if f.folder == "falco-rules-5.1.0" {
+			file = f
+		}
+	}
+	if file.path == "" {
+		t.Skip("falco-rules-5.1.0 is not in the shared corpus")
+	}
+	src := readCorpusFile(t, file)
+	rs := Load([]*Source{src}, Options{})
+
+	// where finds "- <kind>: <name>" in the text, as line and column of the key.
+	where := func(kind, name string) (Pos, bool) {
+		sc := bufio.NewScanner(bytes.NewReader(src.Data))
+		sc.Buffer(nil, 1<<20)
+		for line := 1; sc.Scan(); line++ {
+			text := strings.TrimRight(sc.Text(), " \r")
+			trimmed := strings.TrimLeft(text, " ")
+			if trimmed == "- "+kind+": "+name {
+				return Pos{Line: line, Col: len(text) - len(trimmed) + 3}, true
+			}
+		}
+		return Pos{}, false
+	}
+	check := func(kind, name string, at Location) {
+		t.Helper()
+		want, ok := where(kind, name)
+		if !ok {
+			t.Fatalf("%s %q not found in %s", kind, name, file.path)
+		}
+		if at.Pos != want || at.File != src.Name {
+			t.Errorf("%s %q at %s:%d:%d, want %s:%d:%d", kind, name, at.File, at.Line, at.Col, src.Name, want.Line, want.Col)
+		}
+	}
+	for _, name := range []string{
+		"Directory traversal monitored file read", // the first rule
+		"Read sensitive file untrusted",
+		"Terminal shell in container",
+		"Drop and execute new binary in container",
+		"Fileless execution via memfd_create",
+		rs.Rules[len(rs.Rules)-1].Name, // the last rule
+	} {
+		r := rs.Rule(name)
+		if r == nil {
+			t.Errorf("rule %q not loaded", name)
+			continue
+		}
+		check("rule", name, r.At)
+	}
+	for _, name := range []string{"spawned_process", "open_read", "container", rs.Macros[len(rs.Macros)-1].Name} {
+		m := rs.Macro(name)
+		if m == nil {
+			t.Errorf("macro %q not loaded", name)
+			continue
+		}
+		check("macro", name, m.At)
+	}
+	for _, name := range []string{"shell_binaries", rs.Lists[0].Name} {
+		l := rs.List(name)
+		if l == nil {
+			t.Errorf("list %q not loaded", name)
+			continue
+		}
+		check("list", name, l.At)
+	}
 }

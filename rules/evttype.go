@@ -1,8 +1,8 @@
 package rules
 
 import (
+	"math"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/falcops/falcops/rules/condition"
@@ -52,7 +52,7 @@ func (s EventTypes) Names() []string {
 	}
 	var out []string
 	for _, n := range fields.EventNames() {
-		if !s.has(n) {
+		if s.has(n) {
 			out = append(out, n)
 		}
 	}
@@ -255,20 +255,15 @@ func (r *evttypeResolver) check(n *condition.BinaryCheck, neg bool) EventTypes {
 			return s
 		}
 	}
-	switch n.Op {
-	case "=", "==", "!=", "in":
-	default:
-		return AllEventTypes()
-	}
-	if !isEvtTypeField(n.Left) {
+	if !isEvtTypeOperator(n.Op) || !isEvtTypeField(n.Left) {
 		return AllEventTypes()
 	}
 	var s EventTypes
 	switch v := n.Right.(type) {
 	case *condition.Value:
-		s = EventTypesOf(v.Value)
+		s = EventTypesOf(withCodes(v.Value)...)
 	case *condition.List:
-		s = EventTypesOf(v.Values...)
+		s = EventTypesOf(withCodes(v.Values...)...)
 	default:
 		return AllEventTypes() // reported as an error by the checks
 	}
@@ -279,6 +274,58 @@ func (r *evttypeResolver) check(n *condition.BinaryCheck, neg bool) EventTypes {
 		s = s.Complement()
 	}
 	return s
+}
+
+// withCodes keeps the names that map to at least one event code. libsinsp
+// builds the set from event codes (names_to_event_set), so a name without
+// codes ("syscall", or an unknown name compared with syscall.type, which
+// libsinsp does not validate) adds nothing to it.
+func withCodes(names ...string) []string {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if fields.EventCodes(n) > 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// isEvtTypeOperator reports whether the event code search reads the set of
+// a check on evt.type with this operator (libsinsp is_evttype_operator).
+func isEvtTypeOperator(op string) bool {
+	return op == "=" || op == "==" || op == "!=" || op == "in"
+}
+
+const msgEvtTypeTransformer = "event code search does not support `evt.type` checks with transformers"
+
+// evtTypeInTransformer reports whether libsinsp's event code search fails on
+// a transformer because evt.type (or syscall.type) is one of its arguments:
+// a direct argument, one of a nested transformer, or the last element of a
+// parenthesised argument list (the search checks the flag that the list's
+// last element leaves behind).
+func evtTypeInTransformer(t *condition.Transformer) bool {
+	for _, a := range t.Args {
+		switch x := a.(type) {
+		case *condition.Transformer:
+			if evtTypeInTransformer(x) {
+				return true
+			}
+		case *condition.TransformerList:
+			for _, c := range x.Children {
+				if inner, ok := c.(*condition.Transformer); ok && evtTypeInTransformer(inner) {
+					return true
+				}
+			}
+			if n := len(x.Children); n > 0 && isEvtTypeField(x.Children[n-1]) {
+				return true
+			}
+		default:
+			if isEvtTypeField(a) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func isEvtTypeField(e condition.Expr) bool {
@@ -299,7 +346,7 @@ func evtNumInvariant(n *condition.BinaryCheck) (EventTypes, bool) {
 			return none, false
 		}
 		for _, v := range l.Values {
-			if u, err := strconv.ParseUint(v, 0, 64); err != nil || u != 0 {
+			if u, ok := parseU64(v); !ok || u != 0 {
 				return none, false
 			}
 		}
@@ -309,8 +356,8 @@ func evtNumInvariant(n *condition.BinaryCheck) (EventTypes, bool) {
 	if !ok {
 		return none, false
 	}
-	u, err := strconv.ParseUint(v.Value, 0, 64)
-	if err != nil {
+	u, ok := parseU64(v.Value)
+	if !ok {
 		return none, false
 	}
 	switch {
@@ -320,6 +367,46 @@ func evtNumInvariant(n *condition.BinaryCheck) (EventTypes, bool) {
 		return all, true
 	}
 	return none, false
+}
+
+// parseU64 parses a number as libsinsp's sinsp_numparser::tryparseu64 does
+// (sscanf "%" PRIu64 "%c" that must match the number only): optional leading
+// white space and sign, then decimal digits to the end. A negative number
+// wraps around and an overflow gives the maximum, as strtoull does; "0x0",
+// "1.5" or "1_0" are not numbers, so the invariants leave them undecided.
+func parseU64(s string) (uint64, bool) {
+	i := 0
+	for i < len(s) && strings.IndexByte(" \t\n\v\f\r", s[i]) >= 0 {
+		i++
+	}
+	neg := false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	if i == len(s) {
+		return 0, false
+	}
+	var n uint64
+	overflow := false
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if n > (math.MaxUint64-d)/10 {
+			overflow = true
+		}
+		n = n*10 + d
+	}
+	switch {
+	case overflow:
+		return math.MaxUint64, true
+	case neg:
+		return -n, true
+	}
+	return n, true
 }
 
 func (r *evttypeResolver) macro(name string, neg bool) EventTypes {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -110,8 +112,7 @@ func requiredEngine(docs [][]*yaml.Node) Version {
 				}
 				var ver Version
 				if isUint32(v.Value) {
-					var n uint64
-					fmt.Sscan(v.Value, &n)
+					n, _ := strconv.ParseUint(strings.TrimPrefix(v.Value, "+"), 10, 32)
 					ver = Version{0, n, 0}
 				} else if p, err := ParseVersion(v.Value); err == nil {
 					ver = p

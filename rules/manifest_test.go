@@ -32,9 +32,9 @@ const baseRules = `- list: shells
 func TestRulesetLoadOrderAndDependsOn(t *testing.T) {
 	root := t.TempDir()
 	writeFiles(t, root, map[string]string{
-		"rulesets/base/ruleset.yaml": "name: base\nversion: 1.2.0\nfiles: [base_rules.yaml]\n",
+		"rulesets/base/ruleset.yaml":    "name: base\nversion: 1.2.0\nfiles: [base_rules.yaml]\n",
 		"rulesets/base/base_rules.yaml": baseRules,
-		"rulesets/tuning/ruleset.yaml": "name: tuning\nversion: 0.1.0\nfiles: [a.yaml, b.yaml]\ndependsOn:\n  - name: base\n    major: 1\n",
+		"rulesets/tuning/ruleset.yaml":  "name: tuning\nversion: 0.1.0\nfiles: [a.yaml, b.yaml]\ndependsOn:\n  - name: base\n    major: 1\n",
 		// a.yaml appends to base's list; b.yaml appends to a.yaml's macro: both need the order.
 		"rulesets/tuning/a.yaml": "- list: shells\n  items: [zsh]\n  override:\n    items: append\n- macro: trusted\n  condition: proc.pname = init\n",
 		"rulesets/tuning/b.yaml": "- macro: trusted\n  condition: or proc.pname = systemd\n  override:\n    condition: append\n" +
@@ -72,7 +72,7 @@ func TestRulesetLoadOrderAndDependsOn(t *testing.T) {
 func TestManifestErrors(t *testing.T) {
 	cases := []struct {
 		name, manifest, want string
-		pos              Pos
+		pos                  Pos
 	}{
 		{"bad name", "name: Bad_Name\nversion: 1.0.0\nfiles: [r.yaml]\n", "must match", Pos{1, 7}},
 		{"bad version", "name: ok\nversion: 1.0\nfiles: [r.yaml]\n", "not a semantic version", Pos{2, 10}},

@@ -104,6 +104,17 @@ type ExceptionEntry struct {
 	IsList bool
 	Item   string
 	Items  []ExceptionEntry
+
+	node *yaml.Node // where the entry is written; nil for defaults
+}
+
+// loc is where an entry of the exception is written, or the exception itself
+// when the entry is not written in the file (a default).
+func (ex *Exception) loc(n *yaml.Node) Location {
+	if n == nil || ex.src == nil {
+		return ex.At
+	}
+	return Location{File: ex.src.Name, Pos: nodePos(n)}
 }
 
 func (e ExceptionEntry) valid() bool {

@@ -42,6 +42,11 @@ type loader struct {
 	index  int
 	src    *Source
 	item   string // the item being read, for findings
+
+	// entryNodes counts the exception entry nodes decoded from entrySrc,
+	// to bound what aliases can expand to.
+	entryNodes int
+	entrySrc   *Source
 }
 
 func (l *loader) fail(code, msg string, n *yaml.Node) {
@@ -55,11 +60,6 @@ func (l *loader) failAt(code, msg string, at Location) {
 func (l *loader) warn(code, msg string, n *yaml.Node) {
 	l.rs.Findings = append(l.rs.Findings, Finding{Code: code, Severity: SeverityWarning, Message: msg,
 		File: l.src.Name, Pos: nodePos(n), Item: l.item})
-}
-
-func (l *loader) errorf(code string, at Location, item, format string, args ...any) {
-	l.rs.Findings = append(l.rs.Findings, Finding{Code: code, Severity: SeverityError,
-		Message: fmt.Sprintf(format, args...), File: at.File, Pos: at.Pos, Item: item})
 }
 
 func (l *loader) at(n *yaml.Node) Location { return Location{File: l.src.Name, Pos: nodePos(n)} }
@@ -78,9 +78,32 @@ func yamlError(src *Source, err error) Finding {
 	if m := yamlLineRe.FindStringSubmatchIndex(msg); m != nil {
 		pos.Line, _ = strconv.Atoi(msg[m[2]:m[3]])
 		msg = msg[:m[0]] + msg[m[1]:]
+		if yamlParserErrors[strings.TrimSpace(msg)] {
+			// yaml.v3 adds 1 to the 0-based line of scanner errors only
+			pos.Line++
+			if n := len(src.lines()); pos.Line > n {
+				pos.Line = n
+			}
+		}
 		pos.Col = firstColumn(src, pos.Line)
 	}
 	return Finding{Code: ErrYAMLParse, Severity: SeverityError, Message: strings.TrimSpace(msg), File: src.Name, Pos: pos}
+}
+
+// yamlParserErrors are the problems libyaml's parser (not its scanner)
+// reports; yaml.v3 names their line 0-based.
+var yamlParserErrors = map[string]bool{
+	"did not find expected <stream-start>":   true,
+	"did not find expected <document start>": true,
+	"did not find expected node content":     true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected key":              true,
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"found duplicate %YAML directive":        true,
+	"found duplicate %TAG directive":         true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
 }
 
 // firstColumn is the column of the first non-blank character of a line.
@@ -413,10 +436,10 @@ func (l *loader) readPluginVersions(item *yaml.Node) {
 		if p.Kind != yaml.MappingNode {
 			l.fail(ErrYAMLValidate, "Plugin version must be a mapping", p)
 		}
-		name, _ := l.str(p, "name")
+		name, nn := l.str(p, "name")
 		version, vn := l.str(p, "version")
 		req := PluginRequirement{At: l.at(p), Alternatives: []PluginVersion{{name, version}}}
-		nodes := []*yaml.Node{vn}
+		nodes, nameNodes := []*yaml.Node{vn}, []*yaml.Node{nn}
 		if has(p, "alternatives") {
 			alts := get(p, "alternatives")
 			if alts == nil || alts.Kind != yaml.SequenceNode {
@@ -427,10 +450,10 @@ func (l *loader) readPluginVersions(item *yaml.Node) {
 				if a.Kind != yaml.MappingNode {
 					l.fail(ErrYAMLValidate, "Plugin version alternative must be a mapping", a)
 				}
-				an, _ := l.str(a, "name")
+				an, ann := l.str(a, "name")
 				av, avn := l.str(a, "version")
 				req.Alternatives = append(req.Alternatives, PluginVersion{an, av})
-				nodes = append(nodes, avn)
+				nodes, nameNodes = append(nodes, avn), append(nameNodes, ann)
 			}
 		}
 		seen := map[string]bool{}
@@ -439,7 +462,7 @@ func (l *loader) readPluginVersions(item *yaml.Node) {
 				l.fail(ErrValidate, "Invalid required version '"+alt.Version+"' for plugin '"+alt.Name+"'", nodes[i])
 			}
 			if seen[alt.Name] {
-				l.fail(ErrValidate, "Defined multiple alternative version requirements for plugin '"+alt.Name+"'", nodes[i])
+				l.fail(ErrValidate, "Defined multiple alternative version requirements for plugin '"+alt.Name+"'", nameNodes[i])
 			}
 			seen[alt.Name] = true
 		}
@@ -474,7 +497,7 @@ func (l *loader) readList(item *yaml.Node) {
 	app := l.readAppendFlag(item)
 	oa, or := l.overrides(item, map[string]bool{"items": true}, map[string]bool{"items": true})
 	if app && (len(oa) > 0 || len(or) > 0) {
-		l.fail(ErrYAMLValidate, msgOverrideAppend, item)
+		l.fail(ErrYAMLValidate, msgOverrideAppend, keyNode(item, "append"))
 	}
 	app = app || oa["items"]
 	if app {
@@ -515,7 +538,7 @@ func (l *loader) readMacro(item *yaml.Node) {
 	app := l.readAppendFlag(item)
 	oa, or := l.overrides(item, map[string]bool{"condition": true}, map[string]bool{"condition": true})
 	if app && (len(oa) > 0 || len(or) > 0) {
-		l.fail(ErrYAMLValidate, msgOverrideAppend, item)
+		l.fail(ErrYAMLValidate, msgOverrideAppend, keyNode(item, "append"))
 	}
 	app = app || oa["condition"]
 	cond := scalarText(l.src, cn)
@@ -579,7 +602,7 @@ func (l *loader) readRule(item *yaml.Node) {
 	oa, or := l.overrides(item, appendable, replaceable)
 	hasOverrides := len(oa) > 0 || len(or) > 0
 	if appendFlag && hasOverrides {
-		l.fail(ErrYAMLValidate, msgOverrideAppend, item)
+		l.fail(ErrYAMLValidate, msgOverrideAppend, keyNode(item, "append"))
 	}
 
 	switch {
@@ -778,7 +801,7 @@ func (l *loader) readExceptions(item *yaml.Node, appendMode bool) []*Exception {
 				l.fail(ErrYAMLValidate, "Rule exception values must be a sequence", valueOr(vals, ex))
 			}
 			for _, v := range vals.Content {
-				e.Values = append(e.Values, l.entry(deref(v)))
+				e.Values = append(e.Values, l.entry(deref(v), 0))
 			}
 		} else if appendMode {
 			l.warn(WarnAppendNoValues, "Overriding/appending exception with no values", ex)
@@ -792,12 +815,37 @@ func (l *loader) exceptionEntry(ex *yaml.Node, key string) ExceptionEntry {
 	if !has(ex, key) {
 		l.fail(ErrYAMLValidate, "Item has no mapping for key '"+key+"'", ex)
 	}
-	return l.entry(get(ex, key))
+	return l.entry(get(ex, key), 0)
 }
 
-func (l *loader) entry(v *yaml.Node) ExceptionEntry {
+// Limits on exception entries. Without aliases a file cannot hold more entry
+// nodes than it has bytes, nor nest them deeper than a few levels usefully;
+// aliases can make a small file describe exponentially many (or, with a
+// self-referencing anchor, infinitely nested) values.
+const (
+	maxEntryDepth = 64
+	entrySlack    = 1 << 16
+)
+
+func (l *loader) entry(v *yaml.Node, depth int) ExceptionEntry {
 	var e ExceptionEntry
 	if v == nil {
+		return e
+	}
+	if l.entrySrc != l.src {
+		l.entrySrc, l.entryNodes = l.src, 0
+	}
+	l.entryNodes++
+	if depth > maxEntryDepth {
+		l.fail(ErrYAMLValidate, fmt.Sprintf("Exception value nested more than %d levels deep (recursive alias?)", maxEntryDepth), v)
+	}
+	if l.entryNodes > len(l.src.Data)+entrySlack {
+		l.fail(ErrYAMLValidate, "Exception values expand to too many entries (aliases?)", v)
+	}
+	e.node = v
+	if isNull(v) {
+		// yaml-cpp sees a null, neither a scalar nor a sequence: the entry
+		// stays empty (e.g. "fields:" is then reported as missing fields).
 		return e
 	}
 	switch v.Kind {
@@ -809,11 +857,7 @@ func (l *loader) entry(v *yaml.Node) ExceptionEntry {
 	case yaml.SequenceNode:
 		e.IsList = true
 		for _, c := range v.Content {
-			c = deref(c)
-			if c.Kind == yaml.ScalarNode && c.Value == "" {
-				l.fail(ErrYAMLValidate, "Value must be non-empty", c)
-			}
-			e.Items = append(e.Items, l.entry(c))
+			e.Items = append(e.Items, l.entry(deref(c), depth+1))
 		}
 	}
 	return e

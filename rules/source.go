@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -73,39 +75,117 @@ func nodePos(n *yaml.Node) Pos {
 // valuePos maps a byte offset inside a scalar node's value to its position in
 // the file. Folding and indentation make the value differ from the source, so
 // the value is aligned with the source character by character, skipping the
-// source's white space and quoting where the value has none.
+// source's white space, node properties (anchor, tag) and quoting, and
+// decoding the escapes of quoted scalars.
 func (s *Source) valuePos(n *yaml.Node, off int) Pos {
-	start := s.offset(n.Line, n.Column)
+	start := s.skipProperties(s.offset(n.Line, n.Column))
 	switch n.Style {
 	case yaml.LiteralStyle, yaml.FoldedStyle:
 		for start < len(s.Data) && s.Data[start] != '\n' {
 			start++
 		}
 	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
-		start++
+		if start < len(s.Data) && (s.Data[start] == '"' || s.Data[start] == '\'') {
+			start++
+		}
 	}
 	v := n.Value
 	if off > len(v) {
 		off = len(v)
 	}
+	// An offset in trailing white space (the end of the condition, typically)
+	// is reported just after the last visible character: block scalars end
+	// with a line break that would otherwise point at the next line.
+	if trimmed := len(strings.TrimRight(v, " \t\r\n")); off >= trimmed && trimmed > 0 {
+		off = trimmed
+	}
 	j := start
-	for i := 0; i < off && j < len(s.Data); i++ {
+	for i := 0; i < off && j < len(s.Data); {
 		c := v[i]
 		k := j
 		for k < len(s.Data) && s.Data[k] != c && isYAMLSpace(s.Data[k]) {
 			k++
 		}
-		if k < len(s.Data) && s.Data[k] == c {
-			j = k + 1
+		if n.Style == yaml.DoubleQuotedStyle && k < len(s.Data) && s.Data[k] == '\\' {
+			consumed, produced := dqEscape(s.Data[k:])
+			j = k + consumed
+			i += produced
 			continue
 		}
-		j++ // an escape sequence or folding we cannot align: advance anyway
+		if k < len(s.Data) && s.Data[k] == c {
+			j = k + 1
+			if n.Style == yaml.SingleQuotedStyle && c == '\'' && j < len(s.Data) && s.Data[j] == '\'' {
+				j++ // '' stands for one quote
+			}
+			i++
+			continue
+		}
+		j++ // folding we cannot align: advance anyway
+		i++
 	}
 	// Land on the character itself, not on white space before it.
 	for j < len(s.Data) && off < len(v) && isYAMLSpace(s.Data[j]) && !isYAMLSpace(v[off]) {
 		j++
 	}
 	return s.position(j)
+}
+
+// skipProperties skips the anchor and tag that may precede a node's content
+// (yaml.v3 reports the position of the first property).
+func (s *Source) skipProperties(i int) int {
+	for i < len(s.Data) && (s.Data[i] == '&' || s.Data[i] == '!') {
+		for i < len(s.Data) && !isYAMLSpace(s.Data[i]) {
+			i++
+		}
+		for i < len(s.Data) && isYAMLSpace(s.Data[i]) {
+			i++
+		}
+	}
+	return i
+}
+
+// dqEscape measures the escape sequence at the start of b (b[0] is a
+// backslash) in a double-quoted scalar: how many source bytes it takes and
+// how many value bytes it produces.
+func dqEscape(b []byte) (consumed, produced int) {
+	if len(b) < 2 {
+		return len(b), 0
+	}
+	hex := 0
+	switch b[1] {
+	case '\r', '\n': // escaped line break: the break and the next line's indentation vanish
+		i := 2
+		if b[1] == '\r' && i < len(b) && b[i] == '\n' {
+			i++
+		}
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+			i++
+		}
+		return i, 0
+	case 'x':
+		hex = 2
+	case 'u':
+		hex = 4
+	case 'U':
+		hex = 8
+	case 'N', '_':
+		return 2, 2 // U+0085, U+00A0: two bytes in UTF-8
+	case 'L', 'P':
+		return 2, 3 // U+2028, U+2029
+	default:
+		return 2, 1
+	}
+	if len(b) < 2+hex {
+		return len(b), 1
+	}
+	r, err := strconv.ParseUint(string(b[2:2+hex]), 16, 32)
+	if err != nil {
+		return 2 + hex, 1
+	}
+	if n := utf8.RuneLen(rune(r)); n > 0 {
+		return 2 + hex, n
+	}
+	return 2 + hex, 3 // invalid code point: U+FFFD
 }
 
 func isYAMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

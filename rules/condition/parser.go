@@ -256,7 +256,7 @@ func (p *parser) parseTransformerRemainder(name string, pos int) Expr {
 	p.blank()
 	var args []Expr
 	for {
-		args = append(args, p.parseTransformerArg(p.pos))
+		args = append(args, p.parseTransformerArg())
 		p.blank()
 		if !p.str(",") {
 			break
@@ -271,11 +271,11 @@ func (p *parser) parseTransformerRemainder(name string, pos int) Expr {
 	return t
 }
 
-func (p *parser) parseTransformerArg(pos int) Expr {
+func (p *parser) parseTransformerArg() Expr {
 	p.enter()
 	defer p.leave()
 	p.blank()
-	pos = p.pos
+	pos := p.pos
 	switch {
 	case p.hexNum() || p.num():
 		return &Value{base{pos}, p.last}
@@ -675,9 +675,10 @@ func (p *parser) quoted() bool {
 	for i := 0; i < len(r); i++ {
 		c := r[i]
 		if i > 0 && c == delim && prev != '\\' {
-			s, err := unescape(r[:i+1])
+			s, bad, err := unescape(r[:i+1])
 			if err != nil {
-				p.fail(err.Error())
+				// report the offending escape sequence, not the opening quote
+				panic(&Error{p.pos + bad, err.Error()})
 			}
 			p.pos += i + 1
 			p.last = s
@@ -688,14 +689,19 @@ func (p *parser) quoted() bool {
 	return false
 }
 
-func unescape(s string) (string, error) {
+// unescape decodes a quoted string (quotes included) as libsinsp's
+// unescape_str does. On error it also returns the offset in s of the
+// backslash starting the bad escape sequence.
+func unescape(s string) (string, int, error) {
 	var b strings.Builder
 	escaped := false
+	start := 0 // offset of the pending backslash
 	for i := 1; i < len(s)-1; i++ {
 		c := s[i]
 		if !escaped {
 			if c == '\\' {
 				escaped = true
+				start = i
 			} else {
 				b.WriteByte(c)
 			}
@@ -719,27 +725,27 @@ func unescape(s string) (string, error) {
 		case '"', '\'':
 			if s[0] != c {
 				if c == '"' {
-					return "", fmt.Errorf("invalid \\\" escape in '-quoted string")
+					return "", start, fmt.Errorf("invalid \\\" escape in '-quoted string")
 				}
-				return "", fmt.Errorf("invalid \\' escape in \"-quoted string")
+				return "", start, fmt.Errorf("invalid \\' escape in \"-quoted string")
 			}
 			b.WriteByte(c)
 		case 'x':
 			if i+2 >= len(s)-1 {
-				return "", fmt.Errorf("truncated hex char escape sequence")
+				return "", start, fmt.Errorf("truncated hex char escape sequence")
 			}
 			v, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
 			if err != nil {
-				return "", fmt.Errorf("invalid hex char escape sequence: %s", s[i+1:i+3])
+				return "", start, fmt.Errorf("invalid hex char escape sequence: %s", s[i+1:i+3])
 			}
 			b.WriteByte(byte(v))
 			i += 2
 		default:
-			return "", fmt.Errorf("unsupported string escape sequence: \\%c", c)
+			return "", start, fmt.Errorf("unsupported string escape sequence: \\%c", c)
 		}
 		escaped = false
 	}
-	return b.String(), nil
+	return b.String(), 0, nil
 }
 
 // operator consumes the first operator of list that matches; operators with a
@@ -773,7 +779,7 @@ func (p *parser) listValueFollows() bool {
 func (p *parser) boolKeywordFollows() bool {
 	r := p.rest()
 	for _, kw := range []string{"and", "or", "not"} {
-		if strings.HasPrefix(r, kw) && (len(r) == len(kw) || !(isAlpha(r[len(kw)]) || isDigit(r[len(kw)]))) {
+		if strings.HasPrefix(r, kw) && (len(r) == len(kw) || !isAlpha(r[len(kw)]) && !isDigit(r[len(kw)])) {
 			return true
 		}
 	}

@@ -175,7 +175,14 @@ func quoteAlways(v string) string {
 		case '"':
 			b.WriteString(`\"`)
 		case '\\':
-			b.WriteString(`\\`)
+			if i == len(v)-1 {
+				// The lexer, like libsinsp's, ends a quoted string at the
+				// first quote not preceded by a backslash, so "a\\" would
+				// not be closed: spell a final backslash as a hex escape.
+				b.WriteString(`\x5c`)
+			} else {
+				b.WriteString(`\\`)
+			}
 		case '\b':
 			b.WriteString(`\b`)
 		case '\f':
