@@ -39,7 +39,14 @@ func print(b *strings.Builder, e Expr) {
 			b.WriteByte(')')
 		}
 	case *Identifier:
-		b.WriteString(n.Name)
+		switch n.Name {
+		case "and", "or", "not":
+			// a macro named like a keyword only reads back as a macro
+			// reference when it stands alone in parentheses
+			b.WriteString("(" + n.Name + ")")
+		default:
+			b.WriteString(n.Name)
+		}
 	case *Value:
 		b.WriteString(quoteValue(n.Value))
 	case *List:
