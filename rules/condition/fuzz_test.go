@@ -1,6 +1,7 @@
 package condition
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -53,10 +54,10 @@ func corpusConditions(t testing.TB, dir string) []string {
 func checkRoundTrip(t *testing.T, s string) {
 	e, err := Parse(s)
 	if err != nil {
-		if _, ok := err.(*Error); !ok {
+		var pe *Error
+		if !errors.As(err, &pe) {
 			t.Fatalf("Parse(%q): error of type %T", s, err)
 		}
-		pe := err.(*Error)
 		if pe.Offset < 0 || pe.Offset > len(s) {
 			t.Fatalf("Parse(%q): error offset %d out of range", s, pe.Offset)
 		}
