@@ -42,6 +42,14 @@ PATH defaults to the current directory.`,
 	return cmd
 }
 
+// statPath turns a missing path into a usage error (exit 2).
+func statPath(p string) error {
+	if _, err := os.Stat(p); err != nil {
+		return usageError("%v", err)
+	}
+	return nil
+}
+
 func (o *validateOptions) run(cmd *cobra.Command, paths []string) error {
 	var opts rules.Options
 	if o.engine != "" {
@@ -60,8 +68,8 @@ func (o *validateOptions) run(cmd *cobra.Command, paths []string) error {
 	}
 	report := &report{}
 	for _, p := range paths {
-		if _, err := os.Stat(p); err != nil {
-			return usageError("%v", err)
+		if err := statPath(p); err != nil {
+			return err
 		}
 	}
 	for _, p := range paths {
