@@ -16,8 +16,8 @@ build: ## Build the falcops binary into bin/.
 	$(GO) build -o bin/falcops ./cmd/falcops
 
 .PHONY: run
-run: ## Validate the repository's rulesets and print a summary (the main job so far).
-	$(GO) run ./cmd/falcops validate .
+run: ## The main job: validate, sign and publish rulesets to an embedded registry, print the falcoctl config; serves until Ctrl-C.
+	$(GO) run ./cmd/falcops run
 
 .PHONY: validate
 validate: ## Validate rulesets/ exactly as CI does (warnings fail).

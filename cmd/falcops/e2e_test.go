@@ -1,0 +1,375 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/falcops/falcops/artifacts"
+	"github.com/falcops/falcops/internal/clitest"
+	"github.com/falcops/falcops/oci"
+)
+
+// copyDir copies a folder tree (test fixtures only).
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	must(t, err)
+}
+
+// repoWith makes a repository root holding copies of the named rulesets.
+func repoWith(t *testing.T, names ...string) string {
+	root := t.TempDir()
+	for _, n := range names {
+		copyDir(t, filepath.Join("..", "..", "rulesets", n), filepath.Join(root, "rulesets", n))
+	}
+	return root
+}
+
+// bumpHeartbeat changes the heartbeat ruleset's version and rule text.
+func bumpHeartbeat(t *testing.T, repo, version, marker string) []byte {
+	t.Helper()
+	dir := filepath.Join(repo, "rulesets", "heartbeat")
+	manifest, err := os.ReadFile(filepath.Join(dir, "ruleset.yaml"))
+	must(t, err)
+	lines := strings.Split(string(manifest), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "version:") {
+			lines[i] = "version: " + version
+		}
+	}
+	must(t, os.WriteFile(filepath.Join(dir, "ruleset.yaml"), []byte(strings.Join(lines, "\n")), 0o644))
+	rules, err := os.ReadFile(filepath.Join(dir, "heartbeat_rules.yaml"))
+	must(t, err)
+	rules = append(rules, []byte("# "+marker+"\n")...)
+	must(t, os.WriteFile(filepath.Join(dir, "heartbeat_rules.yaml"), rules, 0o644))
+	return rules
+}
+
+// offlineEnv is what falcoctl needs to verify key-based signatures without
+// reaching Sigstore: a local TUF mirror and a CT log key file.
+func offlineEnv(t *testing.T, pub string) []string {
+	return append(clitest.TUFMirror(t), "SIGSTORE_CT_LOG_PUBLIC_KEY_FILE="+pub)
+}
+
+// startRun runs the main job (`falcops run`) in-process and returns its result
+// while the registry keeps serving until the test ends.
+func startRun(t *testing.T, repo string) (runResult, string) {
+	t.Helper()
+	o := &runOptions{addr: "127.0.0.1:0", dir: filepath.Join(t.TempDir(), ".falcops"), prefix: "falcops", repo: repo}
+	var out bytes.Buffer
+	cmd := newRootCmd(&out, &out)
+	got := make(chan runResult, 1)
+	release := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		errc <- o.run(context.Background(), cmd, func(r runResult) error {
+			got <- r
+			<-release
+			return nil
+		})
+	}()
+	t.Cleanup(func() {
+		close(release)
+		if err := <-errc; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	select {
+	case r := <-got:
+		return r, out.String()
+	case err := <-errc:
+		t.Fatalf("run failed: %v\n%s", err, out.String())
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("run did not publish in time:\n%s", out.String())
+	}
+	return runResult{}, ""
+}
+
+// TestMainJobFalcoctlInstall is `make run` followed by what a shoot does: the
+// real falcoctl installs the rules by index name with signature verification
+// on, using exactly the printed configuration.
+func TestMainJobFalcoctlInstall(t *testing.T) {
+	falcoctl := clitest.Tool(t, "falcoctl")
+	r, out := startRun(t, "../..")
+	for _, want := range []string{"heartbeat 1.0.0: published", "falcoctl artifact install --config " + r.falcoctlConfig} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	env := offlineEnv(t, r.publicKey)
+	args := append([]string{"artifact", "install", "--config", r.falcoctlConfig, "--plain-http"}, r.refs...)
+	stdout, stderr, err := clitest.Run(t, falcoctl, env, "", args...)
+	if err != nil {
+		t.Fatalf("falcoctl install: %v\n%s%s", err, stdout, stderr)
+	}
+	if !strings.Contains(stdout+stderr, "Signature successfully verified") {
+		t.Errorf("falcoctl did not verify a signature:\n%s%s", stdout, stderr)
+	}
+	rulesDir := filepath.Join(filepath.Dir(r.falcoctlConfig), "rules")
+	for _, f := range []string{"heartbeat/heartbeat_rules.yaml", "custom-example/custom_rules.yaml", "custom-example/custom_exceptions.yaml"} {
+		want, err := os.ReadFile(filepath.Join("..", "..", "rulesets", f))
+		must(t, err)
+		got, err := os.ReadFile(filepath.Join(rulesDir, filepath.Base(f)))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("installed %s differs from the source (err %v)", filepath.Base(f), err)
+		}
+	}
+
+	// The same artifacts, but the index names another key: falcoctl must refuse.
+	otherDir := t.TempDir()
+	_, otherPub, err := oci.GenerateKeyPair(otherDir, []byte("other"))
+	must(t, err)
+	indexPath := filepath.Join(filepath.Dir(r.falcoctlConfig), "index.yaml")
+	data, err := os.ReadFile(indexPath)
+	must(t, err)
+	must(t, os.WriteFile(indexPath, bytes.ReplaceAll(data, []byte(r.publicKey), []byte(otherPub)), 0o644))
+	must(t, os.RemoveAll(rulesDir))
+	must(t, os.MkdirAll(rulesDir, 0o755))
+	stdout, stderr, err = clitest.Run(t, falcoctl, offlineEnv(t, otherPub), "", "artifact", "install", "--config", r.falcoctlConfig, "--plain-http", "heartbeat:1")
+	if err == nil {
+		t.Fatalf("falcoctl installed an artifact signed with another key:\n%s%s", stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(rulesDir, "heartbeat_rules.yaml")); err == nil {
+		t.Error("the refused artifact was written to the rules folder")
+	}
+}
+
+// TestFalcoctlFollowPicksUpNewVersion: falcoctl follows heartbeat:1 by index
+// name; `falcops publish` releases 1.0.1; the new file lands within the interval.
+func TestFalcoctlFollowPicksUpNewVersion(t *testing.T) {
+	falcoctl := clitest.Tool(t, "falcoctl")
+	repo := repoWith(t, "heartbeat")
+	r, _ := startRun(t, repo)
+	versions := clitest.FalcoVersionsStub(t, "0.62.0")
+	dir := t.TempDir()
+	rulesDir := filepath.Join(dir, "rules")
+	cfg := clitest.FalcoctlConfig(t, dir, clitest.FalcoctlOptions{
+		Index: []clitest.IndexEntry{{Name: "heartbeat", Type: "rulesfile", Registry: r.host, Repository: "falcops/heartbeat",
+			Signature: &clitest.Signature{Cosign: &clitest.CosignSignature{Key: r.publicKey, IgnoreTlog: true}}}},
+		RulesfilesDir: rulesDir, FalcoVersions: versions, Every: "2s",
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	follow := exec.CommandContext(ctx, falcoctl, "artifact", "follow", "--config", cfg, "--plain-http", "--startup-behavior", "immediate", "heartbeat:1")
+	var logs bytes.Buffer
+	follow.Stdout, follow.Stderr = &logs, &logs
+	follow.Env = append(append(os.Environ(), "HOME="+t.TempDir()), offlineEnv(t, r.publicKey)...)
+	must(t, follow.Start())
+	defer func() { cancel(); _ = follow.Wait() }()
+
+	installed := filepath.Join(rulesDir, "heartbeat_rules.yaml")
+	waitFor(t, 60*time.Second, &logs, func() bool { _, err := os.Stat(installed); return err == nil })
+
+	newRules := bumpHeartbeat(t, repo, "1.0.1", "release 1.0.1")
+	t.Setenv("COSIGN_PASSWORD", string(readFile(t, filepath.Join(filepath.Dir(r.publicKey), "cosign.password"))))
+	code, out, errOut := runCLI(t, "publish", filepath.Join(repo, "rulesets", "heartbeat"), "--registry", r.host+"/falcops",
+		"--key", strings.TrimSuffix(r.publicKey, ".pub")+".key", "--plain-http", "--index", "")
+	if code != exitOK {
+		t.Fatalf("publish 1.0.1: exit %d\n%s%s", code, out, errOut)
+	}
+	published := time.Now()
+	waitFor(t, 60*time.Second, &logs, func() bool { return bytes.Equal(readFileOK(installed), newRules) })
+	t.Logf("falcoctl follow installed 1.0.1 %s after publish (interval 2s)", time.Since(published).Round(100*time.Millisecond))
+}
+
+func waitFor(t *testing.T, d time.Duration, logs *bytes.Buffer, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out; falcoctl said:\n%s", logs.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func readFile(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	must(t, err)
+	return b
+}
+
+func readFileOK(p string) []byte {
+	b, _ := os.ReadFile(p)
+	return b
+}
+
+// TestCosignCLIVerifiesOurSignatures: the real cosign CLI accepts what
+// `falcops run` signed, offline, with --key.
+func TestCosignCLIVerifiesOurSignatures(t *testing.T) {
+	cosign := clitest.Tool(t, "cosign")
+	r, _ := startRun(t, repoWith(t, "heartbeat"))
+	ref := r.host + "/falcops/heartbeat:1.0.0"
+	stdout, stderr, err := clitest.Run(t, cosign, nil, "", "verify", "--key", r.publicKey, "--insecure-ignore-tlog", "--allow-http-registry", ref)
+	if err != nil {
+		t.Fatalf("cosign verify: %v\n%s%s", err, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "docker-manifest-digest") {
+		t.Errorf("cosign printed no verified payload:\n%s", stdout)
+	}
+	otherDir := t.TempDir()
+	_, otherPub, err := oci.GenerateKeyPair(otherDir, []byte("x"))
+	must(t, err)
+	if _, _, err := clitest.Run(t, cosign, nil, "", "verify", "--key", otherPub, "--insecure-ignore-tlog", "--allow-http-registry", ref); err == nil {
+		t.Error("cosign accepted our signature with another key")
+	}
+}
+
+// countingRegistry serves an in-memory registry and counts its requests.
+func countingRegistry(t *testing.T) (host string, count *atomic.Int64) {
+	h, closeFn := oci.NewRegistry("")
+	t.Cleanup(func() { _ = closeFn() })
+	count = new(atomic.Int64)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		count.Add(1)
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://"), count
+}
+
+func TestPublishCLI(t *testing.T) {
+	host, count := countingRegistry(t)
+	keyDir := t.TempDir()
+	priv, pub, err := oci.GenerateKeyPair(keyDir, []byte("pw"))
+	must(t, err)
+	t.Setenv("COSIGN_PASSWORD", "pw")
+	repo := repoWith(t, "heartbeat", "custom-example")
+	index := filepath.Join(t.TempDir(), "index.yaml")
+	publish := func() (int, string) {
+		code, out, errOut := runCLI(t, "publish", repo, "--registry", host+"/acme", "--key", priv, "--plain-http", "--index", index)
+		return code, out + errOut
+	}
+	code, out := publish()
+	if code != exitOK || !strings.Contains(out, "heartbeat 1.0.0: published") || !strings.Contains(out, "1.0.0, 1.0, 1, latest, signed") {
+		t.Fatalf("first publish: exit %d\n%s", code, out)
+	}
+	idx, err := artifacts.ParseIndex(readFile(t, index))
+	must(t, err)
+	e, ok := idx.Lookup("heartbeat")
+	if !ok || e.Registry != host || e.Repository != "acme/heartbeat" || e.Signature == nil || e.Signature.Cosign.Key != pub {
+		t.Fatalf("index entry: %+v", e)
+	}
+	if code, out, _ := runCLI(t, "verify", host+"/acme/heartbeat:1", "--key", pub, "--plain-http"); code != exitOK {
+		t.Fatalf("verify after publish: exit %d %s", code, out)
+	}
+
+	// Unchanged content: at most two registry requests per ruleset.
+	count.Store(0)
+	code, out = publish()
+	if code != exitOK || strings.Count(out, "unchanged") != 2 {
+		t.Fatalf("re-publish: exit %d\n%s", code, out)
+	}
+	if n := count.Load(); n > 4 {
+		t.Errorf("re-publishing 2 unchanged rulesets took %d registry requests, want at most 4", n)
+	}
+
+	// Different content under the same version: exit 1, registry unchanged.
+	c, err := oci.New(oci.Options{PlainHTTP: true})
+	must(t, err)
+	before, err := c.Tags(context.Background(), host+"/acme/heartbeat")
+	must(t, err)
+	d1, err := c.Resolve(context.Background(), host+"/acme/heartbeat:1.0.0")
+	must(t, err)
+	rules := filepath.Join(repo, "rulesets", "heartbeat", "heartbeat_rules.yaml")
+	must(t, os.WriteFile(rules, append(readFile(t, rules), []byte("# changed without a version bump\n")...), 0o644))
+	code, out = publish()
+	if code != exitInput || !strings.Contains(out, "change the version") {
+		t.Fatalf("publishing changed content under 1.0.0: exit %d, want 1\n%s", code, out)
+	}
+	after, err := c.Tags(context.Background(), host+"/acme/heartbeat")
+	must(t, err)
+	d2, err := c.Resolve(context.Background(), host+"/acme/heartbeat:1.0.0")
+	must(t, err)
+	if strings.Join(before, ",") != strings.Join(after, ",") || d1.Digest != d2.Digest {
+		t.Errorf("the registry changed: tags %v -> %v, digest %s -> %s", before, after, d1.Digest, d2.Digest)
+	}
+
+	// Invalid rules: nothing is published at all.
+	must(t, os.WriteFile(rules, []byte("- rule: broken\n"), 0o644))
+	count.Store(0)
+	if code, out = publish(); code != exitInput || count.Load() != 0 {
+		t.Errorf("publishing an invalid ruleset: exit %d, %d registry requests\n%s", code, count.Load(), out)
+	}
+}
+
+func TestVerifyCLIRefuses(t *testing.T) {
+	host, _ := countingRegistry(t)
+	keyDir := t.TempDir()
+	priv, pub, err := oci.GenerateKeyPair(keyDir, []byte("pw"))
+	must(t, err)
+	_, otherPub, err := oci.GenerateKeyPair(t.TempDir(), []byte("pw"))
+	must(t, err)
+	t.Setenv("COSIGN_PASSWORD", "pw")
+	repo := repoWith(t, "heartbeat", "custom-example")
+	if code, out, errOut := runCLI(t, "publish", filepath.Join(repo, "rulesets", "heartbeat"), "--registry", host+"/r", "--key", priv, "--plain-http", "--index", ""); code != exitOK {
+		t.Fatalf("publish: %d %s%s", code, out, errOut)
+	}
+	// custom-example is pushed without a signature.
+	c, err := oci.New(oci.Options{PlainHTTP: true})
+	must(t, err)
+	ctx := context.Background()
+	pushUnsigned := func(dir, repoName, version string) string {
+		built, err := buildRulesets(newRootCmd(&bytes.Buffer{}, &bytes.Buffer{}), []string{dir})
+		must(t, err)
+		res, err := c.Publish(ctx, host+"/r/"+repoName, built[0].artifact, version)
+		must(t, err)
+		return res.Digest.String()
+	}
+	pushUnsigned(filepath.Join(repo, "rulesets", "custom-example"), "custom-example", "0.1.0")
+	// heartbeat 1.0.1 is pushed unsigned, then 1.0.0's valid signature is
+	// copied to 1.0.1's signature tag: its payload names 1.0.0's digest.
+	signed, err := c.Resolve(ctx, host+"/r/heartbeat:1.0.0")
+	must(t, err)
+	bumpHeartbeat(t, repo, "1.0.1", "unsigned")
+	d101 := pushUnsigned(filepath.Join(repo, "rulesets", "heartbeat"), "heartbeat", "1.0.1")
+	sigTag := func(d string) string { return strings.Replace(d, ":", "-", 1) + ".sig" }
+	sig, err := c.Resolve(ctx, host+"/r/heartbeat:"+sigTag(signed.Digest.String()))
+	must(t, err)
+
+	cases := []struct {
+		name, ref, key, want string
+		setup                func()
+	}{
+		{"unsigned", host + "/r/custom-example:0.1.0", pub, "no signatures", nil},
+		{"wrong key", host + "/r/heartbeat:1.0.0", otherPub, "", nil},
+		{"signature of another digest", host + "/r/heartbeat@" + d101, pub, "digest", func() {
+			must(t, c.Tag(ctx, host+"/r/heartbeat", sig.Digest, sigTag(d101)))
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.setup != nil {
+				tc.setup()
+			}
+			code, out, errOut := runCLI(t, "verify", tc.ref, "--key", tc.key, "--plain-http")
+			if code != exitInput || !strings.Contains(errOut, "not verified") || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, want 1 with %q\n%s%s", code, tc.want, out, errOut)
+			}
+		})
+	}
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/falcops/falcops/artifacts"
+	"github.com/falcops/falcops/oci"
+)
+
+func newIndexCmd() *cobra.Command {
+	var registry, out string
+	var plainHTTP bool
+	var signing signingFlags
+	cmd := &cobra.Command{
+		Use:   "index --registry HOST/PREFIX [--out FILE] [RULESET_DIR...]",
+		Short: "Write the falcoctl index.yaml for the rulesets published in a registry",
+		Long: `Write a falcoctl index with one entry per ruleset whose current version is
+published under HOST/PREFIX/<name>. Entry names equal the ruleset names and
+the artifacts' config names, which is what falcoctl looks signatures up by.
+With --out the entries are merged into the file; without it the index is
+printed. RULESET_DIR defaults to the repository root (all rulesets/*).`,
+		Example: `  falcops index --registry ghcr.io/acme/falco --index-key /etc/falcoctl/cosign.pub --out index.yaml`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if registry == "" {
+				return usageError("--registry is required")
+			}
+			reg, err := parseRegistry(registry)
+			if err != nil {
+				return err
+			}
+			if len(args) == 0 {
+				args = []string{"."}
+			}
+			built, err := buildRulesets(cmd, args)
+			if err != nil {
+				return err
+			}
+			c, err := oci.New(oci.Options{PlainHTTP: plainHTTP})
+			if err != nil {
+				return &exitError{exitUsage, err}
+			}
+			var idx artifacts.Index
+			for _, b := range built {
+				m := b.dir.Manifest
+				_, err := c.Resolve(cmd.Context(), reg.repo(m.Name)+":"+m.Version)
+				if errors.Is(err, oci.ErrNotFound) {
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s %s: not published, left out\n", m.Name, m.Version)
+					continue
+				}
+				if err != nil {
+					return &exitError{exitUsage, err}
+				}
+				idx = append(idx, artifacts.EntryFor(m, reg.host, reg.repository(m.Name), signing.indexSignature()))
+			}
+			if out == "" {
+				merged, err := artifacts.Merge(nil, idx)
+				if err != nil {
+					return &exitError{exitInput, err}
+				}
+				_, err = cmd.OutOrStdout().Write(merged.Marshal())
+				return err
+			}
+			if err := mergeIndexFile(out, idx); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "index %s: %d entries\n", out, len(idx))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&registry, "registry", "", "registry and repository prefix, HOST[:PORT][/PREFIX] (required)")
+	cmd.Flags().StringVar(&out, "out", "", "index file to merge into (default: print)")
+	cmd.Flags().BoolVar(&plainHTTP, "plain-http", false, "talk HTTP to the registry (loopback registries)")
+	signing.register(cmd, false)
+	return cmd
+}

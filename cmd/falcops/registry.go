@@ -1,0 +1,40 @@
+package main
+
+import (
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/falcops/falcops/oci"
+)
+
+func newRegistryCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "registry",
+		Short: "Run the embedded OCI registry",
+	}
+	var addr, root string
+	serve := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve an OCI registry (with the referrers API) until interrupted",
+		Long: `Serve an OCI distribution registry for development, tests and air-gapped
+demos. Content is stored as OCI layouts under --root (in memory when empty).
+It speaks plain HTTP: clients need --plain-http. Bind it to loopback unless
+you put TLS in front of it.`,
+		Example: `  falcops registry serve --addr 127.0.0.1:5000 --root .falcops/registry`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			if err := oci.Serve(ctx, addr, root); err != nil {
+				return &exitError{exitUsage, err}
+			}
+			return nil
+		},
+	}
+	serve.Flags().StringVar(&addr, "addr", "127.0.0.1:5000", "address to listen on")
+	serve.Flags().StringVar(&root, "root", "", "storage folder (default: memory)")
+	cmd.AddCommand(serve)
+	return cmd
+}
