@@ -24,12 +24,19 @@ validate: ## Validate rulesets/ exactly as CI does (warnings fail).
 	$(GO) run ./cmd/falcops validate --strict .
 
 .PHONY: test
-test: tools-test ## Run every test.
+test: tools-test ## Run every test (builds the real falcoctl and cosign once into ~/.cache/falcops/bin).
 	FALCOPS_SARIF_SCHEMA=$(CACHE)/sarif/sarif-2.1.0.json $(GO) test $(GO_TEST_ARGS) ./...
 
 .PHONY: tools-test
 tools-test:
 	@hack/sarif-schema.sh $(CACHE)/sarif
+	@hack/tools.sh falcoctl cosign
+
+.PHONY: bench-publish
+bench-publish: ## Benchmark `falcops publish` of 50 rulesets against `oras push` of the same files; print the ratio.
+	@hack/tools.sh oras
+	$(GO) test ./cmd/falcops/ -run '^$$' -bench 'Benchmark(Publish|OrasPush)50$$' -benchtime 3x -count $(BENCH_COUNT) | tee $(CACHE)/bench-publish.txt
+	@hack/ratio.sh $(CACHE)/bench-publish.txt BenchmarkPublish50 BenchmarkOrasPush50
 
 .PHONY: fmt
 fmt: ## Format the code.
