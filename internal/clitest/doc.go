@@ -7,8 +7,10 @@
 //     cache and skips the test when it is missing (fails instead when
 //     FALCOPS_REQUIRE_TOOLS=1).
 //   - [Run] runs a binary with a timeout, an isolated HOME and TMPDIR, and
-//     HTTP_PROXY/HTTPS_PROXY pointed at a dead loopback port, so any attempt
-//     to reach the internet fails fast while loopback stays reachable.
+//     HTTP_PROXY/HTTPS_PROXY pointed at a loopback port that drops every
+//     connection (an egress guard), so any attempt to reach the internet
+//     fails fast and is logged, while loopback stays reachable. [Command]
+//     prepares a long-running process (falcoctl artifact follow) the same way.
 //   - [Registry] serves an in-memory OCI registry (olareg, with the referrers
 //     API) on 127.0.0.1.
 //   - [TUFMirror] serves a minimal TUF repository whose only target is an empty
