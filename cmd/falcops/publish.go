@@ -147,6 +147,12 @@ func (o *publishOptions) run(ctx context.Context, cmd *cobra.Command, paths []st
 	if err != nil {
 		return err
 	}
+	if signOpts.KeyRef != "" {
+		// Decrypt the key once, not once per ruleset.
+		if signOpts.Signer, err = oci.LoadSigner(ctx, signOpts.KeyRef, signOpts.Password); err != nil {
+			return &exitError{exitUsage, fmt.Errorf("loading the signing key: %w", err)}
+		}
+	}
 	client, err := oci.New(oci.Options{PlainHTTP: o.plainHTTP})
 	if err != nil {
 		return &exitError{exitUsage, err}

@@ -107,7 +107,11 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, ready func(run
 		return &exitError{exitUsage, err}
 	}
 	reg := registryRef{host: host, prefix: o.prefix}
-	signOpts := oci.SignOptions{KeyRef: priv, Password: func() ([]byte, error) { return password, nil }}
+	signer, err := oci.LoadSigner(ctx, priv, func() ([]byte, error) { return password, nil })
+	if err != nil {
+		return &exitError{exitUsage, fmt.Errorf("loading %s: %w", priv, err)}
+	}
+	signOpts := oci.SignOptions{Signer: signer}
 	sig := &artifacts.CosignSignature{Key: pub, IgnoreTlog: true}
 	var idx artifacts.Index
 	var refs []string

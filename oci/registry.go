@@ -1,0 +1,74 @@
+package oci
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/olareg/olareg"
+	"github.com/olareg/olareg/config"
+)
+
+// NewRegistry returns an OCI registry (olareg) as an http.Handler, with the
+// referrers API, pushes allowed and deletes refused. root is the storage
+// directory (one OCI layout per repository); "" keeps everything in memory.
+// Call closeFn when done to release the storage.
+func NewRegistry(root string) (handler http.Handler, closeFn func() error) {
+	conf := config.Config{Storage: config.ConfigStorage{StoreType: config.StoreMem}}
+	if root != "" {
+		conf.Storage = config.ConfigStorage{StoreType: config.StoreDir, RootDir: root}
+	}
+	s := olareg.New(conf)
+	return s, s.Close
+}
+
+// Serve runs the registry on addr (e.g. 127.0.0.1:5000) until ctx ends,
+// then shuts down gracefully. It logs the address it listens on.
+func Serve(ctx context.Context, addr, root string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("registry: %w", err)
+	}
+	return ServeListener(ctx, ln, root)
+}
+
+// ServeListener is Serve on a listener the caller opened (e.g. on port 0).
+// It closes ln.
+func ServeListener(ctx context.Context, ln net.Listener, root string) error {
+	h, closeStore := NewRegistry(root)
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	storage := root
+	if storage == "" {
+		storage = "memory"
+	}
+	slog.InfoContext(ctx, "registry listening", "addr", ln.Addr().String(), "storage", storage)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	var serveErr error
+	select {
+	case serveErr = <-done:
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		serveErr = srv.Shutdown(sctx)
+		cancel()
+		if err := <-done; !errors.Is(err, http.ErrServerClosed) && serveErr == nil {
+			serveErr = err
+		}
+		slog.InfoContext(ctx, "registry stopped", "addr", ln.Addr().String())
+	}
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	if err := closeStore(); err != nil && serveErr == nil {
+		serveErr = fmt.Errorf("registry storage: %w", err)
+	}
+	return serveErr
+}
