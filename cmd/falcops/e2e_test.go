@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -171,14 +170,10 @@ func TestFalcoctlFollowPicksUpNewVersion(t *testing.T) {
 			Signature: &clitest.Signature{Cosign: &clitest.CosignSignature{Key: r.publicKey, IgnoreTlog: true}}}},
 		RulesfilesDir: rulesDir, FalcoVersions: versions, Every: "2s",
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	follow := exec.CommandContext(ctx, falcoctl, "artifact", "follow", "--config", cfg, "--plain-http", "--startup-behavior", "immediate", "heartbeat:1")
+	follow := clitest.Command(t, falcoctl, offlineEnv(t, r.publicKey), "", "artifact", "follow", "--config", cfg, "--plain-http", "--startup-behavior", "immediate", "heartbeat:1")
 	var logs bytes.Buffer
 	follow.Stdout, follow.Stderr = &logs, &logs
-	follow.Env = append(append(os.Environ(), "HOME="+t.TempDir()), offlineEnv(t, r.publicKey)...)
 	must(t, follow.Start())
-	defer func() { cancel(); _ = follow.Wait() }()
 
 	installed := filepath.Join(rulesDir, "heartbeat_rules.yaml")
 	waitFor(t, 60*time.Second, &logs, func() bool { _, err := os.Stat(installed); return err == nil })

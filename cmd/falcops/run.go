@@ -86,7 +86,7 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, ready func(run
 		return &exitError{exitUsage, fmt.Errorf("registry: %w", err)}
 	}
 	registry, closeStore := oci.NewRegistry(filepath.Join(dir, "registry"))
-	defer closeStore()
+	defer func() { _ = closeStore() }()
 	indexPath := filepath.Join(dir, "index.yaml")
 	mux := http.NewServeMux()
 	mux.Handle("/v2/", registry)
@@ -94,7 +94,7 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, ready func(run
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	host := ln.Addr().String()
 	fmt.Fprintf(out, "registry: http://%s (storage %s)\n", host, filepath.Join(dir, "registry"))
 
