@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	digest "github.com/opencontainers/go-digest"
+
 	"github.com/falcops/falcops/artifacts"
 	"github.com/falcops/falcops/internal/clitest"
 	"github.com/falcops/falcops/oci"
@@ -351,7 +353,11 @@ func TestVerifyCLIRefuses(t *testing.T) {
 		setup                func()
 	}{
 		{"unsigned", host + "/r/custom-example:0.1.0", pub, "no signatures", nil},
-		{"wrong key", host + "/r/heartbeat:1.0.0", otherPub, "", nil},
+		{"wrong key", host + "/r/heartbeat:1.0.0", otherPub, "wrong key", nil},
+		{"tampered manifest", host + "/r/heartbeat:1.0.0@" + signed.Digest.String(), pub, "manifest changed", func() {
+			// The signed tag now points at other, unsigned content.
+			must(t, c.Tag(ctx, host+"/r/heartbeat", digest.Digest(d101), "1.0.0"))
+		}},
 		{"signature of another digest", host + "/r/heartbeat@" + d101, pub, "digest", func() {
 			must(t, c.Tag(ctx, host+"/r/heartbeat", sig.Digest, sigTag(d101)))
 		}},
@@ -366,5 +372,29 @@ func TestVerifyCLIRefuses(t *testing.T) {
 				t.Errorf("exit %d, want 1 with %q\n%s%s", code, tc.want, out, errOut)
 			}
 		})
+	}
+}
+
+// TestRunOnce is `falcops run --once` as a user types it.
+func TestRunOnce(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), ".falcops")
+	code, out, errOut := runCLI(t, "run", "--once", "--addr", "127.0.0.1:0", "--dir", dir, "--repo", repoWith(t, "heartbeat"))
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"created signing key", "heartbeat 1.0.0: published", "falcoctl artifact install --config " + filepath.Join(dir, "falcoctl.yaml") + " --plain-http heartbeat:1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, f := range []string{"cosign.key", "cosign.pub", "index.yaml", "falcoctl.yaml"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s not written: %v", f, err)
+		}
+	}
+	// A second run reuses the key and the registry content.
+	code, out, _ = runCLI(t, "run", "--once", "--addr", "127.0.0.1:0", "--dir", dir, "--repo", repoWith(t, "heartbeat"))
+	if code != exitOK || strings.Contains(out, "created signing key") || !strings.Contains(out, "heartbeat 1.0.0: unchanged") {
+		t.Errorf("second run: exit %d\n%s", code, out)
 	}
 }
