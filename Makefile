@@ -30,7 +30,7 @@ test: tools-test ## Run every test (builds the real falcoctl and cosign once int
 .PHONY: tools-test
 tools-test:
 	@hack/sarif-schema.sh $(CACHE)/sarif
-	@hack/tools.sh falcoctl cosign
+	@hack/tools.sh falcoctl cosign actionlint
 
 .PHONY: bench-publish
 bench-publish: ## Benchmark `falcops publish` of 50 rulesets against `oras push` of the same files; print the ratio.
@@ -48,8 +48,9 @@ vet: ## Run go vet.
 
 .PHONY: lint
 lint: ## Run golangci-lint (pinned, installed into ~/.cache/falcops/bin).
-	@hack/tools.sh golangci-lint
+	@hack/tools.sh golangci-lint actionlint
 	$(BIN)/golangci-lint run ./...
+	$(BIN)/actionlint -no-color
 
 .PHONY: fuzz
 fuzz: ## Fuzz each parser for FUZZTIME (default 60s).

@@ -73,6 +73,7 @@ failed verification), 2 usage or environment error.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{exitUsage, fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
-	root.AddCommand(newValidateCmd(), newPackageCmd(), newPublishCmd(), newVerifyCmd(), newIndexCmd(), newRegistryCmd(), newRunCmd())
+	root.AddCommand(newValidateCmd(), newPackageCmd(), newPublishCmd(), newVerifyCmd(), newIndexCmd(), newRegistryCmd(), newRunCmd(),
+		newDiffCmd(), newTestCmd(), newGateCmd(), newProfileCmd())
 	return root
 }

@@ -1,0 +1,73 @@
+package diff
+
+import (
+	"os"
+	"testing"
+
+	"github.com/falcops/falcops/rules"
+)
+
+// largestPair returns the two consecutive final upstream releases of one
+// ruleset whose files are together the largest.
+func largestPair(b *testing.B) (oldName string, oldData []byte, newName string, newData []byte) {
+	b.Helper()
+	best := -1
+	for _, rels := range finalReleases(b) {
+		for i := 1; i < len(rels); i++ {
+			o, err := os.ReadFile(rels[i-1].path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n, err := os.ReadFile(rels[i].path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if size := len(o) + len(n); size > best {
+				best = size
+				oldName, oldData, newName, newData = rels[i-1].path, o, rels[i].path, n
+			}
+		}
+	}
+	return oldName, oldData, newName, newData
+}
+
+func loadPair(b *testing.B, on string, od []byte, nn string, nd []byte) (*rules.Ruleset, *rules.Ruleset) {
+	o := rules.LoadBytes(on, od, rules.Options{})
+	n := rules.LoadBytes(nn, nd, rules.Options{})
+	if o.Findings.Errors() > 0 || n.Findings.Errors() > 0 {
+		b.Fatalf("load errors: %d, %d", o.Findings.Errors(), n.Findings.Errors())
+	}
+	return o, n
+}
+
+// BenchmarkLoadLargestPair loads the two largest consecutive upstream
+// files: the baseline for BenchmarkDiffLargestPair.
+func BenchmarkLoadLargestPair(b *testing.B) {
+	on, od, nn, nd := largestPair(b)
+	b.SetBytes(int64(len(od) + len(nd)))
+	b.ReportAllocs()
+	for b.Loop() {
+		loadPair(b, on, od, nn, nd)
+	}
+}
+
+// BenchmarkDiffLargestPair loads the same two files and diffs them.
+func BenchmarkDiffLargestPair(b *testing.B) {
+	on, od, nn, nd := largestPair(b)
+	b.SetBytes(int64(len(od) + len(nd)))
+	b.ReportAllocs()
+	for b.Loop() {
+		o, n := loadPair(b, on, od, nn, nd)
+		Compare(o, n)
+	}
+}
+
+// BenchmarkCompareLargestPair is the diff alone, on loaded rulesets.
+func BenchmarkCompareLargestPair(b *testing.B) {
+	on, od, nn, nd := largestPair(b)
+	o, n := loadPair(b, on, od, nn, nd)
+	b.ReportAllocs()
+	for b.Loop() {
+		Compare(o, n)
+	}
+}
