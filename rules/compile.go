@@ -66,13 +66,22 @@ func (c *compiler) compileLists() {
 		for _, it := range li.Items {
 			if ref := c.rs.lists[it]; ref != nil && ref.index < li.visibility {
 				ref.Used = true
-				items = append(items, ref.Items...)
+				for _, r := range ref.Items {
+					items = append(items, unquote(r))
+				}
 				continue
 			}
-			items = append(items, it)
+			items = append(items, unquote(it))
 		}
 		c.expanded[li.Name] = items
 	}
+}
+
+// unquote reads a list item the way Falco's parser does after substituting
+// it into a condition: a quoted item loses its quotes.
+func unquote(item string) string {
+	v, _ := condition.Unquote(item)
+	return v
 }
 
 func textLoc(t Text, off int) Location {

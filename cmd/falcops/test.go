@@ -46,8 +46,9 @@ repository root (every rulesets/*/ruleset.yaml); the default is the current
 directory. A ruleset's files load after the rulesets it depends on, so cases
 may name rules of the dependencies too.
 
-Each failing case is reported as path:line:col: error: ... with the case, the
-rule, and what was expected and what happened. Loaded rules of the ruleset's
+Each case gets a line: path:line:col: ok: case '<name>' when it passes,
+path:line:col: error: ... with the case, the rule, and what was expected and
+what happened when it fails. Loaded rules of the ruleset's
 own files without a firing or a non-firing case are warnings (errors with
 --strict). The last line reads "N passed, N failed" (cases).
 
@@ -62,9 +63,9 @@ with --strict, a rule lacks cases), 2 usage error.`,
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.strict, "strict", false, "fail when a rule has no firing or no non-firing case, or cannot be evaluated")
-	f.BoolVarP(&o.verbose, "verbose", "v", false, "also list passing cases and the rules that fired")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "also list the rules that fired for each passing case")
 	f.StringVar(&o.engine, "engine-version", "", "Falco engine version (x.y.z) to load the rules for (default: as falcops validate)")
-	f.StringVar(&o.run, "run", "", "run only the cases whose name matches this regular expression")
+	f.StringVar(&o.run, "run", "", "run only the cases whose name matches this regular expression (coverage is not checked then)")
 	return cmd
 }
 
@@ -195,9 +196,11 @@ func (o *testOptions) testRuleset(w io.Writer, rd *rules.RulesetDir, opts rules.
 		c := res.Case
 		if res.Passed() {
 			passed++
+			fired := ""
 			if o.verbose {
-				fmt.Fprintf(w, "%s:%d:%d: ok: case '%s' (fired: %s)\n", c.File, c.Pos.Line, c.Pos.Col, c.Name, firedList(res.Fired))
+				fired = " (fired: " + firedList(res.Fired) + ")"
 			}
+			fmt.Fprintf(w, "%s:%d:%d: ok: case '%s'%s\n", c.File, c.Pos.Line, c.Pos.Col, c.Name, fired)
 			continue
 		}
 		failed++
@@ -227,9 +230,11 @@ func (o *testOptions) testRuleset(w io.Writer, rd *rules.RulesetDir, opts rules.
 		own[p] = true
 	}
 	gaps := 0
-	for _, err := range suite.CompileErrors() {
-		fmt.Fprintf(w, "%s: %s: %v [%s]\n", rd.Dir, severity, err, codeTestEval)
-		gaps++
+	for _, re := range suite.CompileErrors() {
+		if own[re.Rule.At.File] {
+			finding(w, re.Rule.At.File, re.Rule.At.Pos, severity, re.Err.Error(), codeTestEval)
+			gaps++
+		}
 	}
 	rulesOwn := 0
 	if filter == nil {

@@ -184,3 +184,30 @@ func TestCmdTestUsage(t *testing.T) {
 		}
 	}
 }
+
+func TestCmdTestRuleCannotBeEvaluated(t *testing.T) {
+	root := t.TempDir()
+	dir := writeRuleset(t, root, "demo", "", `- required_engine_version: 0.31.0
+- rule: Bytes
+  desc: bcontains on a string field, which libsinsp refuses
+  condition: evt.type = execve and proc.name bcontains 41
+  output: o %proc.name
+  priority: INFO
+`, map[string]string{"t.yaml": `- name: names the rule
+  event: {evt.type: execve, proc.name: A}
+  fires: [Bytes]
+`})
+	code, out, _ := runCLI(t, "test", dir)
+	rulesFile := filepath.Join(dir, "rules.yaml")
+	for _, want := range []string{
+		rulesFile + ":2:3: warning: rule 'Bytes': condition cannot be evaluated: filter error: 'bcontains' operator not supported for string filters [FALCOPS_TEST_EVAL]",
+		"error: case 'names the rule': rule 'Bytes': condition cannot be evaluated",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	if code != exitInput || lastLine(out) != "0 passed, 1 failed" {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}

@@ -57,7 +57,7 @@ func IsModifierOperator(op string) bool {
 	if !ok || mod == "" {
 		return false
 	}
-	return contains(strOps, base+" ") && contains(modifierOps, mod+" ")
+	return contains(strOps, base) && contains(modifierOps, mod)
 }
 
 // IsOperator reports whether op is a comparison operator, with or without modifier.
@@ -826,4 +826,30 @@ func ParseField(s string) (e Expr, n int, err error) {
 		p.fail("expected a field or a transformer")
 	}
 	return e, p.pos, nil
+}
+
+// Unquote returns the content of s when s is exactly one quoted string of the
+// grammar ("a b", 'x'), as a list item written with quotes reads once Falco
+// substitutes it into a condition.
+func Unquote(s string) (string, bool) {
+	if len(s) < 2 || (s[0] != '"' && s[0] != '\'') {
+		return s, false
+	}
+	p := &parser{in: s, maxDepth: DefaultMaxDepth}
+	ok := false
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				if _, isErr := r.(*Error); !isErr {
+					panic(r)
+				}
+				ok = false
+			}
+		}()
+		ok = p.quoted() && p.pos == len(s)
+	}()
+	if !ok {
+		return s, false
+	}
+	return p.last, true
 }

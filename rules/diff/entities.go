@@ -86,6 +86,10 @@ func (d *differ) lists() {
 	})
 	for _, p := range pairs {
 		d.add(KindList, p[1].Name, ChangeRenamed, Major, p[1].At, "renamed from `%s` (same items); %s", p[0].Name, whyRemoved(KindList))
+		if d.old.listAlias == nil {
+			d.old.listAlias = map[string]string{}
+		}
+		d.old.listAlias[p[0].Name] = p[1].Name
 	}
 	for _, l := range gone {
 		d.add(KindList, l.Name, ChangeRemoved, Major, l.At, "list removed; %s", whyRemoved(KindList))
@@ -198,6 +202,9 @@ func undecided(decided bool) string {
 }
 
 func describeEventTypes(o, n rules.EventTypes) string {
+	if n.All() {
+		return fmt.Sprintf("now matches every event type (it was limited to %s)", valueList(o.Names()))
+	}
 	removed := o.Intersect(n.Complement())
 	added := n.Intersect(o.Complement())
 	var parts []string

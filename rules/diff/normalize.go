@@ -36,6 +36,7 @@ type node struct {
 	mLeft, mClass string
 	mVals         []string
 	mMono         bool
+	mListRef      bool // a value names a list (symbolic mode): print "in (...)"
 	lists         []string
 	// "f != v" leaves: the left side and the value
 	neLeft, neVal string
@@ -138,6 +139,7 @@ func (in *interner) mergeMembers(kind nodeKind, kids []*node) []*node {
 		left       condition.Expr
 		vals, list []string
 		n          int
+		listRef    bool
 	}
 	groups := map[[2]string]*group{}
 	for i, k := range kids {
@@ -151,6 +153,7 @@ func (in *interner) mergeMembers(kind nodeKind, kids []*node) []*node {
 		}
 		g.vals = append(g.vals, k.mVals...)
 		g.list = append(g.list, k.lists...)
+		g.listRef = g.listRef || k.mListRef
 		g.n++
 	}
 	out := make([]*node, 0, len(kids))
@@ -161,7 +164,7 @@ func (in *interner) mergeMembers(kind nodeKind, kids []*node) []*node {
 			case g.n == 1:
 				out = append(out, k)
 			case g.first == i:
-				out = append(out, in.member(g.left, k.mClass, true, wantNeg, sortedUnique(g.vals), sortedUnique(g.list)))
+				out = append(out, in.member(g.left, k.mClass, true, wantNeg, g.listRef, sortedUnique(g.vals), sortedUnique(g.list)))
 			}
 			continue
 		}
@@ -171,17 +174,17 @@ func (in *interner) mergeMembers(kind nodeKind, kids []*node) []*node {
 }
 
 // member builds a membership leaf. The class "in" covers "=" and "in": one
-// value prints as "f = v", several as "f in (...)".
-func (in *interner) member(left condition.Expr, class string, mono, neg bool, vals, lists []string) *node {
+// value prints as "f = v" (unless it names a list), several as "f in (...)".
+func (in *interner) member(left condition.Expr, class string, mono, neg, listRef bool, vals, lists []string) *node {
 	var c *condition.BinaryCheck
 	switch {
-	case class == "in" && len(vals) == 1:
+	case class == "in" && len(vals) == 1 && !listRef:
 		c = &condition.BinaryCheck{Left: left, Op: "=", Right: &condition.Value{Value: vals[0]}}
 	default:
 		c = &condition.BinaryCheck{Left: left, Op: class, Right: &condition.List{Values: vals}}
 	}
 	return in.leaf(&node{kind: kLeaf, neg: neg, expr: c, lists: lists,
-		mLeft: condition.String(left), mClass: class, mVals: vals, mMono: mono})
+		mLeft: condition.String(left), mClass: class, mVals: vals, mMono: mono, mListRef: listRef})
 }
 
 // leaf interns a leaf node, computing its key.
@@ -222,6 +225,9 @@ type side struct {
 	macroNorm  map[macroKey]*node
 	inProgress map[string]bool
 	evt        map[*node]rules.EventTypes
+	// listAlias maps old list names to their new names (renamed lists), so
+	// that a macro naming a renamed list is not a change of its own.
+	listAlias map[string]string
 }
 
 func newSide(rs *rules.Ruleset, in *interner) *side {
@@ -349,9 +355,10 @@ func (s *side) check(x *condition.BinaryCheck, neg bool, md mode) *node {
 	listOp := condition.IsListOperator(op)
 	c := &condition.BinaryCheck{Left: x.Left, Op: op, Right: x.Right}
 	var vals, lists []string
+	listRef := false
 	switch r := x.Right.(type) {
 	case *condition.List:
-		vals, lists = s.expandValues(r.Values, md)
+		vals, lists, listRef = s.expandValues(r.Values, md)
 		if listOp {
 			vals = sortedUnique(vals)
 		}
@@ -360,7 +367,7 @@ func (s *side) check(x *condition.BinaryCheck, neg bool, md mode) *node {
 		switch {
 		case listOp:
 			// a list name (or a single value) after a list operator
-			vals, lists = s.expandValues([]string{r.Value}, md)
+			vals, lists, listRef = s.expandValues([]string{r.Value}, md)
 			vals = sortedUnique(vals)
 			c.Right = &condition.List{Values: vals}
 		case md == full && s.rs.List(r.Value) != nil && len(s.items(r.Value)) == 1:
@@ -382,7 +389,7 @@ func (s *side) check(x *condition.BinaryCheck, neg bool, md mode) *node {
 		if class == "in" || listOp {
 			vals = sortedUnique(vals)
 		}
-		return s.in.member(x.Left, class, mono, neg, vals, lists)
+		return s.in.member(x.Left, class, mono, neg, listRef, vals, lists)
 	}
 	n := &node{kind: kLeaf, neg: neg, expr: c, lists: lists}
 	if v, ok := c.Right.(*condition.Value); ok && op == "!=" {
@@ -391,9 +398,21 @@ func (s *side) check(x *condition.BinaryCheck, neg bool, md mode) *node {
 	return s.in.leaf(n)
 }
 
-func (s *side) expandValues(vals []string, md mode) (out, lists []string) {
+// expandValues expands list names among vals (full mode), or in symbolic
+// mode renames them (listAlias) and reports whether any value names a list.
+func (s *side) expandValues(vals []string, md mode) (out, lists []string, listRef bool) {
 	if md != full {
-		return vals, nil
+		out = make([]string, len(vals))
+		for i, v := range vals {
+			if s.rs.List(v) != nil {
+				listRef = true
+				if a, ok := s.listAlias[v]; ok {
+					v = a
+				}
+			}
+			out[i] = v
+		}
+		return out, nil, listRef
 	}
 	for _, v := range vals {
 		if s.rs.List(v) != nil {
@@ -403,7 +422,7 @@ func (s *side) expandValues(vals []string, md mode) (out, lists []string) {
 		}
 		out = append(out, v)
 	}
-	return out, lists
+	return out, lists, false
 }
 
 // memberClass says whether a check is a membership test whose set of values

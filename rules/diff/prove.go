@@ -235,12 +235,10 @@ func explain(old, new *node) string {
 			return explain(removed[0], added[0])
 		}
 		return describeJunction(old.kind, removed, added)
-	case new.kind == kAnd && hasKid(new, old) || new.kind == kOr && hasKid(new, old):
-		_, added := kidDiff(old, new)
-		return describeJunction(new.kind, nil, added)
-	case old.kind == kAnd && hasKid(old, new) || old.kind == kOr && hasKid(old, new):
-		removed, _ := kidDiff(old, new)
-		return describeJunction(old.kind, removed, nil)
+	case (new.kind == kAnd || new.kind == kOr) && hasKid(new, old):
+		return describeJunction(new.kind, nil, others(new.kids, old))
+	case (old.kind == kAnd || old.kind == kOr) && hasKid(old, new):
+		return describeJunction(old.kind, others(old.kids, new), nil)
 	case old.kind == kLeaf && new.kind == kLeaf && old.isMember() && new.isMember() &&
 		old.neg == new.neg && old.mLeft == new.mLeft && old.mClass == new.mClass:
 		return describeValues(old, new)
@@ -271,6 +269,17 @@ func kidDiff(old, new *node) (removed, added []*node) {
 	return removed, added
 }
 
+// others returns kids without k.
+func others(kids []*node, k *node) []*node {
+	out := make([]*node, 0, len(kids))
+	for _, c := range kids {
+		if c != k {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func kidsOf(n *node) []*node {
 	if n.kind == kAnd || n.kind == kOr {
 		return n.kids
@@ -284,6 +293,26 @@ func describeJunction(kind nodeKind, removed, added []*node) string {
 		what = "alternative"
 	}
 	var parts []string
+	// A removed and an added child that are alike (membership tests of the
+	// same field, or junctions sharing children) changed in place: explain
+	// them recursively, once for identical explanations.
+	seen := map[string]int{}
+	for i := 0; i < len(removed); i++ {
+		j := alike(removed[i], added)
+		if j < 0 {
+			continue
+		}
+		e := explain(removed[i], added[j])
+		if k, dup := seen[e]; dup {
+			parts[k] = strings.TrimSuffix(parts[k], " (in several places)") + " (in several places)"
+		} else {
+			seen[e] = len(parts)
+			parts = append(parts, e)
+		}
+		removed = append(removed[:i:i], removed[i+1:]...)
+		added = append(added[:j:j], added[j+1:]...)
+		i--
+	}
 	if len(added) > 0 {
 		parts = append(parts, fmt.Sprintf("added %s %s", plural(what, len(added)), snippets(added)))
 	}
@@ -293,12 +322,39 @@ func describeJunction(kind nodeKind, removed, added []*node) string {
 	return strings.Join(parts, "; ")
 }
 
+// alike returns the index of the node in cands most like r, or -1: a
+// membership test of the same field and polarity, or a junction of the
+// same kind sharing the most children (at least one, and at least half of
+// the smaller one's).
+func alike(r *node, cands []*node) int {
+	best, bestShared := -1, 0
+	for j, a := range cands {
+		switch {
+		case r.kind == kLeaf && a.kind == kLeaf:
+			if r.isMember() && a.isMember() && a.neg == r.neg && a.mLeft == r.mLeft && a.mClass == r.mClass {
+				return j
+			}
+		case r.kind == a.kind && (r.kind == kAnd || r.kind == kOr):
+			shared := 0
+			for _, k := range a.kids {
+				if hasKid(r, k) {
+					shared++
+				}
+			}
+			if shared > bestShared && 2*shared >= min(len(r.kids), len(a.kids)) {
+				best, bestShared = j, shared
+			}
+		}
+	}
+	return best
+}
+
 func describeValues(old, new *node) string {
 	removed, added := setDiff(old.mVals, new.mVals)
 	subject := "`" + old.mLeft + " " + old.mClass + " (...)`"
 	lists := sortedUnique(append(append([]string(nil), old.lists...), new.lists...))
 	if len(lists) > 0 {
-		subject += " (from list " + strings.Join(quoteAll(lists), ", ") + ")"
+		subject += " (from " + plural("list", len(lists)) + " " + valueList(lists) + ")"
 	}
 	var parts []string
 	if len(added) > 0 {

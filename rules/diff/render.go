@@ -49,6 +49,7 @@ func (r Report) WriteJSON(w io.Writer) error {
 		r.Changes = []Change{}
 	}
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
 }

@@ -53,10 +53,10 @@ func evalCond(t testing.TB, cond string, ev *Event) (bool, error) {
 	return Eval(e, ev)
 }
 
-// TestOperators checks the evaluator against libsinsp's semantics. Each case
+// TestRuleTestOperators checks the evaluator against libsinsp's semantics. Each case
 // names the libs function (falcosecurity/libs, userspace/libsinsp) whose
 // behaviour it pins down.
-func TestOperators(t *testing.T) {
+func TestRuleTestOperators(t *testing.T) {
 	k8s := func(f fv) fv { f["source"] = "k8s_audit"; return f }
 	tests := []struct {
 		cond string
@@ -218,9 +218,9 @@ func TestOperators(t *testing.T) {
 	}
 }
 
-// TestCompileErrors checks that conditions libsinsp's compiler rejects are
+// TestRuleTestCompileErrors checks that conditions libsinsp's compiler rejects are
 // rejected, with its messages.
-func TestCompileErrors(t *testing.T) {
+func TestRuleTestCompileErrors(t *testing.T) {
 	tests := []struct {
 		cond, source, want string
 	}{
@@ -257,7 +257,7 @@ func TestCompileErrors(t *testing.T) {
 	}
 }
 
-func TestEventErrors(t *testing.T) {
+func TestRuleTestEventErrors(t *testing.T) {
 	ev, err := NewEvent("")
 	if err != nil {
 		t.Fatal(err)
@@ -320,7 +320,7 @@ func mustParse(t testing.TB, s string) condition.Expr {
 	return e
 }
 
-func TestFnmatch(t *testing.T) {
+func TestRuleTestFnmatch(t *testing.T) {
 	tests := []struct {
 		pattern, s string
 		fold, want bool

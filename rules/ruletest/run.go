@@ -142,13 +142,22 @@ func NewSuite(rs *rules.Ruleset) *Suite {
 	return s
 }
 
-// CompileErrors lists the loaded rules whose expanded condition the
-// evaluator rejects (Falco would reject them too), in ruleset order.
-func (s *Suite) CompileErrors() []error {
-	var out []error
+// RuleError is a loaded rule whose expanded condition the evaluator
+// rejects (as libsinsp's filter compiler would).
+type RuleError struct {
+	Rule *rules.Rule
+	Err  error
+}
+
+func (e RuleError) Error() string { return e.Err.Error() }
+
+// CompileErrors lists the loaded rules whose condition cannot be evaluated,
+// in ruleset order.
+func (s *Suite) CompileErrors() []RuleError {
+	var out []RuleError
 	for _, r := range s.loaded {
 		if err := s.errs[r]; err != nil {
-			out = append(out, err)
+			out = append(out, RuleError{Rule: r, Err: err})
 		}
 	}
 	return out
