@@ -58,6 +58,9 @@ fuzz: ## Fuzz each parser for FUZZTIME (default 60s).
 	$(GO) test ./rules/condition/ -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 
 .PHONY: bench
-bench: ## Benchmark validation against a bare YAML decode of the same bytes and print the ratio.
+bench: ## Benchmarks with ratios: validation vs bare YAML decode, diff vs loading both files; rule-test throughput.
 	$(GO) test ./rules/ -run '^$$' -bench 'Benchmark(Validate|Decode)Corpus$$' -benchmem -count $(BENCH_COUNT) | tee $(CACHE)/bench.txt
 	@hack/ratio.sh $(CACHE)/bench.txt BenchmarkValidateCorpus BenchmarkDecodeCorpus
+	$(GO) test ./rules/diff/ -run '^$$' -bench 'Benchmark(Diff|Load)LargestPair$$' -benchmem -count $(BENCH_COUNT) | tee $(CACHE)/bench-diff.txt
+	@hack/ratio.sh $(CACHE)/bench-diff.txt BenchmarkDiffLargestPair BenchmarkLoadLargestPair
+	$(GO) test ./rules/ruletest/ -run '^$$' -bench 'BenchmarkEvaluate$$' -benchmem -count 1

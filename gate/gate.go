@@ -182,7 +182,7 @@ func compare(od, nd *rules.RulesetDir) Verdict {
 		v.Status, v.Findings, v.Reason = StatusFail, fs, "the ruleset does not validate; fix the findings first"
 		return v
 	}
-	report := diff.Compare(oldRS, newRS)
+	report := ownChanges(diff.Compare(oldRS, newRS), od, nd)
 	v.Report = &report
 	v.Required = report.RequiredBump
 	contentChanged := !sameRules(od, nd) || len(od.Paths) != len(nd.Paths)
@@ -211,6 +211,26 @@ func compare(od, nd *rules.RulesetDir) Verdict {
 		v.Reason = fmt.Sprintf("%s -> %s is a %s bump; the changes need %s", od.Manifest.Version, nd.Manifest.Version, declared, v.Required)
 	}
 	return v
+}
+
+// ownChanges keeps the changes in the ruleset's own files: a dependency
+// (dependsOn) is versioned and gated on its own.
+func ownChanges(r diff.Report, od, nd *rules.RulesetDir) diff.Report {
+	own := map[string]bool{}
+	for _, p := range append(append([]string(nil), od.Paths...), nd.Paths...) {
+		own[p] = true
+	}
+	out := diff.Report{Changes: []diff.Change{}}
+	for _, c := range r.Changes {
+		if c.File != "" && !own[c.File] {
+			continue
+		}
+		out.Changes = append(out.Changes, c)
+		if c.Bump > out.RequiredBump {
+			out.RequiredBump = c.Bump
+		}
+	}
+	return out
 }
 
 // declaredBump is the bump between two versions; a lower new version is an error.

@@ -71,3 +71,23 @@ func BenchmarkCompareLargestPair(b *testing.B) {
 		Compare(o, n)
 	}
 }
+
+// BenchmarkCompareAllUpstreamPairs diffs every consecutive pair of final
+// upstream releases (loaded once, outside the timer): the diff on real
+// release-to-release changes, not only on the largest, nearly identical
+// pair.
+func BenchmarkCompareAllUpstreamPairs(b *testing.B) {
+	var pairs [][2]*rules.Ruleset
+	for _, rels := range finalReleases(b) {
+		for i := 1; i < len(rels); i++ {
+			pairs = append(pairs, [2]*rules.Ruleset{loadRelease(b, rels[i-1]), loadRelease(b, rels[i])})
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		for _, p := range pairs {
+			Compare(p[0], p[1])
+		}
+	}
+}

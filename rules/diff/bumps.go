@@ -48,6 +48,8 @@ const (
 	ChangeExceptionCompsChanged  = "exception-comps-changed"
 	ChangeExceptionValuesAdded   = "exception-values-added"
 	ChangeExceptionValuesRemoved = "exception-values-removed"
+	// a rule loaded in another position relative to other rules
+	ChangeOrderChanged = "order-changed"
 )
 
 // The policy. falcosecurity/rules RELEASE.md ("Versioning a ruleset") is the
@@ -106,6 +108,19 @@ const (
 // field the rule uses then fails to load the whole file instead of
 // skipping the rule), false -> true patch. warn_evttypes and capture
 // settings change no detection and are patch.
+//
+// Rule order: Falco fires only the first loaded rule that matches an event
+// (rule_matching: first, the default, and the only behaviour before Falco
+// 0.36), so moving a rule past an enabled rule of the same source that can
+// match the same event types is major; past rules that cannot, none. New
+// rules are minor as RELEASE.md says, even when loaded before existing rules
+// that match the same events.
+//
+// Placeholders: a check that always holds (evt.num >= 0, "not never_true",
+// "not f in (empty_list)") is dropped, so adding "and not user_known_x" is no
+// change. A check that never holds (never_true, "f in (empty_list)") is kept
+// as it is, named after its macro: such gates are meant to be overridden,
+// and the rest of the condition behind them is still compared.
 //
 // Formatting, comments, YAML style and item order in the file change
 // nothing Falco sees and produce no change at all; a rewritten condition

@@ -291,6 +291,8 @@ var diffCases = []diffCase{
 			{KindRule, "Terminal shell in container", ChangeConditionRefactored, None, "expanded form is the same"},
 			{KindMacro, "tty_entrypoint", ChangeAdded, Minor, "new macro"},
 		}},
+	{name: "macro inlined into a rule", edit: []edit{replace(tsCondition, strings.Replace(tsCondition, "    and shell_procs\n", "    and proc.name in (shell_binaries)\n", 1))},
+		required: None, changes: []want{{KindRule, "Terminal shell in container", ChangeConditionRefactored, None, "expanded form is the same"}}},
 	{name: "never_true tuning placeholder added",
 		edit: []edit{
 			replace(tsCondition, tsCondition+"    and not user_known_shell_in_container\n"),
@@ -354,6 +356,12 @@ var diffCases = []diffCase{
 	{name: "exception removed", setup: []edit{withExceptions},
 		edit:     []edit{replace("    - name: known_parents\n      fields: proc.pname\n      comps: in\n      values: [tini, dumb-init]\n", "")},
 		required: Major, changes: []want{{KindRule, "Terminal shell in container", ChangeExceptionRemoved, Major, "append values to it by name"}}},
+	{name: "exception renamed", setup: []edit{withExceptions},
+		edit:     []edit{replace("    - name: known_parents\n", "    - name: known_parent_procs\n")},
+		required: Major, changes: []want{
+			{KindRule, "Terminal shell in container", ChangeExceptionRemoved, Major, "exception `known_parents` removed"},
+			{KindRule, "Terminal shell in container", ChangeExceptionAdded, Patch, "new exception `known_parent_procs`"},
+		}},
 	{name: "exception values added", setup: []edit{withExceptions},
 		edit:     []edit{replace("        - [bash, docker.io/library/busybox]\n", "        - [bash, docker.io/library/busybox]\n        - [sh, docker.io/library/alpine]\n")},
 		required: Patch, changes: []want{{KindRule, "Terminal shell in container", ChangeExceptionValuesAdded, Patch, "gained values `[sh, docker.io/library/alpine]`"}}},

@@ -59,6 +59,16 @@ func whyRemoved(kind Kind) string {
 // without changing what Falco compiles.
 func ws(s string) string { return strings.Join(strings.Fields(s), " ") }
 
+// canonical prints a condition as parsed (white space, redundant
+// parentheses and quoting do not matter), or its text when it does not
+// parse.
+func canonical(s string) string {
+	if e, err := condition.Parse(s); err == nil {
+		return condition.String(e)
+	}
+	return ws(s)
+}
+
 func textLoc(t rules.Text, fallback rules.Location) rules.Location {
 	file, pos := t.Pos(0)
 	if file == "" {
@@ -82,7 +92,7 @@ func (d *differ) lists() {
 		}
 	}
 	pairs, gone, fresh := renames(removed, added, func(l *rules.List, _ bool) string {
-		return strings.Join(sortedUnique(l.Items), "\x00")
+		return strings.Join(sortedUnique(unquoteAll(l.Items)), "\x00")
 	})
 	for _, p := range pairs {
 		d.add(KindList, p[1].Name, ChangeRenamed, Major, p[1].At, "renamed from `%s` (same items); %s", p[0].Name, whyRemoved(KindList))
@@ -100,7 +110,7 @@ func (d *differ) lists() {
 }
 
 func (d *differ) compareList(ol, nl *rules.List) {
-	os, ns := sortedUnique(ol.Items), sortedUnique(nl.Items)
+	os, ns := sortedUnique(unquoteAll(ol.Items)), sortedUnique(unquoteAll(nl.Items))
 	gone, fresh := setDiff(os, ns)
 	const why = "list item changes are patch (RELEASE.md); rules that become narrower or wider through the list are judged on their own"
 	switch {
@@ -111,8 +121,16 @@ func (d *differ) compareList(ol, nl *rules.List) {
 	case len(gone) > 0:
 		d.add(KindList, nl.Name, ChangeItemsRemoved, Patch, nl.At, "lost %s; %s", valueList(gone), why)
 	case strings.Join(ol.Items, "\x00") != strings.Join(nl.Items, "\x00"):
-		d.add(KindList, nl.Name, ChangeItemsReordered, None, nl.At, "items reordered or duplicated; every list operator treats a list as a set")
+		d.add(KindList, nl.Name, ChangeItemsReordered, None, nl.At, "items reordered, duplicated or quoted differently; every list operator treats a list as a set")
 	}
+}
+
+func unquoteAll(items []string) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = unquote(it)
+	}
+	return out
 }
 
 // macroDef identifies a macro's definition for rename detection.
@@ -159,8 +177,11 @@ func (d *differ) macros() {
 const whyMacro = "consumers' rules use macros in either polarity, so any change of what a macro matches is major (RELEASE.md)"
 
 func (d *differ) compareMacro(om, nm *rules.Macro) {
+	if d.old.macroPrint(om.Name) == d.new.macroPrint(nm.Name) {
+		return // same text, same macros and lists below it
+	}
 	at := textLoc(nm.Condition, nm.At)
-	textChanged := ws(om.Condition.S) != ws(nm.Condition.S)
+	textChanged := canonical(om.Condition.S) != canonical(nm.Condition.S)
 	osym, nsym := d.old.macro(om.Name, symbolic), d.new.macro(nm.Name, symbolic)
 	if osym == nil || nsym == nil {
 		if textChanged {
@@ -186,12 +207,21 @@ func (d *differ) compareMacro(om, nm *rules.Macro) {
 	case relEquivalent:
 		d.add(KindMacro, nm.Name, ChangeConditionRefactored, None, at, "the condition was rewritten into an equivalent one (%s)", detail)
 	case relNarrower:
-		d.add(KindMacro, nm.Name, ChangeConditionNarrowed, Major, at, "the macro matches fewer events: %s; %s", detail, whyMacro)
+		d.add(KindMacro, nm.Name, ChangeConditionNarrowed, Major, at, "the macro matches fewer events%s: %s; %s", orSame(decided), detail, whyMacro)
 	case relWider:
-		d.add(KindMacro, nm.Name, ChangeConditionWidened, Major, at, "the macro matches more events: %s; %s", detail, whyMacro)
+		d.add(KindMacro, nm.Name, ChangeConditionWidened, Major, at, "the macro matches more events%s: %s; %s", orSame(decided), detail, whyMacro)
 	default:
 		d.add(KindMacro, nm.Name, ChangeConditionChanged, Major, at, "%s: %s; %s", undecided(decided), detail, whyMacro)
 	}
+}
+
+// orSame qualifies a one-way result when the search for the other way ran
+// out of budget.
+func orSame(decided bool) string {
+	if decided {
+		return ""
+	}
+	return " or the same ones (the conditions are too large to decide which)"
 }
 
 func undecided(decided bool) string {
@@ -354,8 +384,11 @@ func (d *differ) compareOutput(or, nr *rules.Rule) {
 }
 
 func (d *differ) compareCondition(or, nr *rules.Rule) {
+	if d.old.conditionPrint(or.Condition.S) == d.new.conditionPrint(nr.Condition.S) {
+		return // same text, same macros and lists below it
+	}
 	at := textLoc(nr.Condition, nr.At)
-	textChanged := ws(or.Condition.S) != ws(nr.Condition.S)
+	textChanged := canonical(or.Condition.S) != canonical(nr.Condition.S)
 	on, nn := d.old.text(or.Condition.S, full), d.new.text(nr.Condition.S, full)
 	if on == nil || nn == nil {
 		if textChanged {
@@ -388,13 +421,13 @@ func (d *differ) compareCondition(or, nr *rules.Rule) {
 	case lostTypes:
 		d.add(KindRule, nr.Name, ChangeEventTypesRemoved, Major, at, "the rule %s: %s", evDetail, detail)
 	case rel == relNarrower:
-		d.add(KindRule, nr.Name, ChangeConditionNarrowed, Major, at, "the rule matches fewer events: %s", detail)
+		d.add(KindRule, nr.Name, ChangeConditionNarrowed, Major, at, "the rule matches fewer events%s: %s", orSame(decided), detail)
 	case rel == relUnknown:
 		d.add(KindRule, nr.Name, ChangeConditionChanged, Major, at, "%s, so it is treated as narrowing: %s", undecided(decided), detail)
 	case gainedTypes:
 		d.add(KindRule, nr.Name, ChangeEventTypesAdded, Patch, at, "the rule %s: %s", evDetail, detail)
 	default:
-		d.add(KindRule, nr.Name, ChangeConditionWidened, Patch, at, "the rule matches more events: %s", detail)
+		d.add(KindRule, nr.Name, ChangeConditionWidened, Patch, at, "the rule matches more events%s: %s", orSame(decided), detail)
 	}
 }
 

@@ -40,6 +40,8 @@ type node struct {
 	lists         []string
 	// "f != v" leaves: the left side and the value
 	neLeft, neVal string
+	// never marks a check that never holds (never_true): a placeholder
+	never bool
 }
 
 func (n *node) isMember() bool { return n.mClass != "" }
@@ -228,15 +230,17 @@ type side struct {
 	// listAlias maps old list names to their new names (renamed lists), so
 	// that a macro naming a renamed list is not a change of its own.
 	listAlias map[string]string
+	prints    map[string]fingerprint // macro fingerprints
 }
 
 func newSide(rs *rules.Ruleset, in *interner) *side {
 	return &side{rs: rs, in: in, listItems: map[string][]string{}, macroAST: map[string]condition.Expr{},
-		macroNorm: map[macroKey]*node{}, inProgress: map[string]bool{}, evt: map[*node]rules.EventTypes{}}
+		macroNorm: map[macroKey]*node{}, inProgress: map[string]bool{}, evt: map[*node]rules.EventTypes{},
+		prints: map[string]fingerprint{}}
 }
 
 // items returns a list's items with referenced lists expanded, as Falco
-// substitutes them.
+// substitutes them (a quoted item reads without its quotes).
 func (s *side) items(name string) []string {
 	if v, ok := s.listItems[name]; ok {
 		return v
@@ -252,7 +256,7 @@ func (s *side) items(name string) []string {
 			out = append(out, s.items(it)...)
 			continue
 		}
-		out = append(out, it)
+		out = append(out, unquote(it))
 	}
 	s.listItems[name] = out
 	return out
@@ -313,7 +317,13 @@ func (s *side) norm(e condition.Expr, neg bool, md mode) *node {
 	case *condition.Identifier:
 		if !s.inProgress[x.Name] {
 			if m := s.parsedMacro(x.Name); m != nil {
-				return s.expandMacro(x.Name, m, neg, md)
+				n := s.expandMacro(x.Name, m, neg, md)
+				if n.never {
+					// a placeholder (never_true, or a macro defined as
+					// it): keep its name, which users override
+					n = s.in.leaf(&node{kind: kLeaf, neg: neg, expr: &condition.Identifier{Name: x.Name}, never: true})
+				}
+				return n
 			}
 		}
 		return s.leaf(&condition.Identifier{Name: x.Name}, neg, md)
@@ -339,14 +349,22 @@ func (s *side) junction(children []condition.Expr, neg bool, md mode, kind nodeK
 }
 
 // check canonicalises a comparison: "==" is "=", list operands are expanded
-// (full mode), sorted and deduplicated, and evt.num checks that can never or
-// always hold (evt.num starts at 1) become constants.
+// (full mode), sorted and deduplicated.
+//
+// Checks that always hold become true: evt.num checks that evt.num >= 1
+// satisfies (always_true, or "not never_true"), and "not f in ()" (an empty
+// allow-list). So adding "and not user_known_x" with a never_true
+// placeholder, or "and not f in (empty_list)", changes nothing. Checks that
+// never hold (never_true, "f in (empty_list)") stay leaves instead of
+// becoming false: they gate rules that users enable by overriding the
+// placeholder, and folding them would hide every change behind the gate.
 func (s *side) check(x *condition.BinaryCheck, neg bool, md mode) *node {
+	never := false
 	if c, ok := evtNumConstant(x); ok {
 		if c != neg {
 			return s.in.t
 		}
-		return s.in.f
+		never = true
 	}
 	op := x.Op
 	if op == "==" {
@@ -377,21 +395,16 @@ func (s *side) check(x *condition.BinaryCheck, neg bool, md mode) *node {
 			vals = []string{r.Value}
 		}
 	}
-	if class, mono, ok := memberClass(op, c.Right); ok {
-		if len(vals) == 0 && mono {
-			// "f in ()" matches nothing (an empty allow-list: "not f in ()"
-			// excludes nothing)
-			if neg {
-				return s.in.t
-			}
-			return s.in.f
+	if class, mono, ok := memberClass(op, c.Right); ok && !never {
+		if len(vals) == 0 && mono && neg {
+			return s.in.t // "not f in ()" excludes nothing
 		}
 		if class == "in" || listOp {
 			vals = sortedUnique(vals)
 		}
 		return s.in.member(x.Left, class, mono, neg, listRef, vals, lists)
 	}
-	n := &node{kind: kLeaf, neg: neg, expr: c, lists: lists}
+	n := &node{kind: kLeaf, neg: neg, expr: c, lists: lists, never: never}
 	if v, ok := c.Right.(*condition.Value); ok && op == "!=" {
 		n.neLeft, n.neVal = condition.String(x.Left), v.Value
 	}
@@ -498,6 +511,13 @@ func decimal(s string) (uint64, bool) {
 		n = n*10 + uint64(s[i]-'0')
 	}
 	return n, true
+}
+
+// unquote reads a list item as Falco's parser does once the item is
+// substituted into a condition: "a b" and 'x' lose their quotes.
+func unquote(item string) string {
+	v, _ := condition.Unquote(item)
+	return v
 }
 
 func sortedUnique(vals []string) []string {

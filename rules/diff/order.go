@@ -6,10 +6,6 @@ import (
 	"github.com/falcops/falcops/rules"
 )
 
-// ChangeOrderChanged is reported for a rule loaded in a different position
-// relative to other rules.
-const ChangeOrderChanged = "order-changed"
-
 // ruleOrder reports rules that moved relative to others. Order is
 // behaviour: with rule_matching: first (Falco's default) only the first
 // loaded rule that matches an event fires, so swapping two rules that can

@@ -16,25 +16,27 @@ const (
 	relUnknown                    // neither could be shown
 )
 
-// proofBudget bounds the implication search per comparison; beyond it the
-// relation is undecided (and so major).
-const proofBudget = 200000
+// proofBudget bounds the implication steps per comparison, splitBudget
+// the case splits (each builds new nodes); beyond them the relation is
+// undecided (and so major). Variables so that tests can lower them.
+var (
+	proofBudget = 200000
+	splitBudget = 2000
+)
 
 // prover decides a ⇒ b on normalised trees, soundly but incompletely:
 // "true" is a proof, "false" means no proof was found.
 type prover struct {
 	in        *interner
 	memo      map[[2]*node]bool
+	nodes     map[*node]map[*node]bool
 	budget    int // implication steps left
 	splits    int // case splits left (each builds new nodes)
 	exhausted bool
 }
 
-// splitBudget bounds the case splits per comparison.
-const splitBudget = 2000
-
 func newProver(in *interner) *prover {
-	return &prover{in: in, memo: map[[2]*node]bool{}, budget: proofBudget, splits: splitBudget}
+	return &prover{in: in, memo: map[[2]*node]bool{}, nodes: map[*node]map[*node]bool{}, budget: proofBudget, splits: splitBudget}
 }
 
 func (p *prover) implies(a, b *node) bool {
@@ -107,14 +109,14 @@ func (p *prover) implies(a, b *node) bool {
 // with a disjunction among its conjuncts, (x or y) and r ⇒ b, holds when
 // both x and r ⇒ b and y and r ⇒ b; dually a ⇒ (x and y) or r holds when
 // a ⇒ x or r and a ⇒ y or r.
+//
+// Leaves only combine through membership, which normalisation merges, so a
+// split can only help between a conjunction and a disjunction.
 func (p *prover) split(a, b *node) bool {
-	ai, bi := -1, -1
-	if a.kind == kAnd {
-		ai = firstOf(a.kids, kOr)
+	if a.kind != kAnd || b.kind != kOr {
+		return false
 	}
-	if b.kind == kOr {
-		bi = firstOf(b.kids, kAnd)
-	}
+	ai, bi := p.relevant(a.kids, kOr, b), p.relevant(b.kids, kAnd, a)
 	if ai < 0 && bi < 0 {
 		return false
 	}
@@ -147,13 +149,51 @@ func (p *prover) split(a, b *node) bool {
 	return false
 }
 
-func firstOf(kids []*node, kind nodeKind) int {
+// relevant picks the junction among kids (of the given kind) to split on:
+// the one with most children that also occur in other, so that a split
+// serves the proof; -1 if there is none.
+func (p *prover) relevant(kids []*node, kind nodeKind, other *node) int {
+	best, bestScore := -1, -1
+	var in map[*node]bool
 	for i, k := range kids {
-		if k.kind == kind {
-			return i
+		if k.kind != kind {
+			continue
+		}
+		if in == nil {
+			in = p.nodesOf(other)
+		}
+		score := 0
+		for _, c := range k.kids {
+			if in[c] {
+				score++
+			}
+		}
+		if score > bestScore {
+			best, bestScore = i, score
 		}
 	}
-	return -1
+	return best
+}
+
+// nodesOf returns every node of a tree, memoised per root.
+func (p *prover) nodesOf(n *node) map[*node]bool {
+	if m, ok := p.nodes[n]; ok {
+		return m
+	}
+	m := map[*node]bool{}
+	var walk func(*node)
+	walk = func(x *node) {
+		if m[x] {
+			return
+		}
+		m[x] = true
+		for _, k := range x.kids {
+			walk(k)
+		}
+	}
+	walk(n)
+	p.nodes[n] = m
+	return m
 }
 
 // without returns a copy of kids without the i-th, with room for one more.
@@ -207,8 +247,11 @@ func subset(a, b []string) bool {
 	return true
 }
 
-// relate decides how the new condition relates to the old one.
-func relate(in *interner, old, new *node) (relation, bool) {
+// relate decides how the new condition relates to the old one. decided is
+// false when the proof search ran out of budget: a relation that was not
+// proven may then still hold (narrower may be equivalent, unknown may be
+// anything).
+func relate(in *interner, old, new *node) (rel relation, decided bool) {
 	if old == new {
 		return relEquivalent, true
 	}
@@ -219,9 +262,9 @@ func relate(in *interner, old, new *node) (relation, bool) {
 	case narrower && wider:
 		return relEquivalent, true
 	case narrower:
-		return relNarrower, true
+		return relNarrower, !p.exhausted
 	case wider:
-		return relWider, true
+		return relWider, !p.exhausted
 	}
 	return relUnknown, !p.exhausted
 }
@@ -240,7 +283,8 @@ func explain(old, new *node) string {
 	case (old.kind == kAnd || old.kind == kOr) && hasKid(old, new):
 		return describeJunction(old.kind, others(old.kids, new), nil)
 	case old.kind == kLeaf && new.kind == kLeaf && old.isMember() && new.isMember() &&
-		old.neg == new.neg && old.mLeft == new.mLeft && old.mClass == new.mClass:
+		old.neg == new.neg && old.mLeft == new.mLeft && old.mClass == new.mClass &&
+		(len(old.mVals) > 1 || len(new.mVals) > 1):
 		return describeValues(old, new)
 	}
 	return fmt.Sprintf("%s became %s", snippet(old.key), snippet(new.key))

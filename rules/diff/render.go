@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 )
 
@@ -56,8 +57,14 @@ func (r Report) WriteJSON(w io.Writer) error {
 
 var bumpIcon = map[Bump]string{None: "⚪", Patch: "🟢", Minor: "🟡", Major: "🔴"}
 
+// MarkdownRows bounds the table of WriteMarkdown: GitHub refuses comments
+// over 65536 characters, and a ruleset split or rewrite can have hundreds of
+// changes. The rows left out are counted below the table.
+const MarkdownRows = 150
+
 // WriteMarkdown renders the report for a pull-request comment: a verdict
-// line and a table of the changes.
+// line and a table of the changes, those that need the highest bumps first
+// (at most MarkdownRows).
 func (r Report) WriteMarkdown(w io.Writer) error {
 	if _, err := fmt.Fprintf(w, "%s **Required bump: %s** (%s)\n", bumpIcon[r.RequiredBump], r.RequiredBump, r.summary()); err != nil {
 		return err
@@ -67,7 +74,12 @@ func (r Report) WriteMarkdown(w io.Writer) error {
 		return err
 	}
 	fmt.Fprint(w, "\n| bump | kind | name | change | reason | line |\n|---|---|---|---|---|---|\n")
-	for _, c := range r.Changes {
+	rows := append([]Change(nil), r.Changes...)
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Bump > rows[j].Bump })
+	if len(rows) > MarkdownRows {
+		rows = rows[:MarkdownRows]
+	}
+	for _, c := range rows {
 		line := ""
 		if c.Line > 0 {
 			line = fmt.Sprint(c.Line)
@@ -76,6 +88,10 @@ func (r Report) WriteMarkdown(w io.Writer) error {
 			mdEscape(c.Name), c.Change, mdEscape(c.Reason), line); err != nil {
 			return err
 		}
+	}
+	if left := len(r.Changes) - len(rows); left > 0 {
+		_, err := fmt.Fprintf(w, "\n%d more %s not shown; run `falcops diff` for all of them.\n", left, plural("change", left))
+		return err
 	}
 	return nil
 }
