@@ -108,7 +108,7 @@ func Run(repoDir, base string) (*Result, error) {
 			renamed[renamedFrom[name]] = true
 			res.Verdicts = append(res.Verdicts, Verdict{Ruleset: name, Status: StatusRenamed, NewVersion: nd.Manifest.Version,
 				OldVersion: oldSets[renamedFrom[name]].Manifest.Version,
-				Reason: fmt.Sprintf("renamed from %q with the same rules; it is a new OCI repository and index entry, and shoots following %q must switch", renamedFrom[name], renamedFrom[name])})
+				Reason:     fmt.Sprintf("renamed from %q with the same rules; it is a new OCI repository and index entry, and shoots following %q must switch", renamedFrom[name], renamedFrom[name])})
 		default:
 			v := Verdict{Ruleset: name, Status: StatusNew, NewVersion: nd.Manifest.Version, Reason: "new ruleset"}
 			if _, fs := rules.LoadRuleset(nd, rules.Options{}); fs.Errors() > 0 {
@@ -237,11 +237,11 @@ func ownChanges(r diff.Report, od, nd *rules.RulesetDir) diff.Report {
 func declaredBump(oldV, newV string) (diff.Bump, error) {
 	o, err := semver.StrictNewVersion(oldV)
 	if err != nil {
-		return diff.None, fmt.Errorf("base version %q is not semver: %v", oldV, err)
+		return diff.None, fmt.Errorf("base version %q is not semver: %w", oldV, err)
 	}
 	n, err := semver.StrictNewVersion(newV)
 	if err != nil {
-		return diff.None, fmt.Errorf("version %q is not semver: %v", newV, err)
+		return diff.None, fmt.Errorf("version %q is not semver: %w", newV, err)
 	}
 	switch {
 	case n.LessThan(o):

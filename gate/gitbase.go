@@ -43,11 +43,11 @@ func baseTree(dir, rev string) (*object.Tree, string, string, error) {
 	}
 	hash, err := repo.ResolveRevision(plumbing.Revision(rev))
 	if err != nil {
-		return nil, "", "", fmt.Errorf("%w: %q: %v", ErrBaseNotFound, rev, err)
+		return nil, "", "", fmt.Errorf("%w: %q: %w", ErrBaseNotFound, rev, err)
 	}
 	commit, err := repo.CommitObject(*hash)
 	if err != nil {
-		return nil, "", "", fmt.Errorf("%w: %q is not a commit: %v", ErrBaseNotFound, rev, err)
+		return nil, "", "", fmt.Errorf("%w: %q is not a commit: %w", ErrBaseNotFound, rev, err)
 	}
 	tree, err := commit.Tree()
 	if err != nil {
