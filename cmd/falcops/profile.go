@@ -26,6 +26,8 @@ unknown classifications and non-semver versions are errors naming file:line.`,
 		},
 	}
 	cmd.AddCommand(newProfileMatrixCmd(time.Now))
+	cmd.AddCommand(profileDecideCmds()...)
+	cmd.AddCommand(profileEditCmds()...)
 	return cmd
 }
 
