@@ -95,6 +95,7 @@ func (r registryRef) repository(name string) string {
 func (r registryRef) repo(name string) string { return r.host + "/" + r.repository(name) }
 
 type publishOptions struct {
+	profiles  string
 	registry  string
 	plainHTTP bool
 	indexFile string
@@ -126,6 +127,7 @@ RULESET_DIR defaults to the repository root (all rulesets/*).`,
 	}
 	cmd.Flags().StringVar(&o.registry, "registry", "", "registry and repository prefix, HOST[:PORT][/PREFIX] (required)")
 	cmd.Flags().BoolVar(&o.plainHTTP, "plain-http", false, "talk HTTP to the registry (loopback registries)")
+	cmd.Flags().StringVar(&o.profiles, "profiles", "profiles", "folder of FalcoProfile documents published as the signed asset artifact "+ProfilesArtifact+" (skipped when missing; \"\" to skip)")
 	cmd.Flags().StringVar(&o.indexFile, "index", "index.yaml", "falcoctl index to merge the published entries into (\"\" to skip)")
 	o.signing.register(cmd, true)
 	return cmd
@@ -147,6 +149,12 @@ func (o *publishOptions) run(ctx context.Context, cmd *cobra.Command, paths []st
 	if err != nil {
 		return err
 	}
+	var profiles map[string][]byte
+	if o.profiles != "" {
+		if profiles, err = profileFiles(o.profiles); err != nil {
+			return err
+		}
+	}
 	if signOpts.KeyRef != "" {
 		// Decrypt the key once, not once per ruleset.
 		if signOpts.Signer, err = oci.LoadSigner(ctx, signOpts.KeyRef, signOpts.Password); err != nil {
@@ -163,6 +171,20 @@ func (o *publishOptions) run(ctx context.Context, cmd *cobra.Command, paths []st
 			return err
 		}
 		entries = append(entries, artifacts.EntryFor(b.dir.Manifest, reg.host, reg.repository(b.dir.Manifest.Name), o.signing.indexSignature()))
+	}
+	if profiles != nil {
+		source, revision, err := gitOrigin(o.profiles)
+		if err != nil {
+			return &exitError{exitUsage, err}
+		}
+		e, err := publishProfiles(ctx, cmd.OutOrStdout(), client, reg, profiles, source, revision, signOpts)
+		if err != nil {
+			return err
+		}
+		if sig := o.signing.indexSignature(); sig != nil {
+			e.Signature = &artifacts.Signature{Cosign: sig}
+		}
+		entries = append(entries, e)
 	}
 	if o.indexFile == "" {
 		return nil
