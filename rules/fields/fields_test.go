@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/falcops/falcops/internal/sharedtest"
 )
 
 func TestLookup(t *testing.T) {
@@ -332,13 +334,10 @@ var olderRulesFields = map[string][]string{
 }
 
 func TestCorpusFields(t *testing.T) {
-	const dir = "/work/shared/upstream-rules"
+	dir := sharedtest.UpstreamRules(t)
 	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.yaml"))
 	if len(files) == 0 {
-		if os.Getenv("FALCOPS_REQUIRE_SHARED") == "1" {
-			t.Fatalf("no rules files under %s (FALCOPS_REQUIRE_SHARED=1)", dir)
-		}
-		t.Skipf("no rules files under %s; set FALCOPS_REQUIRE_SHARED=1 to make this fatal", dir)
+		t.Fatalf("no rules files under %s", dir)
 	}
 	total := len(corpusFields)
 	for _, l := range olderRulesFields {

@@ -1,29 +1,16 @@
 package ruletest
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/falcops/falcops/rules"
+
+	"github.com/falcops/falcops/internal/sharedtest"
 )
 
-// upstreamDir returns the shared upstream rules folder, or skips the test
-// when it is absent (unless FALCOPS_REQUIRE_SHARED=1).
-func upstreamDir(t testing.TB) string {
-	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "upstream-rules"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		if os.Getenv("FALCOPS_REQUIRE_SHARED") == "1" {
-			t.Fatalf("shared upstream rules folder %s is missing and FALCOPS_REQUIRE_SHARED=1", dir)
-		}
-		t.Skipf("shared upstream rules folder %s is absent", dir)
-	}
-	return dir
-}
+// upstreamDir returns the shared upstream rules folder; see package sharedtest.
+func upstreamDir(t testing.TB) string { return sharedtest.UpstreamRules(t) }
 
 // TestRuleTestUpstreamCorpus compiles every rule of every upstream release
 // with the evaluator (no condition Falco loads may be rejected) and
