@@ -1,7 +1,321 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/spf13/cobra"
+
+	"github.com/falcops/falcops/lifecycle"
+)
 
 // profileEditCmds are the profile subcommands that edit profiles/ through
-// Git (promote, deprecate, add). Placeholder until they land.
-func profileEditCmds() []*cobra.Command { return nil }
+// Git (promote, deprecate, add).
+func profileEditCmds() []*cobra.Command {
+	return []*cobra.Command{newProfilePromoteCmd(time.Now), newProfileDeprecateCmd(time.Now), newProfileAddCmd(time.Now)}
+}
+
+const editExitCodes = `
+The file is edited in place: only the lines of that version change; comments,
+key order and formatting stay. The result is loaded strictly before anything
+is written.
+
+With --branch NAME, branch NAME is created from HEAD of the Git repository
+holding the file and checked out before the edit; with --commit as well, the
+file alone is committed there (message: --message, or a generated one), so
+that only a pull request is left to open.
+
+Exit codes: 1 when the edit is refused (unknown or existing version, expired
+version, expiry not in the future, no unexpired supported version would be
+left) or the profile is invalid; nothing is written and no branch is created.
+2 on usage errors, a missing file, or a Git problem.`
+
+type profileEditOptions struct {
+	profile string
+	branch  string
+	commit  bool
+	message string
+	now     func() time.Time
+}
+
+func (o *profileEditOptions) flags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.profile, "profile", "profiles/falco.yaml", "the profile file to edit")
+	f.StringVar(&o.branch, "branch", "", "create and check out this branch from HEAD before editing")
+	f.BoolVar(&o.commit, "commit", false, "commit the edited file on --branch")
+	f.StringVar(&o.message, "message", "", "commit message (default: generated, like \"profile: promote falco 0.43.0 to supported\")")
+}
+
+func newProfilePromoteCmd(now func() time.Time) *cobra.Command {
+	o := &profileEditOptions{now: now}
+	var to string
+	cmd := &cobra.Command{
+		Use:   "promote VERSION --to supported|preview [--profile FILE] [--branch NAME --commit]",
+		Short: "Change the classification of a Falco version to supported (or preview)",
+		Long: `Set the classification of Falco VERSION to --to (supported or preview). Leaving
+deprecated removes its expirationDate. An expired version cannot be promoted,
+and the last unexpired supported version cannot be demoted.
+` + editExitCodes,
+		Example: `  falcops profile promote 0.44.1 --to supported --branch promote-0.44.1 --commit`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := oneVersion(cmd, args); err != nil {
+				return err
+			}
+			if to != "supported" && to != "preview" {
+				return usageError("--to %q: want supported or preview (use 'falcops profile deprecate' to deprecate)", to)
+			}
+			return o.run(cmd, func(now time.Time) (*lifecycle.Change, error) {
+				return lifecycle.PlanPromote(o.profile, args[0], to, now)
+			})
+		},
+	}
+	o.flags(cmd)
+	cmd.Flags().StringVar(&to, "to", "", "the new classification: supported or preview (required)")
+	return cmd
+}
+
+func newProfileDeprecateCmd(now func() time.Time) *cobra.Command {
+	o := &profileEditOptions{now: now}
+	var expires string
+	cmd := &cobra.Command{
+		Use:   "deprecate VERSION --expires DATE [--profile FILE] [--branch NAME --commit]",
+		Short: "Deprecate a Falco version with an expiration date",
+		Long: `Classify Falco VERSION as deprecated and set its expirationDate to --expires:
+an RFC 3339 date-time with a time zone, or YYYY-MM-DD for the end of that day
+(23:59:59 UTC). The date is written in UTC, quoted like the file's other
+dates. It must be in the future, and the last unexpired supported version
+cannot be deprecated.
+` + editExitCodes,
+		Example: `  falcops profile deprecate 0.42.1 --expires 2027-06-30 --branch deprecate-0.42.1 --commit`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := oneVersion(cmd, args); err != nil {
+				return err
+			}
+			at, err := parseExpiry(expires)
+			if err != nil {
+				return err
+			}
+			return o.run(cmd, func(now time.Time) (*lifecycle.Change, error) {
+				return lifecycle.PlanDeprecate(o.profile, args[0], at, now)
+			})
+		},
+	}
+	o.flags(cmd)
+	cmd.Flags().StringVar(&expires, "expires", "", "expiration date: RFC 3339 with a time zone, or YYYY-MM-DD (end of day UTC) (required)")
+	return cmd
+}
+
+func newProfileAddCmd(now func() time.Time) *cobra.Command {
+	o := &profileEditOptions{now: now}
+	var a lifecycle.AddOptions
+	cmd := &cobra.Command{
+		Use:   "add VERSION --image REPO:TAG [--classification preview] [--engine X.Y.Z] [--rules-version X.Y.Z] [--profile FILE] [--branch NAME --commit]",
+		Short: "Add a Falco version and its image",
+		Long: `Append Falco VERSION to spec.versions.falco and its image to spec.images.falco,
+each in the style of the list's last entry. --image is REPOSITORY:TAG or
+REPOSITORY@sha256:DIGEST. --rules-version defaults to the rulesVersion of the
+highest Falco version in the file; --engine (engineVersion) is needed when
+falcops does not know the release's Falco engine version.
+` + editExitCodes,
+		Example: `  falcops profile add 0.45.0 --image falcosecurity/falco:0.45.0 --engine 0.63.0 --branch add-0.45.0 --commit`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := oneVersion(cmd, args); err != nil {
+				return err
+			}
+			if a.Image == "" {
+				return usageError("--image is required (REPOSITORY:TAG)")
+			}
+			if _, _, err := lifecycle.ParseImage(a.Image); err != nil {
+				return usageError("--image: %v", err)
+			}
+			return o.run(cmd, func(now time.Time) (*lifecycle.Change, error) {
+				return lifecycle.PlanAdd(o.profile, args[0], a, now)
+			})
+		},
+	}
+	o.flags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&a.Image, "image", "", "the image, REPOSITORY:TAG or REPOSITORY@sha256:DIGEST (required)")
+	f.StringVar(&a.Classification, "classification", "preview", "preview or supported")
+	f.StringVar(&a.EngineVersion, "engine", "", "the Falco engine version (engineVersion), X.Y.Z")
+	f.StringVar(&a.RulesVersion, "rules-version", "", "the rulesVersion, X.Y.Z (default: that of the highest Falco version)")
+	return cmd
+}
+
+func oneVersion(cmd *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return usageError("want one VERSION, got %d arguments (see '%s --help')", len(args), cmd.CommandPath())
+	}
+	return nil
+}
+
+// parseExpiry reads RFC 3339 with a time zone, or YYYY-MM-DD meaning the
+// end of that day in UTC.
+func parseExpiry(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, usageError("--expires is required (RFC 3339 or YYYY-MM-DD)")
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if d, err := time.Parse(time.DateOnly, s); err == nil {
+		return d.Add(24*time.Hour - time.Second), nil
+	}
+	return time.Time{}, usageError("--expires %q: want an RFC 3339 date-time with a time zone (2027-06-30T23:59:59Z) or YYYY-MM-DD", s)
+}
+
+// run plans the edit, refusing before touching anything; then creates the
+// branch, writes the file and commits it as asked.
+func (o *profileEditOptions) run(cmd *cobra.Command, plan func(now time.Time) (*lifecycle.Change, error)) error {
+	if o.commit && o.branch == "" {
+		return usageError("--commit needs --branch NAME (edits are committed on a new branch, for a pull request)")
+	}
+	if o.message != "" && !o.commit {
+		return usageError("--message needs --commit")
+	}
+	c, err := plan(o.now())
+	if err != nil {
+		return editError(cmd, err)
+	}
+	if o.message != "" {
+		c.Message = o.message
+	}
+	var g *gitEdit
+	if o.branch != "" {
+		if g, err = prepareGitEdit(c.File, o.branch, o.commit); err != nil {
+			return usageError("%v", err)
+		}
+		if err := g.checkout(); err != nil {
+			return usageError("%v", err)
+		}
+	}
+	if err := c.Write(); err != nil {
+		return usageError("writing %s: %v", c.File, err)
+	}
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "%s: %s\n", c.File, c.Message)
+	if g == nil {
+		return nil
+	}
+	if !o.commit {
+		fmt.Fprintf(out, "on branch %s (not committed)\n", o.branch)
+		return nil
+	}
+	hash, err := g.commitFile(c.Message)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	fmt.Fprintf(out, "committed %s on branch %s\n", hash.String()[:12], o.branch)
+	return nil
+}
+
+// editError maps a planning error to the exit codes: refusals and invalid
+// profiles 1, missing files 2.
+func editError(cmd *cobra.Command, err error) error {
+	var le *lifecycle.LoadError
+	switch {
+	case errors.As(err, &le):
+		for _, pr := range le.Problems {
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s: error: %s\n", pr.Position, pr.Message)
+		}
+		return errFindings
+	case errors.Is(err, lifecycle.ErrRefused):
+		return &exitError{exitInput, err}
+	case errors.Is(err, fs.ErrNotExist):
+		return usageError("%v", err)
+	default:
+		return usageError("%v", err)
+	}
+}
+
+// gitEdit is a profile edit on a new branch of the repository holding the
+// file; every check is made before anything changes.
+type gitEdit struct {
+	repo   *git.Repository
+	wt     *git.Worktree
+	rel    string // the file, relative to the worktree root, with slashes
+	branch plumbing.ReferenceName
+	head   plumbing.Hash
+}
+
+func prepareGitEdit(file, branch string, commit bool) (*gitEdit, error) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return nil, err
+	}
+	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = resolved
+	}
+	repo, err := git.PlainOpenWithOptions(filepath.Dir(abs), &git.PlainOpenOptions{DetectDotGit: true})
+	if err != nil {
+		return nil, fmt.Errorf("--branch: %s is not in a Git repository: %w", file, err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		return nil, err
+	}
+	root := wt.Filesystem.Root()
+	if resolved, err := filepath.EvalSymlinks(root); err == nil {
+		root = resolved
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil {
+		return nil, err
+	}
+	g := &gitEdit{repo: repo, wt: wt, rel: filepath.ToSlash(rel), branch: plumbing.NewBranchReferenceName(branch)}
+	if err := g.branch.Validate(); err != nil {
+		return nil, fmt.Errorf("--branch %q: %w", branch, err)
+	}
+	if _, err := repo.Reference(g.branch, false); err == nil {
+		return nil, fmt.Errorf("--branch %q: the branch exists", branch)
+	}
+	head, err := repo.Head()
+	if err != nil {
+		return nil, fmt.Errorf("--branch: no HEAD commit to branch from: %w", err)
+	}
+	g.head = head.Hash()
+	if commit {
+		if err := (&git.CommitOptions{}).Validate(repo); err != nil {
+			return nil, fmt.Errorf("--commit: %w (set user.name and user.email in git config)", err)
+		}
+		status, err := wt.Status()
+		if err != nil {
+			return nil, err
+		}
+		for path, s := range status {
+			if path == g.rel && (s.Worktree != git.Unmodified || s.Staging != git.Unmodified) {
+				return nil, fmt.Errorf("%s has uncommitted changes: commit or stash them first", g.rel)
+			}
+			if path != g.rel && s.Staging != git.Unmodified && s.Staging != git.Untracked {
+				return nil, fmt.Errorf("%s is staged: only the profile may be committed, unstage it first", path)
+			}
+		}
+	}
+	return g, nil
+}
+
+// checkout creates the branch at HEAD and checks it out, keeping the
+// working tree as it is (it is HEAD's tree).
+func (g *gitEdit) checkout() error {
+	if err := g.wt.Checkout(&git.CheckoutOptions{Hash: g.head, Branch: g.branch, Create: true, Keep: true}); err != nil {
+		return fmt.Errorf("creating branch %s: %w", g.branch.Short(), err)
+	}
+	return nil
+}
+
+// commitFile commits the profile file alone on the checked-out branch.
+func (g *gitEdit) commitFile(message string) (plumbing.Hash, error) {
+	if _, err := g.wt.Add(g.rel); err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("staging %s: %w", g.rel, err)
+	}
+	hash, err := g.wt.Commit(message, &git.CommitOptions{})
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("committing %s: %w (set user.name and user.email in git config)", g.rel, err)
+	}
+	return hash, nil
+}
