@@ -1,7 +1,277 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"text/tabwriter"
+	"time"
 
-// profileDecideCmds are the read-only profile subcommands (validate, list,
-// timeline, resolve). Placeholder until they land.
-func profileDecideCmds() []*cobra.Command { return nil }
+	"github.com/spf13/cobra"
+
+	"github.com/falcops/falcops/lifecycle"
+)
+
+// profileDecideCmds are the read-only profile subcommands: validate, list,
+// timeline and resolve. The decisions are lifecycle's pure functions; the
+// clock is read here only, as the default of --at.
+func profileDecideCmds() []*cobra.Command {
+	return []*cobra.Command{
+		newProfileValidateCmd(time.Now),
+		newProfileListCmd(time.Now, false),
+		newProfileListCmd(time.Now, true),
+		newProfileResolveCmd(time.Now),
+	}
+}
+
+// profileAtOptions are the flags every decision command shares.
+type profileAtOptions struct {
+	profiles []string
+	at       string
+	now      func() time.Time
+}
+
+func (o *profileAtOptions) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringArrayVar(&o.profiles, "profile", []string{"profiles/"}, "profile file or directory of *.yaml profiles (repeatable; documents merge by version)")
+	f.StringVar(&o.at, "at", "", "the time to decide expiry at, RFC 3339 with a time zone (default: now)")
+}
+
+// time returns --at, or now.
+func (o *profileAtOptions) time() (time.Time, error) {
+	if o.at == "" {
+		return o.now(), nil
+	}
+	t, err := time.Parse(time.RFC3339, o.at)
+	if err != nil {
+		return time.Time{}, usageError("--at %q: want an RFC 3339 date-time with a time zone, like 2026-07-31T23:59:59Z", o.at)
+	}
+	return t, nil
+}
+
+// load parses --at and loads the profile.
+func (o *profileAtOptions) load(cmd *cobra.Command) (*lifecycle.Profile, time.Time, error) {
+	at, err := o.time()
+	if err != nil {
+		return nil, at, err
+	}
+	p, err := loadProfile(cmd, o.profiles)
+	return p, at, err
+}
+
+const expiryNote = `A version with expirationDate E is valid at E and expired at any later
+instant; dates compare as instants, whatever their time zone.`
+
+func newProfileValidateCmd(now func() time.Time) *cobra.Command {
+	o := &profileAtOptions{now: now}
+	cmd := &cobra.Command{
+		Use:   "validate [--profile DIR_OR_FILE] [--at RFC3339]",
+		Short: "Check a profile's structure and lifecycle at a time",
+		Long: `Load the profile strictly, then check its lifecycle at --at (default: now):
+
+  error    no supported version is unexpired, so new shoots get no default
+  warning  a deprecated version has no expirationDate (it never expires)
+  info     an expired version is still listed
+
+` + expiryNote + `
+
+Problems are printed as file:line:col: severity: message. Exit codes: 1 when
+the profile is invalid or has lifecycle errors; 2 when it is missing or a flag
+is wrong.`,
+		Example: `  falcops profile validate
+  falcops profile validate --profile profiles/falco.yaml --at 2027-03-01T00:00:00Z`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, at, err := o.load(cmd)
+			if err != nil {
+				return err
+			}
+			errs := 0
+			w := cmd.OutOrStdout()
+			for _, f := range lifecycle.Validate(p, at) {
+				if f.Severity == lifecycle.SeverityError {
+					errs++
+				}
+				if _, err := fmt.Fprintln(w, f); err != nil {
+					return &exitError{exitUsage, fmt.Errorf("writing output: %w", err)}
+				}
+			}
+			if errs > 0 {
+				return errFindings
+			}
+			return nil
+		},
+	}
+	o.addFlags(cmd)
+	return cmd
+}
+
+func newProfileListCmd(now func() time.Time, timeline bool) *cobra.Command {
+	o := &profileAtOptions{now: now}
+	cmd := &cobra.Command{
+		Use:   "list [--profile DIR_OR_FILE] [--at RFC3339]",
+		Short: "List the Falco versions of a profile, lowest first",
+		Long: `List the Falco versions of the profile, lowest first: classification, when
+each expires relative to --at (default: now; "in 94d", "expired 3d ago",
+"never"), engine version, rules version and image.
+
+` + expiryNote,
+		Example: `  falcops profile list --at 2027-01-01T00:00:00Z`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, at, err := o.load(cmd)
+			if err != nil {
+				return err
+			}
+			vs := p.Versions()
+			if timeline {
+				slices.SortStableFunc(vs, func(a, b lifecycle.Version) int {
+					switch {
+					case a.Expires == nil && b.Expires == nil:
+						return 0
+					case a.Expires == nil:
+						return 1
+					case b.Expires == nil:
+						return -1
+					}
+					return a.Expires.Compare(*b.Expires)
+				})
+			}
+			if err := writeVersionTable(cmd.OutOrStdout(), p, vs, at); err != nil {
+				return &exitError{exitUsage, fmt.Errorf("writing output: %w", err)}
+			}
+			return nil
+		},
+	}
+	if timeline {
+		cmd.Use = "timeline [--profile DIR_OR_FILE] [--at RFC3339]"
+		cmd.Short = "List the Falco versions of a profile by expiry, soonest first"
+		cmd.Long = `Like list, ordered by expirationDate: the soonest (or already expired)
+first, versions that never expire last.
+
+` + expiryNote
+		cmd.Example = `  falcops profile timeline --profile profiles/falco.yaml`
+	}
+	o.addFlags(cmd)
+	return cmd
+}
+
+func writeVersionTable(w io.Writer, p *lifecycle.Profile, vs []lifecycle.Version, at time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERSION\tCLASSIFICATION\tEXPIRES\tENGINE\tRULES\tIMAGE")
+	for _, v := range vs {
+		engine, err := p.EngineVersion(v.Version)
+		if err != nil {
+			engine = "unknown"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Version, v.Classification, expiresIn(v, at), engine, v.RulesVersion, v.Image)
+	}
+	return tw.Flush()
+}
+
+// expiresIn says when v expires relative to at: "never", "in 94d",
+// "expired 3d ago" (days, or hours, minutes, seconds below a day).
+func expiresIn(v lifecycle.Version, at time.Time) string {
+	if v.Expires == nil {
+		return "never"
+	}
+	d := v.Expires.Sub(at)
+	if v.Expired(at) {
+		return "expired " + shortDuration(-d) + " ago"
+	}
+	return "in " + shortDuration(d)
+}
+
+func shortDuration(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d >= time.Minute:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	default:
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+}
+
+type profileResolveOptions struct {
+	profileAtOptions
+	current    string
+	autoUpdate bool
+	output     string
+}
+
+func newProfileResolveCmd(now func() time.Time) *cobra.Command {
+	o := &profileResolveOptions{profileAtOptions: profileAtOptions{now: now}}
+	cmd := &cobra.Command{
+		Use:   "resolve --current VERSION [--auto-update] [--profile DIR_OR_FILE] [--at RFC3339] [-o json|text]",
+		Short: "Decide the Falco version a shoot on --current should run",
+		Long: `Decide, at --at (default: now), the Falco version for a shoot on --current:
+
+  forced-expired, forced-removed  --current has expired or is no longer in the
+      profile: the lowest non-expired, non-preview version above it; if there
+      is none, the highest one left, with "downgrade": true.
+  auto-update  with --auto-update, the highest unexpired supported version if
+      it is higher than --current. Auto-update never moves down: a shoot on a
+      preview version, or on a deprecated version above the highest supported
+      one, stays.
+  unchanged    otherwise.
+
+Preview versions are never an automatic target. ` + expiryNote + `
+
+-o json prints {"version":"...","reason":"...","downgrade":false,"explanation":"..."}.
+
+Exit codes: 1 when the profile is invalid or no version qualifies; 2 when the
+profile is missing, --current is not a semantic version X.Y.Z, or a flag is
+wrong.`,
+		Example: `  falcops profile resolve --current 0.41.3 --auto-update
+  falcops profile resolve --profile profiles/falco.yaml --current 0.41.3 --at 2027-03-01T00:00:00Z -o text`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.run(cmd)
+		},
+	}
+	o.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.current, "current", "", "the version the shoot runs now (required)")
+	f.BoolVar(&o.autoUpdate, "auto-update", false, "the shoot has auto-update enabled")
+	f.StringVarP(&o.output, "output", "o", "json", "output format: json or text")
+	return cmd
+}
+
+func (o *profileResolveOptions) run(cmd *cobra.Command) error {
+	if o.output != "json" && o.output != "text" {
+		return usageError("-o %q: want json or text", o.output)
+	}
+	if o.current == "" {
+		return usageError("--current is required (see '%s --help')", cmd.CommandPath())
+	}
+	p, at, err := o.load(cmd)
+	if err != nil {
+		return err
+	}
+	d, err := lifecycle.Resolve(p, o.current, o.autoUpdate, at)
+	switch {
+	case errors.Is(err, lifecycle.ErrBadVersion):
+		return usageError("--current: %v", err)
+	case err != nil:
+		return &exitError{exitInput, err}
+	}
+	w := cmd.OutOrStdout()
+	if o.output == "text" {
+		_, err = fmt.Fprintf(w, "version: %s\nreason: %s\ndowngrade: %v\nexplanation: %s\n", d.Version, d.Reason, d.Downgrade, d.Explanation)
+	} else {
+		var data []byte
+		data, err = json.Marshal(d)
+		if err == nil {
+			_, err = fmt.Fprintf(w, "%s\n", data)
+		}
+	}
+	if err != nil {
+		return &exitError{exitUsage, fmt.Errorf("writing output: %w", err)}
+	}
+	return nil
+}

@@ -1,0 +1,62 @@
+package lifecycle
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// FuzzLoadProfile feeds arbitrary bytes to Load: it must not panic, every
+// problem must have a file and a line ≥ 1, and the decision functions must
+// not panic on whatever loads.
+func FuzzLoadProfile(f *testing.F) {
+	for _, seed := range []string{"../profiles/falco.yaml", gardenerExample} {
+		if data, err := os.ReadFile(seed); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte(profileYAML("0.41.3 deprecated 2027-02-28T23:59:59Z", "0.42.1 supported", "0.44.1 preview")))
+	f.Add([]byte(profileYAML("0.41.3 deprecated 2027-02-28T23:59:59")))
+	f.Add([]byte(""))
+	f.Add([]byte("---\n---\n"))
+	f.Add([]byte("apiVersion: [\n"))
+	at := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "p.yaml")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p, err := LoadFile(path)
+		if err != nil {
+			var le *LoadError
+			if !errors.As(err, &le) {
+				t.Fatalf("error is not a *LoadError: %v", err)
+			}
+			if len(le.Problems) == 0 {
+				t.Fatal("LoadError without problems")
+			}
+			for _, pr := range le.Problems {
+				if pr.Line < 1 || pr.File == "" {
+					t.Errorf("problem without position: %q", pr.String())
+				}
+			}
+			return
+		}
+		_, _ = DefaultVersion(p, at)
+		for _, fi := range Validate(p, at) {
+			if fi.Line < 1 && len(p.Versions()) > 0 {
+				t.Errorf("finding without line: %v", fi)
+			}
+		}
+		for _, v := range p.Versions() {
+			for _, auto := range []bool{false, true} {
+				d, err := Resolve(p, v.Version, auto, at)
+				if err == nil && d.Downgrade && d.Reason == ReasonAutoUpdate {
+					t.Errorf("auto-update downgrade: %+v", d)
+				}
+			}
+		}
+	})
+}
