@@ -102,7 +102,7 @@ func PlanPromote(file, version, to string, now time.Time) (*Change, error) {
 	}
 	v, err := before.Version(version)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v in %s", ErrRefused, err, file)
+		return nil, fmt.Errorf("%w: %w in %s", ErrRefused, err, file)
 	}
 	if v.Classification == to {
 		return nil, fmt.Errorf("%w: Falco %s is already %s", ErrRefused, version, to)
@@ -150,7 +150,7 @@ func PlanDeprecate(file, version string, expires, now time.Time) (*Change, error
 	}
 	v, err := before.Version(version)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v in %s", ErrRefused, err, file)
+		return nil, fmt.Errorf("%w: %w in %s", ErrRefused, err, file)
 	}
 	if v.Expired(now) {
 		return nil, fmt.Errorf("%w: Falco %s already expired at %s", ErrRefused, version, v.Expires.Format(time.RFC3339))
@@ -195,7 +195,7 @@ func PlanAdd(file, version string, o AddOptions, now time.Time) (*Change, error)
 	}
 	repo, tag, err := ParseImage(o.Image)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrRefused, err)
+		return nil, fmt.Errorf("%w: %w", ErrRefused, err)
 	}
 	e, err := open(file)
 	if err != nil {
@@ -314,7 +314,7 @@ func (e *editor) load(data []byte) (*Profile, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
 	tmp := filepath.Join(dir, filepath.Base(e.file))
 	if err := os.WriteFile(tmp, data, 0o600); err != nil {
 		return nil, err
@@ -707,7 +707,7 @@ func (e *editor) flowEnd(off int) (int, error) {
 // dateText formats an expiration date quoted like the file's first
 // existing expirationDate (double quotes when there is none).
 func (e *editor) dateText(date string) string {
-	var style yaml.Style = yaml.DoubleQuotedStyle
+	style := yaml.DoubleQuotedStyle
 	var find func(n *yaml.Node) bool
 	find = func(n *yaml.Node) bool {
 		if n.Kind == yaml.MappingNode {

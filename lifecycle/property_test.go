@@ -90,7 +90,7 @@ func checkResolve(p *Profile, current string, auto bool, at time.Time) error {
 	d, err := Resolve(p, current, auto, at)
 	d2, err2 := Resolve(p, current, auto, at)
 	if d != d2 || (err == nil) != (err2 == nil) {
-		return fmt.Errorf("not deterministic: %+v, %v vs %+v, %v", d, err, d2, err2)
+		return fmt.Errorf("not deterministic: %+v, %w vs %+v, %w", d, err, d2, err2)
 	}
 	cur := semver.MustParse(current)
 	cv, inProfile := p.Version(current)
@@ -104,7 +104,7 @@ func checkResolve(p *Profile, current string, auto bool, at time.Time) error {
 	}
 	if err != nil {
 		if !errors.Is(err, ErrNoCandidate) || valid || other {
-			return fmt.Errorf("unexpected error %v (valid=%v, other targets=%v)", err, valid, other)
+			return fmt.Errorf("unexpected error %w (valid=%v, other targets=%v)", err, valid, other)
 		}
 		return nil
 	}
@@ -151,7 +151,7 @@ func checkResolve(p *Profile, current string, auto bool, at time.Time) error {
 	default:
 		return fmt.Errorf("unknown reason %q", d.Reason)
 	}
-	if gv.LessThan(cur) && !(d.Reason != ReasonUnchanged && d.Reason != ReasonAutoUpdate && !higher) {
+	if gv.LessThan(cur) && (d.Reason == ReasonUnchanged || d.Reason == ReasonAutoUpdate || higher) {
 		return fmt.Errorf("moved down %s -> %s (%s)", current, d.Version, d.Reason)
 	}
 	return nil
@@ -167,7 +167,7 @@ func checkDefault(p *Profile, at time.Time) error {
 	}
 	if best == "" {
 		if !errors.Is(err, ErrNoCandidate) {
-			return fmt.Errorf("want ErrNoCandidate, got %q, %v", v, err)
+			return fmt.Errorf("want ErrNoCandidate, got %q, %w", v, err)
 		}
 		return nil
 	}

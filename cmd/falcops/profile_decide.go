@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/falcops/falcops/lifecycle"
+	"github.com/falcops/falcops/rules"
 )
 
 // profileDecideCmds are the read-only profile subcommands: validate, list,
@@ -66,8 +67,9 @@ instant; dates compare as instants, whatever their time zone.`
 
 func newProfileValidateCmd(now func() time.Time) *cobra.Command {
 	o := &profileAtOptions{now: now}
+	var rulesetsDir string
 	cmd := &cobra.Command{
-		Use:   "validate [--profile DIR_OR_FILE] [--at RFC3339]",
+		Use:   "validate [--profile DIR_OR_FILE] [--at RFC3339] [--rulesets DIR]",
 		Short: "Check a profile's structure and lifecycle at a time",
 		Long: `Load the profile strictly, then check its lifecycle at --at (default: now):
 
@@ -90,7 +92,15 @@ is wrong.`,
 			}
 			errs := 0
 			w := cmd.OutOrStdout()
-			for _, f := range lifecycle.Validate(p, at) {
+			findings := lifecycle.Validate(p, at)
+			if rulesetsDir != "" {
+				more, err := rulesVersionFindings(p, rulesetsDir)
+				if err != nil {
+					return err
+				}
+				findings = append(findings, more...)
+			}
+			for _, f := range findings {
 				if f.Severity == lifecycle.SeverityError {
 					errs++
 				}
@@ -105,7 +115,33 @@ is wrong.`,
 		},
 	}
 	o.addFlags(cmd)
+	cmd.Flags().StringVar(&rulesetsDir, "rulesets", "", "also check that every rulesVersion is the version of a ruleset in this folder (e.g. rulesets)")
 	return cmd
+}
+
+// rulesVersionFindings reports Falco versions whose rulesVersion is not the
+// version of any ruleset in dir.
+func rulesVersionFindings(p *lifecycle.Profile, dir string) ([]lifecycle.Finding, error) {
+	if err := statPath(dir); err != nil {
+		return nil, err
+	}
+	dirs, fs := rules.Discover(dir)
+	if fs.Errors() > 0 {
+		return nil, &exitError{exitInput, fmt.Errorf("%s", fs[0].String())}
+	}
+	have := map[string][]string{}
+	for _, d := range dirs {
+		have[d.Manifest.Version] = append(have[d.Manifest.Version], d.Manifest.Name)
+	}
+	var out []lifecycle.Finding
+	for _, v := range p.Versions() {
+		if _, ok := have[v.RulesVersion]; !ok {
+			out = append(out, lifecycle.Finding{Problem: lifecycle.Problem{Position: v.Source,
+				Message: fmt.Sprintf("Falco %s: rulesVersion %s is not the version of any ruleset in %s", v.Version, v.RulesVersion, dir)},
+				Severity: lifecycle.SeverityError})
+		}
+	}
+	return out, nil
 }
 
 func newProfileListCmd(now func() time.Time, timeline bool) *cobra.Command {

@@ -33,7 +33,7 @@ func profileFiles(dir string) (map[string][]byte, error) {
 	files := map[string][]byte{}
 	var paths []string
 	for _, e := range entries {
-		if e.IsDir() || !(strings.HasSuffix(e.Name(), ".yaml") || strings.HasSuffix(e.Name(), ".yml")) {
+		if e.IsDir() || (!strings.HasSuffix(e.Name(), ".yaml") && !strings.HasSuffix(e.Name(), ".yml")) {
 			continue
 		}
 		p := filepath.Join(dir, e.Name())
