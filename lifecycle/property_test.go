@@ -172,7 +172,7 @@ func checkDefault(p *Profile, at time.Time) error {
 		return nil
 	}
 	if err != nil || v != best {
-		return fmt.Errorf("got %q, %v; want %s", v, err, best)
+		return fmt.Errorf("got %q, %w; want %s", v, err, best)
 	}
 	return nil
 }
