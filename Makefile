@@ -53,9 +53,12 @@ lint: ## Run golangci-lint (pinned, installed into ~/.cache/falcops/bin).
 	$(BIN)/actionlint -no-color
 
 .PHONY: fuzz
-fuzz: ## Fuzz each parser for FUZZTIME (default 60s).
+fuzz: ## Fuzz each parser for FUZZTIME (default 60s): rules loader, conditions, profiles, extraction, diff.
 	$(GO) test ./rules/ -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./rules/condition/ -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./lifecycle/ -run '^$$' -fuzz '^FuzzLoadProfile$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./artifacts/ -run '^$$' -fuzz '^FuzzExtractPaths$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./rules/diff/ -run '^$$' -fuzz '^FuzzDiffConditions$$' -fuzztime $(FUZZTIME)
 
 .PHONY: bench
 bench: ## Benchmarks with ratios: validation vs bare YAML decode, diff vs loading both files; rule-test throughput.
