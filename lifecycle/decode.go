@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/falcops/falcops/internal/yamlerr"
 
 	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
 )
@@ -48,24 +48,6 @@ func nodePosition(file string, n *yaml.Node) Position {
 	return Position{File: file, Line: n.Line, Column: n.Column}
 }
 
-var yamlLineRe = regexp.MustCompile(`line (\d+): `)
-
-// yamlParserErrors are the problems libyaml's parser (not its scanner)
-// reports; yaml.v3 names their line 0-based.
-var yamlParserErrors = map[string]bool{
-	"did not find expected <stream-start>":   true,
-	"did not find expected <document start>": true,
-	"did not find expected node content":     true,
-	"did not find expected '-' indicator":    true,
-	"did not find expected key":              true,
-	"did not find expected ',' or ']'":       true,
-	"did not find expected ',' or '}'":       true,
-	"found duplicate %YAML directive":        true,
-	"found duplicate %TAG directive":         true,
-	"found incompatible YAML document":       true,
-	"found undefined tag handle":             true,
-}
-
 // decodeFile decodes every YAML document in data strictly into
 // FalcoProfiles. Empty documents are skipped.
 func decodeFile(file string, data []byte) ([]*document, []Problem) {
@@ -79,15 +61,8 @@ func decodeFile(file string, data []byte) ([]*document, []Problem) {
 			break
 		}
 		if err != nil {
-			msg := strings.TrimPrefix(err.Error(), "yaml: ")
-			p := Problem{Position: Position{File: file, Line: 1, Column: 1}}
-			if m := yamlLineRe.FindStringSubmatchIndex(msg); m != nil {
-				p.Line, _ = strconv.Atoi(msg[m[2]:m[3]])
-				msg = msg[:m[0]] + msg[m[1]:]
-				if yamlParserErrors[strings.TrimSpace(msg)] {
-					p.Line++ // yaml.v3 names the line of parser (not scanner) errors 0-based
-				}
-			}
+			msg, line := yamlerr.Split(err)
+			p := Problem{Position: Position{File: file, Line: max(line, 1), Column: 1}}
 			p.Message = "YAML: " + msg
 			return docs, append(problems, p)
 		}

@@ -85,6 +85,23 @@ func write(c *Change, err error) (*Change, error) {
 	return c, nil
 }
 
+// openVersion opens the profile file for editing and finds a Falco version in it.
+func openVersion(file, version string) (*editor, Version, error) {
+	e, err := open(file)
+	if err != nil {
+		return nil, Version{}, err
+	}
+	before, err := e.load(e.src)
+	if err != nil {
+		return nil, Version{}, err
+	}
+	v, err := before.Version(version)
+	if err != nil {
+		return nil, Version{}, fmt.Errorf("%w: %w in %s", ErrRefused, err, file)
+	}
+	return e, v, nil
+}
+
 // PlanPromote computes Promote without writing. It refuses (ErrRefused) an
 // unknown version, a version already classified `to`, an expired version,
 // and demoting the last unexpired supported version.
@@ -92,17 +109,9 @@ func PlanPromote(file, version, to string, now time.Time) (*Change, error) {
 	if to != profilev1alpha1.ClassificationPreview && to != profilev1alpha1.ClassificationSupported {
 		return nil, fmt.Errorf("%w: --to %q: want preview or supported (use deprecate to deprecate)", ErrRefused, to)
 	}
-	e, err := open(file)
+	e, v, err := openVersion(file, version)
 	if err != nil {
 		return nil, err
-	}
-	before, err := e.load(e.src)
-	if err != nil {
-		return nil, err
-	}
-	v, err := before.Version(version)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w in %s", ErrRefused, err, file)
 	}
 	if v.Classification == to {
 		return nil, fmt.Errorf("%w: Falco %s is already %s", ErrRefused, version, to)
@@ -140,17 +149,9 @@ func PlanDeprecate(file, version string, expires, now time.Time) (*Change, error
 	if !expires.After(now) {
 		return nil, fmt.Errorf("%w: expiry %s is not in the future (now is %s)", ErrRefused, expires.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
-	e, err := open(file)
+	e, v, err := openVersion(file, version)
 	if err != nil {
 		return nil, err
-	}
-	before, err := e.load(e.src)
-	if err != nil {
-		return nil, err
-	}
-	v, err := before.Version(version)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w in %s", ErrRefused, err, file)
 	}
 	if v.Expired(now) {
 		return nil, fmt.Errorf("%w: Falco %s already expired at %s", ErrRefused, version, v.Expires.Format(time.RFC3339))

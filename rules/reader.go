@@ -1,13 +1,14 @@
 package rules
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/falcops/falcops/internal/yamlerr"
 )
 
 // Messages Falco uses, kept verbatim so users can search for them.
@@ -64,46 +65,16 @@ func (l *loader) warn(code, msg string, n *yaml.Node) {
 
 func (l *loader) at(n *yaml.Node) Location { return Location{File: l.src.Name, Pos: nodePos(n)} }
 
-var yamlLineRe = regexp.MustCompile(`line (\d+): `)
-
 // yamlError turns a YAML decoder error into a finding. The decoder names only
 // the line, so the column is that of the line's first character.
 func yamlError(src *Source, err error) Finding {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg = te.Errors[0]
-	}
+	msg, line := yamlerr.Split(err)
 	pos := Pos{Line: 1, Col: 1}
-	if m := yamlLineRe.FindStringSubmatchIndex(msg); m != nil {
-		pos.Line, _ = strconv.Atoi(msg[m[2]:m[3]])
-		msg = msg[:m[0]] + msg[m[1]:]
-		if yamlParserErrors[strings.TrimSpace(msg)] {
-			// yaml.v3 adds 1 to the 0-based line of scanner errors only
-			pos.Line++
-			if n := len(src.lines()); pos.Line > n {
-				pos.Line = n
-			}
-		}
+	if line > 0 {
+		pos.Line = min(line, len(src.lines()))
 		pos.Col = firstColumn(src, pos.Line)
 	}
-	return Finding{Code: ErrYAMLParse, Severity: SeverityError, Message: strings.TrimSpace(msg), File: src.Name, Pos: pos}
-}
-
-// yamlParserErrors are the problems libyaml's parser (not its scanner)
-// reports; yaml.v3 names their line 0-based.
-var yamlParserErrors = map[string]bool{
-	"did not find expected <stream-start>":   true,
-	"did not find expected <document start>": true,
-	"did not find expected node content":     true,
-	"did not find expected '-' indicator":    true,
-	"did not find expected key":              true,
-	"did not find expected ',' or ']'":       true,
-	"did not find expected ',' or '}'":       true,
-	"found duplicate %YAML directive":        true,
-	"found duplicate %TAG directive":         true,
-	"found incompatible YAML document":       true,
-	"found undefined tag handle":             true,
+	return Finding{Code: ErrYAMLParse, Severity: SeverityError, Message: msg, File: src.Name, Pos: pos}
 }
 
 // firstColumn is the column of the first non-blank character of a line.
