@@ -16,7 +16,7 @@ build: ## Build the falcops binary into bin/.
 	$(GO) build -o bin/falcops ./cmd/falcops
 
 .PHONY: run
-run: ## The main job: validate, sign and publish rulesets to an embedded registry, print the falcoctl config; serves until Ctrl-C.
+run: ## The main job: validate, sign and publish rulesets and profiles to an embedded registry, print the falcoctl config; serves until Ctrl-C.
 	$(GO) run ./cmd/falcops run
 
 .PHONY: validate

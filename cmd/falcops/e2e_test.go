@@ -115,7 +115,7 @@ func startRun(t *testing.T, repo string) (runResult, string) {
 func TestMainJobFalcoctlInstall(t *testing.T) {
 	falcoctl := clitest.Tool(t, "falcoctl")
 	r, out := startRun(t, "../..")
-	for _, want := range []string{"heartbeat 1.0.0: published", "falcoctl artifact install --config " + r.falcoctlConfig} {
+	for _, want := range []string{"heartbeat 1.0.0: published", ProfilesArtifact + " 0.0.0-", "falcoctl artifact install --config " + r.falcoctlConfig} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

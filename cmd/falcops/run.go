@@ -35,9 +35,10 @@ func newRunCmd() *cobra.Command {
 	o := &runOptions{}
 	cmd := &cobra.Command{
 		Use:   "run",
-		Short: "The main job on this machine: validate, sign and publish rulesets to an embedded registry",
+		Short: "The main job on this machine: validate, sign and publish rulesets and profiles to an embedded registry",
 		Long: `Start an embedded OCI registry, create a signing key under --dir on the first
-run, validate, package, sign and publish the repository's rulesets, write
+run, validate, package, sign and publish the repository's rulesets and its
+profiles/ (as the asset artifact falco-profiles), write
 index.yaml (served by the registry at /index.yaml), and print the falcoctl
 configuration a shoot would use and the falcoctl command that installs the
 rules. Then keep serving until interrupted, or stop at once with --once.
@@ -102,6 +103,10 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, ready func(run
 	if err != nil {
 		return err
 	}
+	profiles, err := profileFiles(filepath.Join(o.repo, "profiles"))
+	if err != nil {
+		return err
+	}
 	client, err := oci.New(oci.Options{PlainHTTP: true})
 	if err != nil {
 		return &exitError{exitUsage, err}
@@ -123,6 +128,14 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, ready func(run
 		idx = append(idx, artifacts.EntryFor(m, reg.host, reg.repository(m.Name), sig))
 		major, _, _ := strings.Cut(m.Version, ".")
 		refs = append(refs, m.Name+":"+major)
+	}
+	if profiles != nil {
+		e, err := publishProfiles(ctx, out, client, reg, profiles, "", "", signOpts)
+		if err != nil {
+			return err
+		}
+		e.Signature = &artifacts.Signature{Cosign: sig}
+		idx = append(idx, e)
 	}
 	if err := os.WriteFile(indexPath, mustMerge(idx).Marshal(), 0o644); err != nil {
 		return &exitError{exitUsage, err}
