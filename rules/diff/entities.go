@@ -77,20 +77,27 @@ func textLoc(t rules.Text, fallback rules.Location) rules.Location {
 	return rules.Location{File: file, Pos: pos}
 }
 
-func (d *differ) lists() {
-	var removed, added []*rules.List
-	for _, nl := range d.new.rs.Lists {
-		if ol := d.old.rs.List(nl.Name); ol != nil {
-			d.compareList(ol, nl)
+// matchByName calls compare for every item defined on both sides and returns
+// the items only the old side (removed) or only the new side (added) has.
+func matchByName[T comparable](olds, news []T, name func(T) string, oldByName, newByName func(string) T, compare func(o, n T)) (removed, added []T) {
+	var none T
+	for _, n := range news {
+		if o := oldByName(name(n)); o != none {
+			compare(o, n)
 		} else {
-			added = append(added, nl)
+			added = append(added, n)
 		}
 	}
-	for _, ol := range d.old.rs.Lists {
-		if d.new.rs.List(ol.Name) == nil {
-			removed = append(removed, ol)
+	for _, o := range olds {
+		if newByName(name(o)) == none {
+			removed = append(removed, o)
 		}
 	}
+	return removed, added
+}
+
+func (d *differ) lists() {
+	removed, added := matchByName(d.old.rs.Lists, d.new.rs.Lists, func(l *rules.List) string { return l.Name }, d.old.rs.List, d.new.rs.List, d.compareList)
 	pairs, gone, fresh := renames(removed, added, func(l *rules.List, _ bool) string {
 		return strings.Join(sortedUnique(unquoteAll(l.Items)), "\x00")
 	})
@@ -149,19 +156,7 @@ func (d *differ) macroDef(m *rules.Macro, isNew bool) string {
 }
 
 func (d *differ) macros() {
-	var removed, added []*rules.Macro
-	for _, nm := range d.new.rs.Macros {
-		if om := d.old.rs.Macro(nm.Name); om != nil {
-			d.compareMacro(om, nm)
-		} else {
-			added = append(added, nm)
-		}
-	}
-	for _, om := range d.old.rs.Macros {
-		if d.new.rs.Macro(om.Name) == nil {
-			removed = append(removed, om)
-		}
-	}
+	removed, added := matchByName(d.old.rs.Macros, d.new.rs.Macros, func(m *rules.Macro) string { return m.Name }, d.old.rs.Macro, d.new.rs.Macro, d.compareMacro)
 	pairs, gone, fresh := renames(removed, added, d.macroDef)
 	for _, p := range pairs {
 		d.add(KindMacro, p[1].Name, ChangeRenamed, Major, p[1].At, "renamed from `%s` (same condition); %s", p[0].Name, whyRemoved(KindMacro))
@@ -263,19 +258,7 @@ func (d *differ) ruleDef(r *rules.Rule, isNew bool) string {
 }
 
 func (d *differ) rules() {
-	var removed, added []*rules.Rule
-	for _, nr := range d.new.rs.Rules {
-		if or := d.old.rs.Rule(nr.Name); or != nil {
-			d.compareRule(or, nr)
-		} else {
-			added = append(added, nr)
-		}
-	}
-	for _, or := range d.old.rs.Rules {
-		if d.new.rs.Rule(or.Name) == nil {
-			removed = append(removed, or)
-		}
-	}
+	removed, added := matchByName(d.old.rs.Rules, d.new.rs.Rules, func(r *rules.Rule) string { return r.Name }, d.old.rs.Rule, d.new.rs.Rule, d.compareRule)
 	pairs, gone, fresh := renames(removed, added, d.ruleDef)
 	for _, p := range pairs {
 		d.add(KindRule, p[1].Name, ChangeRenamed, Major, p[1].At, "renamed from `%s` (same condition, output and priority); %s", p[0].Name, whyRemoved(KindRule))

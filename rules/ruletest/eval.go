@@ -85,28 +85,27 @@ type compiler struct {
 	source string
 }
 
+// nodes compiles the children of a conjunction or disjunction.
+func (c *compiler) nodes(children []condition.Expr) ([]node, error) {
+	out := make([]node, len(children))
+	for i, ch := range children {
+		x, err := c.node(ch)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = x
+	}
+	return out, nil
+}
+
 func (c *compiler) node(e condition.Expr) (node, error) {
 	switch n := e.(type) {
 	case *condition.And:
-		out := make(andNode, len(n.Children))
-		for i, ch := range n.Children {
-			x, err := c.node(ch)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = x
-		}
-		return out, nil
+		out, err := c.nodes(n.Children)
+		return andNode(out), err
 	case *condition.Or:
-		out := make(orNode, len(n.Children))
-		for i, ch := range n.Children {
-			x, err := c.node(ch)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = x
-		}
-		return out, nil
+		out, err := c.nodes(n.Children)
+		return orNode(out), err
 	case *condition.Not:
 		x, err := c.node(n.Child)
 		if err != nil {
