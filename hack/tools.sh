@@ -3,7 +3,7 @@
 # ${FALCOPS_CACHE:-$HOME/.cache/falcops}/bin, once per version: a stamp file
 # .TOOL-VERSION next to the binary makes a rerun instant.
 #
-# Tools: golangci-lint, falcoctl, cosign, oras, crane, actionlint. falcoctl is built from
+# Tools: golangci-lint, falcoctl, cosign, oras, crane, actionlint, controller-gen. falcoctl is built from
 # the wrapper module in hack/falcoctl (its go.mod pins the version; falcoctl
 # v0.13.0 cannot be `go install`ed because its go.mod has a replace directive).
 #
@@ -21,6 +21,7 @@ declare -A pkg=(
   [oras]=oras.land/oras/cmd/oras@v1.3.6
   [crane]=github.com/google/go-containerregistry/cmd/crane@v0.22.1
   [actionlint]=github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+  [controller-gen]=sigs.k8s.io/controller-tools/cmd/controller-gen@v0.23.0
 )
 
 [ $# -gt 0 ] || { echo "usage: hack/tools.sh TOOL... (one of: ${!pkg[*]})" >&2; exit 2; }

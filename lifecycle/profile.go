@@ -368,3 +368,30 @@ func sortVersions(vs []Version) {
 		return strings.Compare(a.Version, b.Version)
 	})
 }
+
+// FromObjects checks and merges FalcoProfile objects read from a cluster,
+// as Load does for files. Positions name the object ("FalcoProfile/NAME")
+// at line 1, column 1. An empty apiVersion or kind (typed clients clear
+// them) counts as FalcoProfile's.
+func FromObjects(objs ...*profilev1alpha1.FalcoProfile) (*Profile, error) {
+	if len(objs) == 0 {
+		return nil, fmt.Errorf("no FalcoProfile object: %w", ErrNoProfile)
+	}
+	docs := make([]*document, 0, len(objs))
+	var problems []Problem
+	for _, o := range objs {
+		o = o.DeepCopy()
+		if o.APIVersion == "" && o.Kind == "" {
+			o.APIVersion, o.Kind = APIVersion, profilev1alpha1.Kind
+		}
+		d := &document{file: profilev1alpha1.Kind + "/" + o.Name, obj: o}
+		problems = append(problems, d.check()...)
+		docs = append(docs, d)
+	}
+	p, ps := merge(docs)
+	problems = append(problems, ps...)
+	if len(problems) > 0 {
+		return nil, &LoadError{Problems: problems}
+	}
+	return p, nil
+}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
 )
 
 // gardenerExample is the Gardener extension's own profile (shared reference).
@@ -503,5 +505,40 @@ func TestBuiltinEngineTable(t *testing.T) {
 		if got, ok := BuiltinEngineVersion(v); ok {
 			t.Errorf("%s: %q, want unknown", v, got)
 		}
+	}
+}
+
+func TestFromObjects(t *testing.T) {
+	ptr := func(s string) *string { return &s }
+	good := &profilev1alpha1.FalcoProfile{}
+	good.Name = "falco"
+	good.Spec.Versions.Falco = []profilev1alpha1.FalcoVersion{
+		{Version: "0.42.1", Classification: "supported", RulesVersion: "0.42.1"},
+		{Version: "0.41.3", Classification: "deprecated", RulesVersion: "0.41.3", ExpirationDate: ptr("2027-02-28T23:59:59Z")},
+	}
+	good.Spec.Images.Falco = []profilev1alpha1.ImageSpec{
+		{Version: "0.42.1", Repository: "falcosecurity/falco", Tag: "0.42.1"},
+		{Version: "0.41.3", Repository: "falcosecurity/falco", Tag: "0.41.3"},
+	}
+	p, err := FromObjects(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(p.Versions()); got != 2 {
+		t.Fatalf("versions = %d, want 2", got)
+	}
+	if good.APIVersion != "" {
+		t.Fatal("FromObjects changed its input")
+	}
+	bad := good.DeepCopy()
+	bad.Name = "bad"
+	bad.Spec.Versions.Falco[0].ExpirationDate = ptr("2026-07-31T23:59:59")
+	bad.Spec.Versions.Falco[0].Classification = "supported"
+	_, err = FromObjects(good, bad)
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "FalcoProfile/bad:1:1") || !strings.Contains(err.Error(), "expirationDate") {
+		t.Fatalf("err = %v, want an invalid expirationDate in FalcoProfile/bad", err)
+	}
+	if _, err := FromObjects(); !errors.Is(err, ErrNoProfile) {
+		t.Fatalf("no objects: err = %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package oci
 
 import (
 	"context"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,8 @@ import (
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
 	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/signature/payload"
 	"oras.land/oras-go/v2/registry"
 )
@@ -28,6 +31,9 @@ type VerifyOptions struct {
 	// variable holds the PEM) or a KMS URI. Key-based verification is fully
 	// offline: no transparency log, no SCT, no Fulcio roots, no TUF.
 	KeyRef string
+	// PublicKey is a PEM public key given directly (the controller reads it
+	// from a Secret); it takes precedence over KeyRef.
+	PublicKey []byte
 	// RequireTlog also requires a valid Rekor bundle with each signature;
 	// the Rekor public keys then come from the Sigstore TUF repository
 	// (online). The default, false, is cosign's --insecure-ignore-tlog,
@@ -123,7 +129,9 @@ func (c *Client) Verify(ctx context.Context, ref string, opts VerifyOptions) (di
 		return "", fmt.Errorf("%w: %s@%s: a signature valid for the key claims something else: %s", ErrSignature, repo, dgst, strings.Join(claimErrs, "; "))
 	}
 	who := "key " + opts.KeyRef
-	if opts.KeyRef == "" {
+	if len(opts.PublicKey) > 0 {
+		who = "the given public key"
+	} else if opts.KeyRef == "" {
 		who = "the trusted identity"
 	}
 	return "", fmt.Errorf("%w: %s@%s: no signature verifies with %s (wrong key?): %s", ErrSignature, repo, dgst, who, strings.Join(keyErrs, "; "))
@@ -183,8 +191,8 @@ func (c *Client) checkOpts(ctx context.Context, opts VerifyOptions) (*cosign.Che
 		Offline:            true,
 		MaxWorkers:         1,
 	}
-	if opts.KeyRef != "" {
-		ver, err := loadVerifier(ctx, opts.KeyRef)
+	if opts.KeyRef != "" || len(opts.PublicKey) > 0 {
+		ver, err := opts.verifier(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -252,4 +260,16 @@ func claimedDigest(sig oci.Signature) string {
 		return ""
 	}
 	return ss.Critical.Image.DockerManifestDigest
+}
+
+// verifier loads the public key of a key-based verification.
+func (o VerifyOptions) verifier(ctx context.Context) (signature.Verifier, error) {
+	if len(o.PublicKey) == 0 {
+		return loadVerifier(ctx, o.KeyRef)
+	}
+	pub, err := cryptoutils.UnmarshalPEMToPublicKey(o.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("public key: %w", err)
+	}
+	return signature.LoadVerifier(pub, crypto.SHA256)
 }

@@ -19,6 +19,9 @@ const (
 // FalcoProfile lists the Falco (and Falcosidekick) versions a landscape
 // offers, each with a classification, an optional expiration date and its
 // image. It is cluster-scoped and has no status.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:scope=Cluster
 type FalcoProfile struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
@@ -26,6 +29,8 @@ type FalcoProfile struct {
 }
 
 // FalcoProfileList is a list of FalcoProfiles.
+//
+// +kubebuilder:object:root=true
 type FalcoProfileList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
@@ -35,29 +40,38 @@ type FalcoProfileList struct {
 
 // Spec is the content of a FalcoProfile.
 type Spec struct {
+	// +optional
 	Versions Versions `json:"versions"`
-	Images   Images   `json:"images"`
+	// +optional
+	Images Images `json:"images"`
 }
 
 // Versions are the offered versions of each component.
 type Versions struct {
-	Falco         []FalcoVersion         `json:"falco"`
+	// +optional
+	Falco []FalcoVersion `json:"falco"`
+	// +optional
 	Falcosidekick []FalcosidekickVersion `json:"falcosidekick"`
 	// Falcoctl is unused (kept for compatibility).
+	// +optional
 	Falcoctl []FalcoctlVersion `json:"falcoctl"`
 }
 
 // Images are the container images of each component, by version.
 type Images struct {
-	Falco         []ImageSpec `json:"falco"`
+	// +optional
+	Falco []ImageSpec `json:"falco"`
+	// +optional
 	Falcosidekick []ImageSpec `json:"falcosidekick"`
 	// Falcoctl is unused since Gardener PR #251 (kept for compatibility).
+	// +optional
 	Falcoctl []ImageSpec `json:"falcoctl"`
 }
 
 // FalcoVersion is one offered Falco version.
 type FalcoVersion struct {
 	// Classification is preview, supported or deprecated.
+	// +kubebuilder:validation:Enum=preview;supported;deprecated
 	Classification string `json:"classification"`
 	// ExpirationDate is an RFC 3339 date-time with a time zone, such as
 	// 2026-07-31T23:59:59Z. After it the version is expired. falcops rejects
@@ -74,6 +88,7 @@ type FalcoVersion struct {
 	//
 	// This field is falcops' addition; it is not in Gardener's API, whose
 	// decoder ignores unknown fields.
+	// +optional
 	EngineVersion string `json:"engineVersion,omitempty"`
 }
 

@@ -1,0 +1,347 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
+	"github.com/falcops/falcops/internal/shoot"
+)
+
+// Falco engine versions used by the scenarios (set in the profile).
+var engines = map[string]string{
+	"0.40.0": "0.48.0", "0.41.3": "0.50.0", "0.42.1": "0.52.0", "0.43.0": "0.55.0", "0.44.1": "0.57.0", "0.45.0": "0.58.0",
+}
+
+// TestPromotion: promoting a version to supported moves auto-updating shoots
+// inside their window, leaves those outside waiting, moves a shoot with the
+// maintain operation at once, and leaves autoUpdate=false alone.
+func TestPromotion(t *testing.T) {
+	h := newHarness(t)
+	h.profile(engines, "0.42.1=supported", "0.43.0=preview")
+	h.shoot(shootSpec{name: "inside", version: "0.42.1", window: openWindow()})
+	h.shoot(shootSpec{name: "outside", version: "0.42.1", window: closedWindow()})
+	h.shoot(shootSpec{name: "maintain", version: "0.42.1", window: closedWindow(), maintain: true})
+	h.shoot(shootSpec{name: "pinned", version: "0.42.1", autoUpdate: ptr(false), window: openWindow()})
+	h.start()
+	for _, n := range []string{"inside", "outside", "maintain", "pinned"} {
+		h.waitReason(n, falcopsv1alpha1.ReasonUpToDate)
+	}
+
+	h.profile(engines, "0.42.1=supported", "0.43.0=supported")
+	h.waitVersion("inside", "0.43.0")
+	h.waitEvent("inside", falcopsv1alpha1.ReasonAutoUpdate, "Falco 0.42.1 -> 0.43.0")
+	h.waitVersion("maintain", "0.43.0")
+	h.waitEvent("maintain", falcopsv1alpha1.ReasonMaintainOperation, "Falco 0.42.1 -> 0.43.0")
+
+	sr := h.waitReason("outside", falcopsv1alpha1.ReasonWaitingForMaintenanceWindow)
+	assert.Equal(t, "0.42.1", sr.Status.FalcoVersion)
+	assert.Equal(t, "0.43.0", sr.Status.TargetFalcoVersion)
+	assert.Contains(t, sr.Status.Message, "waiting for the maintenance window")
+	assert.Equal(t, metav1.ConditionTrue, condition(sr.Status.Conditions, falcopsv1alpha1.RollingOutCondition).Status)
+	assert.Equal(t, metav1.ConditionFalse, condition(sr.Status.Conditions, falcopsv1alpha1.UpToDateCondition).Status)
+
+	sr = h.waitReason("pinned", falcopsv1alpha1.ReasonUpToDate)
+	assert.Equal(t, "0.42.1", sr.Status.TargetFalcoVersion)
+	h.steady([]string{"outside", "pinned"}, 2*time.Second)
+	assert.Equal(t, "0.42.1", h.falco("outside").Version)
+	assert.Equal(t, "0.42.1", h.falco("pinned").Version)
+
+	sr = h.rollout("inside")
+	require.NotNil(t, sr.Status.LastTransitionTime)
+	assert.Equal(t, metav1.ConditionTrue, condition(sr.Status.Conditions, falcopsv1alpha1.UpToDateCondition).Status)
+	assert.Equal(t, "0.43.0", sr.Status.FalcoVersion)
+}
+
+// TestForcedUpdates: an expired version moves at once, outside the window
+// and with autoUpdate false; a removed version too, with its reason; a
+// preview user and a user of a deprecated version above the highest
+// supported one are never moved down; a forced move with nothing higher
+// left is blocked, not a silent downgrade.
+func TestForcedUpdates(t *testing.T) {
+	h := newHarness(t)
+	h.profile(engines, "0.41.3=deprecated@-1h", "0.42.1=supported", "0.43.0=deprecated@720h", "0.44.1=preview")
+	h.shoot(shootSpec{name: "expired", version: "0.41.3", autoUpdate: ptr(false), window: closedWindow()})
+	h.shoot(shootSpec{name: "removed", version: "0.40.0", autoUpdate: ptr(false), window: closedWindow()})
+	h.shoot(shootSpec{name: "preview", version: "0.44.1", window: openWindow()})
+	h.shoot(shootSpec{name: "newer-deprecated", version: "0.43.0", window: openWindow()})
+	h.shoot(shootSpec{name: "nothing-higher", version: "0.45.0", window: openWindow()})
+	h.start()
+
+	h.waitVersion("expired", "0.42.1")
+	h.waitEvent("expired", falcopsv1alpha1.ReasonForcedExpired, "Falco 0.41.3 -> 0.42.1")
+	sr := h.waitReason("expired", falcopsv1alpha1.ReasonForcedExpired)
+	assert.Contains(t, sr.Status.Message, "expired")
+
+	h.waitVersion("removed", "0.42.1")
+	h.waitEvent("removed", falcopsv1alpha1.ReasonForcedRemoved, "no longer in the profile")
+
+	sr = h.waitReason("nothing-higher", falcopsv1alpha1.ReasonDowngradeBlocked)
+	assert.Contains(t, sr.Status.Message, "downgrades are not allowed")
+	assert.Equal(t, metav1.ConditionTrue, condition(sr.Status.Conditions, falcopsv1alpha1.StalledCondition).Status)
+	h.waitEvent("nothing-higher", falcopsv1alpha1.ReasonDowngradeBlocked, "0.45.0")
+
+	for _, n := range []string{"preview", "newer-deprecated"} {
+		h.waitReason(n, falcopsv1alpha1.ReasonUpToDate)
+	}
+	h.steady([]string{"preview", "newer-deprecated", "nothing-higher"}, 2*time.Second)
+	assert.Equal(t, "0.44.1", h.falco("preview").Version)
+	assert.Equal(t, "0.43.0", h.falco("newer-deprecated").Version)
+	assert.Equal(t, "0.45.0", h.falco("nothing-higher").Version)
+	// The blocked shoot got one warning, not one per reconcile.
+	n := 0
+	for _, e := range h.events("nothing-higher") {
+		if e.Reason == falcopsv1alpha1.ReasonDowngradeBlocked {
+			n++
+		}
+	}
+	assert.Equal(t, 1, n, "DowngradeBlocked events")
+}
+
+// TestRulesetPinning: a new ruleset version is pinned by its verified
+// digest on eligible shoots only: not on a Falco whose engine is too old,
+// not outside the window, not when unsigned.
+func TestRulesetPinning(t *testing.T) {
+	h := newHarness(t)
+	h.profile(engines, "0.41.3=supported", "0.42.1=supported")
+	v100 := h.pub.Publish(t, testenvPackage(t, "falco-rules", "1.0.0", "0.50.0"), false)
+	h.ruleSource("falco-rules", "1")
+	h.shoot(shootSpec{name: "new-engine", version: "0.42.1", window: openWindow()})
+	h.shoot(shootSpec{name: "old-engine", version: "0.41.3", autoUpdate: ptr(false), window: openWindow()})
+	h.shoot(shootSpec{name: "outside", version: "0.42.1", window: closedWindow()})
+	h.shoot(shootSpec{name: "incubating-only", version: "0.42.1", standard: []string{"falco-incubating-rules"}, window: openWindow()})
+	h.start()
+
+	ref100 := h.pub.Repo("falco-rules") + "@" + v100.String()
+	for _, n := range []string{"new-engine", "old-engine"} {
+		h.eventually(func(c *assert.CollectT) {
+			f := h.falco(n)
+			if assert.Len(c, f.Pins, 1) {
+				assert.Equal(c, ref100, f.Pins[0].Ref)
+				assert.Equal(c, "1.0.0", f.Pins[0].Version)
+			}
+		}, n+" pinned to 1.0.0")
+	}
+	assert.Empty(t, h.falco("incubating-only").Pins, "no RuleSource for falco-incubating-rules: nothing pinned")
+	h.waitReason("outside", falcopsv1alpha1.ReasonWaitingForMaintenanceWindow)
+
+	// 1.1.0 needs engine 0.52.0: Falco 0.42.1 has it, 0.41.3 does not.
+	v110 := h.pub.Publish(t, testenvPackage(t, "falco-rules", "1.1.0", "0.52.0"), false)
+	ref110 := h.pub.Repo("falco-rules") + "@" + v110.String()
+	h.eventually(func(c *assert.CollectT) {
+		assert.Equal(c, ref110, h.falco("new-engine").Pins[0].Ref)
+	}, "new-engine pinned to 1.1.0")
+	h.waitEvent("new-engine", falcopsv1alpha1.ReasonUpToDate, "falco-rules 1.0.0 -> 1.1.0 ("+v110.String()+")")
+	h.steady([]string{"old-engine"}, 2*time.Second)
+	assert.Equal(t, ref100, h.falco("old-engine").Pins[0].Ref, "engine 0.50.0 does not satisfy 1.1.0's requirement 0.52.0")
+	sr := h.rollout("outside")
+	require.Len(t, sr.Status.Rulesets, 1)
+	assert.Equal(t, v110.String(), sr.Status.Rulesets[0].TargetDigest)
+	assert.Empty(t, sr.Status.Rulesets[0].Digest)
+
+	// An unsigned 1.2.0 is never pinned; the RuleSource says why.
+	v120 := h.pub.Publish(t, testenvPackage(t, "falco-rules", "1.2.0", "0.50.0"), true)
+	h.eventually(func(c *assert.CollectT) {
+		rs := &falcopsv1alpha1.RuleSource{}
+		if !assert.NoError(c, h.c.Get(h.ctx, clientKey("falco-rules"), rs)) {
+			return
+		}
+		if assert.NotNil(c, rs.Status.Rejected) {
+			assert.Equal(c, v120.String(), rs.Status.Rejected.Digest)
+		}
+		v := condition(rs.Status.Conditions, falcopsv1alpha1.VerifiedCondition)
+		if assert.NotNil(c, v) {
+			assert.Equal(c, metav1.ConditionFalse, v.Status)
+			assert.Contains(c, v.Message, v120.String())
+		}
+	}, "unsigned 1.2.0 rejected")
+	h.steady([]string{"new-engine", "old-engine"}, 2*time.Second)
+	assert.Equal(t, ref110, h.falco("new-engine").Pins[0].Ref)
+	assert.Equal(t, ref100, h.falco("old-engine").Pins[0].Ref)
+}
+
+// TestRegistryOutage: with the registry stopped no shoot changes and the
+// RuleSource explains; after it returns, a new version is picked up within
+// one interval.
+func TestRegistryOutage(t *testing.T) {
+	h := newHarness(t)
+	h.profile(engines, "0.42.1=supported")
+	v100 := h.pub.Publish(t, testenvPackage(t, "falco-rules", "1.0.0", "0.50.0"), false)
+	h.ruleSource("falco-rules", "1")
+	h.shoot(shootSpec{name: "a", version: "0.42.1"})
+	h.shoot(shootSpec{name: "b", version: "0.42.1"})
+	h.start()
+	ref100 := h.pub.Repo("falco-rules") + "@" + v100.String()
+	for _, n := range []string{"a", "b"} {
+		h.eventually(func(c *assert.CollectT) {
+			f := h.falco(n)
+			if assert.Len(c, f.Pins, 1) {
+				assert.Equal(c, ref100, f.Pins[0].Ref)
+			}
+		}, n+" pinned")
+	}
+
+	h.reg.Stop()
+	h.eventually(func(c *assert.CollectT) {
+		rs := &falcopsv1alpha1.RuleSource{}
+		if !assert.NoError(c, h.c.Get(h.ctx, clientKey("falco-rules"), rs)) {
+			return
+		}
+		r := condition(rs.Status.Conditions, falcopsv1alpha1.ResolvedCondition)
+		if assert.NotNil(c, r) {
+			assert.Equal(c, falcopsv1alpha1.ReasonRegistryUnavailable, r.Reason)
+		}
+		assert.Len(c, rs.Status.Versions, 1, "the last good versions stay")
+	}, "RuleSource reports the outage")
+	h.steady([]string{"a", "b"}, 3*time.Second)
+	assert.Equal(t, ref100, h.falco("a").Pins[0].Ref)
+
+	h.reg.Start(t)
+	back := time.Now()
+	v110 := h.pub.Publish(t, testenvPackage(t, "falco-rules", "1.1.0", "0.50.0"), false)
+	ref110 := h.pub.Repo("falco-rules") + "@" + v110.String()
+	for _, n := range []string{"a", "b"} {
+		h.eventually(func(c *assert.CollectT) {
+			assert.Equal(c, ref110, h.falco(n).Pins[0].Ref)
+		}, n+" pinned to 1.1.0 after the registry returned")
+	}
+	// Interval 1s; the backoff is capped at the interval, so recovery plus
+	// the rollout take a few seconds, not minutes.
+	assert.Less(t, time.Since(back), 10*time.Second)
+}
+
+// TestConcurrentEdit: a user edits the shoot between the controller's read
+// and its patch; the patch must not overwrite that edit.
+func TestConcurrentEdit(t *testing.T) {
+	var raced atomic.Bool
+	var h *harness
+	h = newHarness(t, func(o *options) {
+		o.beforePatch = func(ctx context.Context, u *unstructured.Unstructured) {
+			if u.GetName() != "racy" || !raced.CompareAndSwap(false, true) {
+				return
+			}
+			cur := h.getShoot("racy")
+			require.NoError(t, unstructured.SetNestedField(cur.Object, "1.34.0", "spec", "kubernetes", "version"))
+			exts, _, _ := unstructured.NestedSlice(cur.Object, "spec", "extensions")
+			pc := exts[1].(map[string]any)["providerConfig"].(map[string]any)
+			pc["heartbeatEvent"] = true
+			require.NoError(t, unstructured.SetNestedSlice(cur.Object, exts, "spec", "extensions"))
+			require.NoError(t, h.c.Update(ctx, cur))
+		}
+	})
+	h.profile(engines, "0.42.1=supported", "0.43.0=supported")
+	h.shoot(shootSpec{name: "racy", version: "0.42.1"})
+	h.start()
+	h.waitVersion("racy", "0.43.0")
+	require.True(t, raced.Load(), "the race hook ran")
+	u := h.getShoot("racy")
+	v, _, _ := unstructured.NestedString(u.Object, "spec", "kubernetes", "version")
+	assert.Equal(t, "1.34.0", v, "the concurrent edit of spec.kubernetes.version was lost")
+	exts, _, _ := unstructured.NestedSlice(u.Object, "spec", "extensions")
+	pc := exts[1].(map[string]any)["providerConfig"].(map[string]any)
+	assert.Equal(t, true, pc["heartbeatEvent"], "the concurrent edit of the providerConfig was lost")
+	assert.Equal(t, "shoot-dns-service", exts[0].(map[string]any)["type"], "other extensions stay")
+}
+
+// TestWaves: three waves; wave 2 moves only after wave 1 is done and the
+// pause has passed; a halt stops the rollout.
+func TestWaves(t *testing.T) {
+	h := newHarness(t)
+	pause := 3 * time.Second
+	waves := []falcopsv1alpha1.Wave{}
+	for _, w := range []string{"one", "two", "three"} {
+		waves = append(waves, falcopsv1alpha1.Wave{Name: w, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"wave": w}}})
+	}
+	policy := &falcopsv1alpha1.RolloutPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "default"},
+		Spec:       falcopsv1alpha1.RolloutPolicySpec{Waves: waves, Pause: &metav1.Duration{Duration: pause}, MaxFailedShoots: ptr(int32(0))},
+	}
+	require.NoError(t, h.c.Create(h.ctx, policy))
+	h.profile(engines, "0.42.1=supported", "0.43.0=preview", "0.44.1=preview")
+	for _, w := range []string{"one", "two", "three"} {
+		for _, i := range []string{"a", "b"} {
+			h.shoot(shootSpec{name: w + "-" + i, version: "0.42.1", labels: map[string]string{"wave": w}})
+		}
+	}
+	h.start()
+	h.waitReason("three-b", falcopsv1alpha1.ReasonUpToDate)
+
+	// Rollout 1: promote 0.43.0.
+	h.profile(engines, "0.42.1=supported", "0.43.0=supported", "0.44.1=preview")
+	changedAt := func(name string) time.Time {
+		var at time.Time
+		h.eventually(func(c *assert.CollectT) {
+			assert.Equal(c, "0.43.0", h.falco(name).Version)
+			sr := h.rollout(name)
+			if assert.NotNil(c, sr) && assert.NotNil(c, sr.Status.LastTransitionTime) {
+				at = sr.Status.LastTransitionTime.Time
+			}
+		}, name+" moved")
+		return at
+	}
+	// Wave two waits while wave one moves.
+	sr := h.waitReason("two-a", falcopsv1alpha1.ReasonWaitingForWave)
+	assert.Equal(t, "two", sr.Status.Wave)
+	one := []time.Time{changedAt("one-a"), changedAt("one-b")}
+	two := []time.Time{changedAt("two-a"), changedAt("two-b")}
+	three := []time.Time{changedAt("three-a"), changedAt("three-b")}
+	last := func(ts []time.Time) time.Time {
+		if ts[0].After(ts[1]) {
+			return ts[0]
+		}
+		return ts[1]
+	}
+	first := func(ts []time.Time) time.Time {
+		if ts[0].Before(ts[1]) {
+			return ts[0]
+		}
+		return ts[1]
+	}
+	// Transition times have second precision: allow one second.
+	assert.GreaterOrEqual(t, first(two).Sub(last(one)), pause-time.Second, "wave two started before wave one + pause")
+	assert.GreaterOrEqual(t, first(three).Sub(last(two)), pause-time.Second, "wave three started before wave two + pause")
+	h.eventually(func(c *assert.CollectT) {
+		p := &falcopsv1alpha1.RolloutPolicy{}
+		if assert.NoError(c, h.c.Get(h.ctx, clientKey("default"), p)) {
+			r := condition(p.Status.Conditions, falcopsv1alpha1.ReadyCondition)
+			if assert.NotNil(c, r) {
+				assert.Equal(c, falcopsv1alpha1.ReasonComplete, r.Reason, "%s: %+v", r.Message, p.Status.Waves)
+			}
+			assert.EqualValues(c, 3, p.Status.OpenWaves)
+		}
+	}, "rollout 1 complete")
+
+	// Rollout 2: promote 0.44.1; a wave-one shoot fails after its update,
+	// which exceeds maxFailedShoots 0 and halts the rollout before wave two.
+	h.profile(engines, "0.42.1=supported", "0.43.0=supported", "0.44.1=supported")
+	h.waitVersion("one-a", "0.44.1")
+	u := h.getShoot("one-a")
+	require.NoError(t, unstructured.SetNestedField(u.Object, "Failed", "status", "lastOperation", "state"))
+	require.NoError(t, h.c.Status().Update(h.ctx, u))
+	h.eventually(func(c *assert.CollectT) {
+		p := &falcopsv1alpha1.RolloutPolicy{}
+		if assert.NoError(c, h.c.Get(h.ctx, clientKey("default"), p)) {
+			hc := condition(p.Status.Conditions, falcopsv1alpha1.HaltedCondition)
+			if assert.NotNil(c, hc) {
+				assert.Equal(c, metav1.ConditionTrue, hc.Status)
+				assert.Equal(c, falcopsv1alpha1.ReasonTooManyFailed, hc.Reason)
+			}
+		}
+	}, "rollout halted")
+	h.waitVersion("one-b", "0.44.1")
+	time.Sleep(pause + 2*time.Second)
+	for _, n := range []string{"two-a", "two-b", "three-a", "three-b"} {
+		assert.Equal(t, "0.43.0", h.falco(n).Version, "%s moved although the rollout is halted", n)
+	}
+	sr = h.waitReason("two-a", falcopsv1alpha1.ReasonRolloutHalted)
+	assert.True(t, strings.Contains(sr.Status.Message, "failed last operation"), sr.Status.Message)
+	_ = shoot.GVK
+}

@@ -1,0 +1,125 @@
+package rulesource
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
+	"github.com/falcops/falcops/internal/conditions"
+	"github.com/falcops/falcops/internal/reconcile"
+)
+
+// finish computes the status from what the reconcile observed, writes it
+// with one patch when it changed, emits the events of its transitions and
+// maps err to the result.
+func (r *Reconciler) finish(ctx context.Context, s *scope, err error) (ctrl.Result, error) {
+	r.computeStatus(s, err)
+	if !equality.Semantic.DeepEqual(s.orig.Status, s.obj.Status) {
+		if perr := r.Client.Status().Patch(ctx, s.obj, client.MergeFrom(s.orig)); perr != nil {
+			return ctrl.Result{}, fmt.Errorf("patching the status of RuleSource %s: %w", s.obj.Name, perr)
+		}
+		r.notify(ctx, s)
+	}
+	// Remembered only once the status holds what the poll found: a failed
+	// patch repeats the rebuild.
+	if s.commit {
+		s.memo.failures = 0
+		if s.rebuilt {
+			s.memo.built, s.memo.generation, s.memo.keySum = true, s.obj.Generation, s.keySum
+		}
+	}
+	return reconcile.Result(err, ctrl.Result{RequeueAfter: r.Jitter(s.interval)})
+}
+
+// computeStatus sets the status data (only when the poll completed: a
+// registry failure keeps the last good data) and every owned condition.
+func (r *Reconciler) computeStatus(s *scope, err error) {
+	o, st := s.obj, &s.obj.Status
+	if s.commit {
+		st.Versions, st.Latest, st.Rejected = s.versions, s.latest, s.rejected
+	}
+
+	conditions.Unknown(o, falcopsv1alpha1.ResolvedCondition, falcopsv1alpha1.ReasonProgressing, "the followed tag has not been resolved yet")
+	conditions.Unknown(o, falcopsv1alpha1.VerifiedCondition, falcopsv1alpha1.ReasonProgressing, "no digest has been verified yet")
+	switch {
+	case s.unavailable != nil:
+		conditions.False(o, falcopsv1alpha1.ResolvedCondition, falcopsv1alpha1.ReasonRegistryUnavailable,
+			fmt.Sprintf("registry unavailable: %v", s.unavailable))
+	case s.tagNotFound:
+		conditions.False(o, falcopsv1alpha1.ResolvedCondition, falcopsv1alpha1.ReasonTagNotFound,
+			fmt.Sprintf("tag %s not found in %s", s.follow, s.repo))
+	case s.head != "":
+		conditions.True(o, falcopsv1alpha1.ResolvedCondition, falcopsv1alpha1.ReasonDigestResolved,
+			fmt.Sprintf("%s resolves to %s", s.ref, s.head))
+	}
+	switch {
+	case s.keyProblem != "":
+		conditions.False(o, falcopsv1alpha1.VerifiedCondition, falcopsv1alpha1.ReasonKeyMissing, s.keyProblem)
+	case s.headVersion != nil:
+		conditions.True(o, falcopsv1alpha1.VerifiedCondition, falcopsv1alpha1.ReasonSignatureVerified,
+			fmt.Sprintf("%s %s (%s) is signed with the key in Secret %s", o.Spec.Ruleset, s.headVersion.Version, s.headVersion.Digest, s.secret))
+	case s.headRejected != nil:
+		conditions.False(o, falcopsv1alpha1.VerifiedCondition, s.headRejected.Reason, s.headRejected.Message)
+	}
+
+	okMessage := ""
+	if l := st.Latest; l != nil {
+		okMessage = fmt.Sprintf("%s %s (%s) verified; %d versions listed", o.Spec.Ruleset, l.Version, l.Digest, len(st.Versions))
+	}
+	reconcile.Summarize(o, err, falcopsv1alpha1.ReasonSucceeded, okMessage)
+	if err == nil {
+		st.ObservedGeneration = o.Generation
+	}
+}
+
+// notify emits the events of the status transitions: a new latest
+// version, a newly rejected digest, the registry becoming unavailable, a
+// stall. A poll that changes nothing emits nothing.
+func (r *Reconciler) notify(ctx context.Context, s *scope) {
+	old, cur := s.orig, s.obj
+	if l := cur.Status.Latest; l != nil && (old.Status.Latest == nil || old.Status.Latest.Digest != l.Digest) {
+		r.event(ctx, cur, corev1.EventTypeNormal, falcopsv1alpha1.ReasonDigestResolved,
+			"%s %s verified %s", cur.Spec.Ruleset, l.Version, l.Digest)
+	}
+	if rej := cur.Status.Rejected; rej != nil && (old.Status.Rejected == nil ||
+		old.Status.Rejected.Digest != rej.Digest || old.Status.Rejected.Reason != rej.Reason) {
+		r.event(ctx, cur, corev1.EventTypeWarning, rej.Reason, "%s", rej.Message)
+	}
+	if c := becameTrue(old, cur, falcopsv1alpha1.ResolvedCondition, metav1.ConditionFalse, falcopsv1alpha1.ReasonRegistryUnavailable); c != nil {
+		r.event(ctx, cur, corev1.EventTypeWarning, c.Reason, "%s", c.Message)
+	}
+	if c := conditions.Get(cur, falcopsv1alpha1.StalledCondition); c != nil && c.Status == metav1.ConditionTrue {
+		if p := conditions.Get(old, falcopsv1alpha1.StalledCondition); p == nil || p.Status != c.Status || p.Reason != c.Reason || p.Message != c.Message {
+			r.event(ctx, cur, corev1.EventTypeWarning, c.Reason, "%s", c.Message)
+		}
+	}
+}
+
+// becameTrue returns condition typ of cur if it now has status and reason
+// and did not before.
+func becameTrue(old, cur conditions.Object, typ string, status metav1.ConditionStatus, reason string) *metav1.Condition {
+	c := conditions.Get(cur, typ)
+	if c == nil || c.Status != status || c.Reason != reason {
+		return nil
+	}
+	if p := conditions.Get(old, typ); p != nil && p.Status == status && p.Reason == reason {
+		return nil
+	}
+	return c
+}
+
+// event logs a state change and records it as an event with the same
+// message.
+func (r *Reconciler) event(ctx context.Context, o *falcopsv1alpha1.RuleSource, typ, reason, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	ctrl.LoggerFrom(ctx).Info(msg, "reason", reason, "type", typ)
+	if r.Recorder != nil {
+		r.Recorder.Eventf(o, nil, typ, reason, "Reconcile", "%s", msg)
+	}
+}

@@ -1,0 +1,5 @@
+package testenv
+
+import "syscall"
+
+var syscallAddrInUse = syscall.EADDRINUSE

@@ -1,0 +1,169 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/falcops/falcops/internal/scheme"
+)
+
+// Env is a running kube-apiserver with falcops' CRDs installed.
+type Env struct {
+	// Config talks to the API server without client-side rate limits.
+	Config *rest.Config
+	// Client reads and writes directly (no cache).
+	Client client.Client
+	// Scheme knows the built-in kinds, FalcoProfile and falcops' kinds.
+	Scheme *k8sruntime.Scheme
+}
+
+// Scheme returns the controller's scheme.
+func Scheme() *k8sruntime.Scheme { return scheme.New() }
+
+// RepoRoot is the repository's root directory.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Start starts envtest for one test. Without KUBEBUILDER_ASSETS (make test
+// sets it from hack/envtest-assets.sh) the test is skipped, or fails when
+// FALCOPS_REQUIRE_TOOLS=1 (CI).
+func Start(t testing.TB) *Env {
+	t.Helper()
+	assets := requireAssets(t)
+	e, stop, err := New(assets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Logf("stopping envtest: %v", err)
+		}
+	})
+	return e
+}
+
+var shared struct {
+	sync.Mutex
+	env  *Env
+	stop func() error
+	err  error
+}
+
+// Shared returns one envtest per test binary, started on first use; call
+// StopShared from TestMain. Tests sharing it must clean up cluster-scoped
+// objects they create.
+func Shared(t testing.TB) *Env {
+	t.Helper()
+	assets := requireAssets(t)
+	shared.Lock()
+	defer shared.Unlock()
+	if shared.env == nil && shared.err == nil {
+		shared.env, shared.stop, shared.err = New(assets)
+	}
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return shared.env
+}
+
+// StopShared stops the shared envtest, if one was started.
+func StopShared() {
+	shared.Lock()
+	defer shared.Unlock()
+	if shared.stop != nil {
+		_ = shared.stop()
+		shared.env, shared.stop = nil, nil
+	}
+}
+
+func requireAssets(t testing.TB) string {
+	t.Helper()
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		msg := "KUBEBUILDER_ASSETS is not set: run `make test`, or export KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh)"
+		if os.Getenv("FALCOPS_REQUIRE_TOOLS") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return assets
+}
+
+// New starts envtest from the assets directory and returns the Env and a
+// function that stops it.
+func New(assets string) (*Env, func() error, error) {
+	root := RepoRoot()
+	te := &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases"), filepath.Join(root, "internal", "testenv", "crds")},
+		ErrorIfCRDPathMissing: true,
+		BinaryAssetsDirectory: assets,
+	}
+	cfg, err := te.Start()
+	if err != nil {
+		return nil, nil, fmt.Errorf("starting envtest from %s: %w", assets, err)
+	}
+	cfg.QPS, cfg.Burst = 5000, 10000
+	s := Scheme()
+	c, err := client.New(cfg, client.Options{Scheme: s})
+	if err != nil {
+		_ = te.Stop()
+		return nil, nil, err
+	}
+	return &Env{Config: cfg, Client: c, Scheme: s}, te.Stop, nil
+}
+
+// StartManager starts a manager built with opts (metrics and probes off,
+// no leader election) after setup registered its controllers, waits for
+// its caches, and stops it when the test ends.
+func (e *Env) StartManager(t testing.TB, opts ctrl.Options, setup func(ctrl.Manager) error) ctrl.Manager {
+	t.Helper()
+	opts.Scheme = e.Scheme
+	opts.Metrics = metricsserver.Options{BindAddress: "0"}
+	opts.HealthProbeBindAddress = "0"
+	opts.LeaderElection = false
+	skip := true
+	opts.Controller = config.Controller{SkipNameValidation: &skip}
+	mgr, err := ctrl.NewManager(e.Config, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := setup(mgr); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("manager: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("manager did not stop within 30s")
+		}
+	})
+	syncCtx, syncCancel := context.WithTimeout(ctx, time.Minute)
+	defer syncCancel()
+	if !mgr.GetCache().WaitForCacheSync(syncCtx) {
+		t.Fatal("manager caches did not sync")
+	}
+	return mgr
+}

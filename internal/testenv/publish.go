@@ -1,0 +1,119 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	digest "github.com/opencontainers/go-digest"
+	"github.com/sigstore/sigstore/pkg/signature"
+	"oras.land/oras-go/v2/registry/remote/auth"
+
+	"github.com/falcops/falcops/artifacts"
+	"github.com/falcops/falcops/oci"
+	"github.com/falcops/falcops/rules"
+)
+
+// Publisher publishes small signed rulesets to a registry, as `falcops
+// publish` does: package, push, tag, sign.
+type Publisher struct {
+	Client *oci.Client
+	Host   string
+	// PublicKey is the PEM public key of Signer.
+	PublicKey []byte
+	Signer    signature.SignerVerifier
+}
+
+// NewPublisher generates a cosign key pair and returns a publisher for the
+// registry at host (plain HTTP).
+func NewPublisher(t testing.TB, host string) *Publisher {
+	t.Helper()
+	dir := t.TempDir()
+	priv, pub, err := oci.GenerateKeyPair(dir, []byte("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := oci.LoadSigner(context.Background(), priv, func() ([]byte, error) { return []byte("test"), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	pem, err := os.ReadFile(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := oci.New(oci.Options{PlainHTTP: true, Credential: anonymous})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Publisher{Client: c, Host: host, PublicKey: pem, Signer: signer}
+}
+
+// Repo is the repository of ruleset name.
+func (p *Publisher) Repo(name string) string { return p.Host + "/rules/" + name }
+
+// Package builds ruleset name at version requiring Falco engine engine
+// (semver); salt changes the content (and digest) without changing the
+// version.
+func Package(t testing.TB, name, version, engine, salt string) *artifacts.Artifact {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	manifest := fmt.Sprintf("name: %s\nversion: %s\nfiles: [%s_rules.yaml]\n", name, version, name)
+	ruleFile := fmt.Sprintf(`- required_engine_version: %s
+
+- rule: %s marker %s
+  desc: A marker program ran (test rule, %s).
+  condition: evt.type = execve and proc.name = falcops-marker
+  output: marker ran (proc.name=%%proc.name)
+  priority: INFO
+`, engine, name, version, salt)
+	for file, data := range map[string]string{rules.ManifestFile: manifest, name + "_rules.yaml": ruleFile} {
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rd, fs := rules.ReadManifest(dir)
+	if rd == nil || fs.Errors() > 0 {
+		t.Fatalf("reading %s: %v", dir, fs)
+	}
+	rs, fs := rules.LoadRuleset(rd, rules.Options{})
+	if fs.Errors() > 0 {
+		t.Fatalf("loading %s: %v", dir, fs)
+	}
+	a, err := artifacts.Package(rd, rs, artifacts.PackageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// Publish pushes and tags the artifact (X.Y.Z and the moving tags), and
+// signs it unless unsigned. It returns the manifest digest.
+func (p *Publisher) Publish(t testing.TB, a *artifacts.Artifact, unsigned bool) digest.Digest {
+	t.Helper()
+	ctx := context.Background()
+	repo := p.Repo(a.Config.Name)
+	res, err := p.Client.Publish(ctx, repo, a, a.Config.Version)
+	if err != nil {
+		t.Fatalf("publishing %s %s: %v", a.Config.Name, a.Config.Version, err)
+	}
+	if !unsigned {
+		p.Sign(t, repo, res.Digest, p.Signer)
+	}
+	return res.Digest
+}
+
+// Sign signs repo@dgst with signer.
+func (p *Publisher) Sign(t testing.TB, repo string, dgst digest.Digest, signer signature.SignerVerifier) {
+	t.Helper()
+	if err := p.Client.Sign(context.Background(), repo+"@"+dgst.String(), oci.SignOptions{Signer: signer}); err != nil {
+		t.Fatalf("signing %s@%s: %v", repo, dgst, err)
+	}
+}
+
+// anonymous keeps the developer's Docker credentials out of tests.
+func anonymous(context.Context, string) (auth.Credential, error) { return auth.EmptyCredential, nil }
