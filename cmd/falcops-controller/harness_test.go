@@ -25,9 +25,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
-	"github.com/falcops/falcops/artifacts"
 	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
+	"github.com/falcops/falcops/artifacts"
 	"github.com/falcops/falcops/internal/shoot"
 	"github.com/falcops/falcops/internal/testenv"
 )
@@ -108,6 +108,12 @@ func (h *harness) cleanup() {
 // each with engine version engines[v] when given.
 func (h *harness) profile(engines map[string]string, versions ...string) {
 	h.t.Helper()
+	applyProfile(h.t, h.c, engines, versions...)
+}
+
+func applyProfile(t testing.TB, c client.Client, engines map[string]string, versions ...string) {
+	t.Helper()
+	ctx := context.Background()
 	p := &profilev1alpha1.FalcoProfile{ObjectMeta: metav1.ObjectMeta{Name: "falco"}}
 	for _, v := range versions {
 		ver, class, _ := strings.Cut(v, "=")
@@ -115,7 +121,7 @@ func (h *harness) profile(engines map[string]string, versions ...string) {
 		fv := profilev1alpha1.FalcoVersion{Version: ver, Classification: class, RulesVersion: ver, EngineVersion: engines[ver]}
 		if hasExp {
 			d, err := time.ParseDuration(exp)
-			require.NoError(h.t, err)
+			require.NoError(t, err)
 			s := time.Now().Add(d).UTC().Format(time.RFC3339)
 			fv.ExpirationDate = &s
 		}
@@ -123,14 +129,14 @@ func (h *harness) profile(engines map[string]string, versions ...string) {
 		p.Spec.Images.Falco = append(p.Spec.Images.Falco, profilev1alpha1.ImageSpec{Version: ver, Repository: "falcosecurity/falco", Tag: ver})
 	}
 	old := &profilev1alpha1.FalcoProfile{}
-	err := h.c.Get(h.ctx, types.NamespacedName{Name: "falco"}, old)
+	err := c.Get(ctx, types.NamespacedName{Name: "falco"}, old)
 	if apierrors.IsNotFound(err) {
-		require.NoError(h.t, h.c.Create(h.ctx, p))
+		require.NoError(t, c.Create(ctx, p))
 		return
 	}
-	require.NoError(h.t, err)
+	require.NoError(t, err)
 	p.ResourceVersion = old.ResourceVersion
-	require.NoError(h.t, h.c.Update(h.ctx, p))
+	require.NoError(t, c.Update(ctx, p))
 }
 
 // ruleSource creates a RuleSource for ruleset name following tag follow.
@@ -167,7 +173,7 @@ func openWindow() [2]string {
 
 func closedWindow() [2]string {
 	now := time.Now().UTC()
-	return [2]string{now.Add(3 * time.Hour).Format("150405") + "+0000", now.Add(4 * time.Hour).Format("150405") + "+0000"}
+	return [2]string{now.Add(3*time.Hour).Format("150405") + "+0000", now.Add(4*time.Hour).Format("150405") + "+0000"}
 }
 
 func (h *harness) shoot(s shootSpec) *unstructured.Unstructured {

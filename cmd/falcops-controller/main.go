@@ -7,8 +7,8 @@ package main
 import (
 	"context"
 	"flag"
-	"math/rand/v2"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"time"
 
@@ -28,8 +28,8 @@ import (
 	"github.com/falcops/falcops/controllers/maintenance"
 	"github.com/falcops/falcops/controllers/rollout"
 	"github.com/falcops/falcops/controllers/rulesource"
-	"github.com/falcops/falcops/internal/shoot"
 	"github.com/falcops/falcops/internal/scheme"
+	"github.com/falcops/falcops/internal/shoot"
 )
 
 // RBAC, generated into config/rbac by `make generate`.

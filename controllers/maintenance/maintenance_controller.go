@@ -194,27 +194,25 @@ func (r *Reconciler) reconcile(ctx context.Context, s *scope) error {
 	return r.apply(ctx, s)
 }
 
-// gate says whether a change may be applied now: forced moves and the
-// maintain operation go at once; everything else waits for an open wave of
-// a running (not halted) rollout and for the maintenance window.
+// gate says whether a change may be applied now: forced moves go at once;
+// a halted rollout stops everything else; the maintain operation skips the
+// wave and the window; everything else waits for its wave and its window.
 func (r *Reconciler) gate(s *scope, p plan.Plan, policy *falcopsv1alpha1.RolloutPolicy, wave int) error {
 	if p.Forced {
 		return nil
+	}
+	if policy != nil && (policy.Spec.Paused || isTrue(policy.Status.Conditions, falcopsv1alpha1.HaltedCondition)) {
+		return reconcile.Wait(falcopsv1alpha1.ReasonRolloutHalted, 0, "RolloutPolicy %s is halted: %s", policy.Name, haltMessage(policy))
 	}
 	if shoot.MaintainRequested(s.shoot) {
 		s.reason = falcopsv1alpha1.ReasonMaintainOperation
 		s.message = "the gardener.cloud/operation=maintain annotation asks for maintenance now; " + p.Message
 		return nil
 	}
-	if policy != nil {
-		if policy.Spec.Paused || isTrue(policy.Status.Conditions, falcopsv1alpha1.HaltedCondition) {
-			return reconcile.Wait(falcopsv1alpha1.ReasonRolloutHalted, 0, "RolloutPolicy %s is halted: %s", policy.Name, haltMessage(policy))
-		}
-		if policy.Status.Revision != s.revision || int(policy.Status.OpenWaves) <= wave {
-			return reconcile.Wait(falcopsv1alpha1.ReasonWaitingForWave, 0,
-				"wave %s opens after the waves before it are done (RolloutPolicy %s: %d of its waves open for revision %s)",
-				s.wave, policy.Name, openFor(policy, s.revision), s.revision)
-		}
+	if policy != nil && (policy.Status.Revision != s.revision || int(policy.Status.OpenWaves) <= wave) {
+		return reconcile.Wait(falcopsv1alpha1.ReasonWaitingForWave, 0,
+			"wave %s opens after the waves before it are done (RolloutPolicy %s: %d of its waves open for revision %s)",
+			s.wave, policy.Name, openFor(policy, s.revision), s.revision)
 	}
 	begin, end := shoot.TimeWindow(s.shoot)
 	w, err := window.Parse(begin, end)

@@ -44,10 +44,6 @@ const (
 
 // Reconciler reconciles RuleSource objects.
 //
-// +kubebuilder:rbac:groups=falcops.dev,resources=rulesources,verbs=get;list;watch
-// +kubebuilder:rbac:groups=falcops.dev,resources=rulesources/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
-// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 type Reconciler struct {
 	// Client reads RuleSources (from the cache) and patches their status.
 	Client client.Client

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"regexp"
 	"time"
@@ -151,7 +152,7 @@ func parsePublicKey(data []byte) error {
 		return errors.New("not PEM-encoded")
 	}
 	if _, err := x509.ParsePKIXPublicKey(block.Bytes); err != nil {
-		return errors.New("not a PEM public key: " + err.Error())
+		return fmt.Errorf("not a PEM public key: %w", err)
 	}
 	return nil
 }

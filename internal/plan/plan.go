@@ -99,9 +99,10 @@ func Compute(in Input) (Plan, error) {
 }
 
 // choosePins picks, per standard ruleset with a RuleSource, the newest
-// verified version the engine of Falco version satisfies. A pin already
-// higher than that stays when it is still verified and compatible: pins
-// never move down on their own.
+// verified version the engine of Falco version satisfies. A pin moves down
+// only when the inputs say so (a Falco version with an older engine, or an
+// operator pointing the RuleSource at an older line); the event and the
+// ShootRollout name both versions.
 func choosePins(in Input, version string) ([]servicev1alpha1.PinnedRuleset, error) {
 	var pins []servicev1alpha1.PinnedRuleset
 	var engine *semver.Version
@@ -121,8 +122,6 @@ func choosePins(in Input, version string) ([]servicev1alpha1.PinnedRuleset, erro
 		}
 		var best *falcopsv1alpha1.RulesetVersion
 		var bestV *semver.Version
-		current, hasCurrent := in.Falco.Pin(name)
-		var keep *falcopsv1alpha1.RulesetVersion
 		for i := range src.Status.Versions {
 			rv := &src.Status.Versions[i]
 			v, err := semver.StrictNewVersion(rv.Version)
@@ -132,16 +131,10 @@ func choosePins(in Input, version string) ([]servicev1alpha1.PinnedRuleset, erro
 			if bestV == nil || v.GreaterThan(bestV) {
 				best, bestV = rv, v
 			}
-			if hasCurrent && current.Ref == ref(src, rv) {
-				keep = rv
-			}
 		}
 		if best == nil {
 			return nil, &Blocked{Reason: falcopsv1alpha1.ReasonNoCompatibleRuleset, Message: fmt.Sprintf(
 				"no verified %s version in RuleSource %s is compatible with Falco %s (engine %s)", name, src.Name, version, engine)}
-		}
-		if keep != nil && semver.MustParse(keep.Version).GreaterThan(bestV) {
-			best = keep
 		}
 		pins = append(pins, servicev1alpha1.PinnedRuleset{Name: name, Version: best.Version, Ref: ref(src, best)})
 	}
