@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -131,11 +133,22 @@ func benchRollout(b *testing.B) {
 	// The controller: everything on 0.43.0 is up to date with 0.43.0
 	// supported; then 0.44.1 is promoted.
 	applyProfile(b, c, engines, "0.42.1=supported", "0.43.0=supported", "0.44.1=preview")
-	o := options{namespace: ns0, concurrency: 16, pollInterval: time.Second, rolloutPolicy: "default",
+	concurrency := 16
+	if c, err := strconv.Atoi(os.Getenv("FALCOPS_BENCH_CONCURRENCY")); err == nil && c > 0 {
+		concurrency = c
+	}
+	o := options{namespace: ns0, concurrency: concurrency, pollInterval: time.Second, rolloutPolicy: "default",
 		shootSelector: servicev1alpha1.ShootLabel + "=true"}
 	opts, err := o.managerOptions()
 	must(b, err)
+	// The controller's memory is the peak heap in use while it runs minus
+	// the heap before it started (the benchmark's own informer and client).
 	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	heapBefore := ms.HeapInuse
+	// As deployed: config/manager sets GOMEMLIMIT=200MiB for the controller.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(heapBefore) + 200<<20))
 	var peakHeap atomic.Uint64
 	sampling := make(chan struct{})
 	go sampleHeap(&peakHeap, sampling)
@@ -154,6 +167,32 @@ func benchRollout(b *testing.B) {
 	counter.wait(b, "0.44.1", eligible)
 	ctrlTime := time.Since(t1)
 	b.StopTimer()
+	// The ShootRollouts follow: their writer yields to the shoot patches.
+	waitFor(b, 10*time.Minute, func() bool {
+		var l falcopsv1alpha1.ShootRolloutList
+		if c.List(ctx, &l) != nil {
+			return false
+		}
+		moved := 0
+		for _, sr := range l.Items {
+			if sr.Status.FalcoVersion == "0.44.1" {
+				moved++
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+		return moved == eligible
+	})
+	statusTime := time.Since(t1)
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	liveAfter := float64(ms.HeapInuse-min(heapBefore, ms.HeapInuse)) / (1 << 20)
+	if path := os.Getenv("FALCOPS_BENCH_HEAPPROFILE"); path != "" {
+		runtime.GC()
+		f, err := os.Create(path)
+		must(b, err)
+		must(b, pprof.WriteHeapProfile(f))
+		must(b, f.Close())
+	}
 
 	time.Sleep(3 * time.Second)
 	intervals := time.Since(pollStart).Seconds()
@@ -167,13 +206,16 @@ func benchRollout(b *testing.B) {
 	}
 	b.ReportMetric(float64(ctrlTime.Milliseconds()), "controller-ms")
 	b.ReportMetric(float64(loop.Milliseconds()), "patchloop-ms")
+	b.ReportMetric(float64(statusTime.Milliseconds()), "status-ms")
 	b.ReportMetric(ctrlTime.Seconds()/loop.Seconds(), "ratio")
-	b.ReportMetric(float64(peakHeap.Load())/(1<<20), "peak-heap-MiB")
+	ctrlHeap := float64(peakHeap.Load()-min(heapBefore, peakHeap.Load())) / (1 << 20)
+	b.ReportMetric(ctrlHeap, "controller-heap-MiB")
+	b.ReportMetric(liveAfter, "controller-live-MiB")
 	b.ReportMetric(peakRSS()/(1<<20), "peak-rss-MiB")
 	b.ReportMetric(reqPerInterval, "registry-req/interval")
-	b.Logf("%d shoots (%d eligible): controller %s, patch loop %s, ratio %.2f; peak heap %.0f MiB; %.2f registry requests per 1s interval",
-		n, eligible, ctrlTime.Round(time.Millisecond), loop.Round(time.Millisecond), ctrlTime.Seconds()/loop.Seconds(),
-		float64(peakHeap.Load())/(1<<20), reqPerInterval)
+	b.Logf("%d shoots (%d eligible): controller %s (ShootRollouts %s), patch loop %s, ratio %.2f; controller peak heap %.0f MiB, live after the rollout %.0f MiB (process peak %.0f MiB); %.2f registry requests per 1s interval",
+		n, eligible, ctrlTime.Round(time.Millisecond), statusTime.Round(time.Millisecond), loop.Round(time.Millisecond), ctrlTime.Seconds()/loop.Seconds(),
+		ctrlHeap, liveAfter, float64(peakHeap.Load())/(1<<20), reqPerInterval)
 }
 
 func benchShoot(i, namespaces int, version string) *unstructured.Unstructured {

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -54,6 +55,7 @@ type harness struct {
 	pub *testenv.Publisher
 	ns  string
 	o   options
+	mgr ctrl.Manager
 }
 
 var nsCounter atomic.Int32
@@ -87,7 +89,7 @@ func (h *harness) start() {
 	h.t.Helper()
 	opts, err := h.o.managerOptions()
 	require.NoError(h.t, err)
-	testenv.Shared(h.t).StartManager(h.t, opts, func(mgr ctrl.Manager) error {
+	h.mgr = testenv.Shared(h.t).StartManager(h.t, opts, func(mgr ctrl.Manager) error {
 		return h.o.setup(mgr, clock.RealClock{})
 	})
 }
@@ -324,3 +326,11 @@ func clientKey(name string) types.NamespacedName { return types.NamespacedName{N
 func testenvPackage(t *testing.T, name, version, engine string) *artifacts.Artifact {
 	return testenv.Package(t, name, version, engine, "")
 }
+
+func testenvCache(t *testing.T, h *harness) client.Reader {
+	t.Helper()
+	require.NotNil(t, h.mgr, "start the manager first")
+	return h.mgr.GetCache()
+}
+
+func shootListGVK() schema.GroupVersionKind { return shoot.GVK.GroupVersion().WithKind("ShootList") }

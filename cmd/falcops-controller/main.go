@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/pflag"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/utils/clock"
@@ -95,7 +96,8 @@ func envOr(name, def string) string {
 
 // managerOptions builds the manager options: managed fields stripped from
 // every cached object, Secrets cached only in the controller's namespace,
-// shoots only with the Falco label, unstructured shoots read from the cache.
+// shoots only with the Falco label and slimmed to the fields falcops reads
+// (shoot.Slim), unstructured shoots read from the cache.
 func (o *options) managerOptions() (ctrl.Options, error) {
 	sel, err := labels.Parse(o.shootSelector)
 	if err != nil {
@@ -112,11 +114,20 @@ func (o *options) managerOptions() (ctrl.Options, error) {
 			DefaultTransform: cache.TransformStripManagedFields(),
 			ByObject: map[client.Object]cache.ByObject{
 				&corev1.Secret{}: {Namespaces: map[string]cache.Config{o.namespace: {}}},
-				shoot.New():      {Label: sel},
+				secretMetadata(): {Namespaces: map[string]cache.Config{o.namespace: {}}},
+				shoot.New():      {Label: sel, Transform: shoot.Slim},
 			},
 		},
 		Client: client.Options{Cache: &client.CacheOptions{Unstructured: true}},
 	}, nil
+}
+
+// secretMetadata stands for the metadata-only Secret informer the
+// RuleSource controller watches with: it too must stay in --namespace.
+func secretMetadata() *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	return m
 }
 
 // setup registers the controllers.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -44,7 +45,11 @@ type Reconciler struct {
 	BeforePatch func(ctx context.Context, shoot *unstructured.Unstructured)
 
 	metrics *metrics
+	status  *statusWriter
 }
+
+// statusWorkers write ShootRollouts; few, so that shoot patches come first.
+const statusWorkers = 2
 
 // SetupWithManager registers the controller: shoots with the Falco
 // extension, and the profiles, RuleSources and the rollout policy mapped to
@@ -54,6 +59,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
 		r.Clock = clock.RealClock{}
 	}
 	r.metrics = newMetrics()
+	r.status = newStatusWriter(r.Client, statusWorkers)
+	if err := mgr.Add(r.status); err != nil {
+		return err
+	}
 	hasFalco := predicate.NewPredicateFuncs(func(o client.Object) bool {
 		u, ok := o.(*unstructured.Unstructured)
 		return ok && shoot.HasFalco(u)
@@ -103,7 +112,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 
 	u := shoot.New()
 	if err := r.Client.Get(ctx, req.NamespacedName, u); err != nil {
-		r.metrics.forget(req.NamespacedName)
+		if apierrors.IsNotFound(err) {
+			r.metrics.forget(req.NamespacedName)
+			r.status.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if u.GetDeletionTimestamp() != nil {
@@ -116,7 +128,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, nil
 	}
 
-	sr, exists, err := r.shootRollout(ctx, req.NamespacedName)
+	sr, exists, err := r.status.current(ctx, req.NamespacedName)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -127,9 +139,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	} else {
 		err = r.reconcile(ctx, s)
 	}
-	if serr := r.writeStatus(ctx, s, exists, err); serr != nil {
-		return ctrl.Result{}, errors.Join(err, serr)
-	}
+	r.writeStatus(s, exists, err)
 	r.metrics.observe(req.NamespacedName, s.falco)
 	return reconcile.Result(err, ctrl.Result{})
 }
@@ -185,6 +195,11 @@ func (r *Reconciler) reconcile(ctx context.Context, s *scope) error {
 	s.reason, s.message = p.Reason, p.Message
 	if !p.Changed {
 		s.reason, s.message = falcopsv1alpha1.ReasonUpToDate, p.Message
+		if keepLastChange(s.before, p) {
+			// Say why the shoot last moved for as long as it runs that
+			// target, and do not rewrite the ShootRollout for nothing.
+			s.reason, s.message = s.before.Status.Reason, s.before.Status.Message
+		}
 		return nil
 	}
 
@@ -270,10 +285,32 @@ func (r *Reconciler) apply(ctx context.Context, s *scope) error {
 	desc := plan.Describe(s.falco, s.plan)
 	s.applied = true
 	s.falco.Version, s.falco.Pins = s.plan.Version, s.plan.Pins
-	r.Recorder.Eventf(s.shoot, nil, "Normal", s.reason, "Update", "%s: %s", desc, s.message)
+	s.message = fmt.Sprintf("%s: %s", desc, s.message)
+	r.Recorder.Eventf(s.shoot, nil, "Normal", s.reason, "Update", "%s", s.message)
 	ctrl.LoggerFrom(ctx).Info("updated Falco", "falcoVersion", s.plan.Version, "change", desc, "reason", s.reason)
 	r.metrics.applied(s.reason)
 	return nil
+}
+
+// appliedReasons are the reasons of a change the controller made.
+var appliedReasons = []string{
+	falcopsv1alpha1.ReasonAutoUpdate, falcopsv1alpha1.ReasonMaintainOperation,
+	falcopsv1alpha1.ReasonForcedExpired, falcopsv1alpha1.ReasonForcedRemoved,
+}
+
+// keepLastChange reports whether the ShootRollout recorded a change to
+// exactly the target the shoot now runs.
+func keepLastChange(before *falcopsv1alpha1.ShootRollout, p plan.Plan) bool {
+	st := before.Status
+	if !slices.Contains(appliedReasons, st.Reason) || st.TargetFalcoVersion != p.Version || len(st.Rulesets) != len(p.Pins) {
+		return false
+	}
+	for i, pin := range p.Pins {
+		if st.Rulesets[i].Name != pin.Name || st.Rulesets[i].TargetDigest != digestOf(pin.Ref) {
+			return false
+		}
+	}
+	return true
 }
 
 // eventOnTransition records a warning only when the shoot's state changes
@@ -305,17 +342,4 @@ func (r *Reconciler) policy(ctx context.Context) (*falcopsv1alpha1.RolloutPolicy
 		return nil, nil
 	}
 	return p, err
-}
-
-func (r *Reconciler) shootRollout(ctx context.Context, key types.NamespacedName) (*falcopsv1alpha1.ShootRollout, bool, error) {
-	sr := &falcopsv1alpha1.ShootRollout{}
-	err := r.Client.Get(ctx, key, sr)
-	switch {
-	case apierrors.IsNotFound(err):
-		sr.Name, sr.Namespace = key.Name, key.Namespace
-		return sr, false, nil
-	case err != nil:
-		return nil, false, err
-	}
-	return sr, true, nil
 }

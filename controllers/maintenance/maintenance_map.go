@@ -22,7 +22,7 @@ import (
 func (r *Reconciler) affectedShoots(ctx context.Context, _ client.Object) []ctrlreconcile.Request {
 	log := ctrl.LoggerFrom(ctx)
 	shoots := shoot.NewList()
-	if err := r.Client.List(ctx, shoots); err != nil {
+	if err := r.Client.List(ctx, shoots, client.UnsafeDisableDeepCopy); err != nil {
 		log.Error(err, "listing shoots")
 		return nil
 	}
@@ -100,13 +100,16 @@ func (r *Reconciler) waitingShoots(ctx context.Context, _ client.Object) []ctrlr
 
 func (r *Reconciler) rolloutsByKey(ctx context.Context) (map[types.NamespacedName]*falcopsv1alpha1.ShootRollout, error) {
 	var list falcopsv1alpha1.ShootRolloutList
-	if err := r.Client.List(ctx, &list); err != nil {
+	if err := r.Client.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
 	m := make(map[types.NamespacedName]*falcopsv1alpha1.ShootRollout, len(list.Items))
 	for i := range list.Items {
 		sr := &list.Items[i]
 		m[types.NamespacedName{Namespace: sr.Namespace, Name: sr.Name}] = sr
+	}
+	if r.status != nil {
+		r.status.overlay(m)
 	}
 	return m, nil
 }

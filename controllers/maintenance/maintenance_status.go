@@ -1,14 +1,12 @@
 package maintenance
 
 import (
-	"context"
 	"errors"
 	"slices"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
@@ -18,9 +16,9 @@ import (
 )
 
 // writeStatus computes the ShootRollout from the scope and the reconcile
-// outcome, and writes it once: created on the first visit, patched only
-// when something changed.
-func (r *Reconciler) writeStatus(ctx context.Context, s *scope, exists bool, rerr error) error {
+// outcome and hands it to the status writer when it changed (or was never
+// created): one write per change, off the reconcile path.
+func (r *Reconciler) writeStatus(s *scope, exists bool, rerr error) {
 	sr := s.rollout
 	st := &sr.Status
 	st.ObservedGeneration = s.shoot.GetGeneration()
@@ -41,11 +39,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, s *scope, exists bool, rer
 		st.LastTransitionTime = &now
 	}
 
-	okMessage := s.message
-	if s.applied {
-		okMessage = "updated: " + s.message
-	}
-	out := reconcile.Summarize(sr, rerr, s.reason, okMessage)
+	out := reconcile.Summarize(sr, rerr, s.reason, s.message)
 	st.Reason, st.Message = out.Reason, out.Message
 	var stall *reconcile.Stalling
 	if rerr != nil && !errors.As(rerr, &stall) && out.Reason == "Failed" {
@@ -65,6 +59,12 @@ func (r *Reconciler) writeStatus(ctx context.Context, s *scope, exists bool, rer
 		conditions.False(sr, falcopsv1alpha1.RollingOutCondition, out.Reason, out.Message)
 	}
 
+	// Conditions observe the shoot's generation (the ShootRollout's own
+	// generation moves with every write of it).
+	for i := range st.Conditions {
+		st.Conditions[i].ObservedGeneration = s.shoot.GetGeneration()
+	}
+
 	if !exists {
 		sr.OwnerReferences = []metav1.OwnerReference{{
 			APIVersion: shoot.GVK.GroupVersion().String(),
@@ -72,12 +72,11 @@ func (r *Reconciler) writeStatus(ctx context.Context, s *scope, exists bool, rer
 			Name:       s.shoot.GetName(),
 			UID:        s.shoot.GetUID(),
 		}}
-		return client.IgnoreAlreadyExists(r.Client.Create(ctx, sr))
 	}
-	if equality.Semantic.DeepEqual(s.before, sr) {
-		return nil
+	if exists && equality.Semantic.DeepEqual(s.before.Status, sr.Status) {
+		return
 	}
-	return r.Client.Patch(ctx, sr, client.MergeFrom(s.before))
+	r.status.set(sr)
 }
 
 // pins pairs current and target pins by ruleset name, in target order.

@@ -226,11 +226,11 @@ func (r *Reconciler) reconcile(ctx context.Context, p *falcopsv1alpha1.RolloutPo
 // wait for a profile or RuleSource change, not for the rollout).
 func (r *Reconciler) count(ctx context.Context, in plan.Input, waves *plan.Waves, revision string) ([]counts, error) {
 	shoots := shoot.NewList()
-	if err := r.Client.List(ctx, shoots); err != nil {
+	if err := r.Client.List(ctx, shoots, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
 	var rollouts falcopsv1alpha1.ShootRolloutList
-	if err := r.Client.List(ctx, &rollouts); err != nil {
+	if err := r.Client.List(ctx, &rollouts, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
 	changedBy := map[types.NamespacedName]bool{}

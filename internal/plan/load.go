@@ -11,17 +11,18 @@ import (
 	"github.com/falcops/falcops/lifecycle"
 )
 
-// Load reads the FalcoProfiles and RuleSources (from a cache) into an
+// Load reads the FalcoProfiles and RuleSources (from a cache, without
+// copying them: the Input must be treated as read-only) into an
 // Input without Falco, Now and AllowDowngrade, and returns the rollout
 // revision of those inputs. No or invalid profiles are a *Blocked error
 // with reason NoProfile.
 func Load(ctx context.Context, c client.Reader) (Input, string, error) {
 	var profiles profilev1alpha1.FalcoProfileList
-	if err := c.List(ctx, &profiles); err != nil {
+	if err := c.List(ctx, &profiles, client.UnsafeDisableDeepCopy); err != nil {
 		return Input{}, "", err
 	}
 	var sources falcopsv1alpha1.RuleSourceList
-	if err := c.List(ctx, &sources); err != nil {
+	if err := c.List(ctx, &sources, client.UnsafeDisableDeepCopy); err != nil {
 		return Input{}, "", err
 	}
 	revision := Revision(profiles.Items, sources.Items)
