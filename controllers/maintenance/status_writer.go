@@ -5,8 +5,8 @@ import (
 	"sync"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -26,7 +26,7 @@ type statusWriter struct {
 	workers int
 	queue   workqueue.TypedRateLimitingInterface[types.NamespacedName]
 
-	mu      sync.Mutex
+	mu       sync.Mutex
 	desired  map[types.NamespacedName]*falcopsv1alpha1.ShootRollout
 	inflight map[types.NamespacedName]*falcopsv1alpha1.ShootRollout
 	written  map[types.NamespacedName]*falcopsv1alpha1.ShootRollout

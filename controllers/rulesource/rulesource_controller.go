@@ -43,7 +43,6 @@ const (
 )
 
 // Reconciler reconciles RuleSource objects.
-//
 type Reconciler struct {
 	// Client reads RuleSources (from the cache) and patches their status.
 	Client client.Client

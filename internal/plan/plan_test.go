@@ -170,7 +170,8 @@ func TestWavesAndRevision(t *testing.T) {
 	p1 := []profilev1alpha1.FalcoProfile{{ObjectMeta: metav1.ObjectMeta{Name: "falco", Generation: 1}}}
 	p2 := []profilev1alpha1.FalcoProfile{{ObjectMeta: metav1.ObjectMeta{Name: "falco", Generation: 2}}}
 	s := []falcopsv1alpha1.RuleSource{*source([2]string{"1.0.0", ""})}
-	if Revision(p1, s) == Revision(p2, s) || Revision(p1, s) != Revision(p1, s) || Revision(p1, nil) == Revision(p1, s) {
+	again := []falcopsv1alpha1.RuleSource{*source([2]string{"1.0.0", ""})}
+	if Revision(p1, s) == Revision(p2, s) || Revision(p1, s) != Revision(p1, again) || Revision(p1, nil) == Revision(p1, s) {
 		t.Fatal("revision must change with the profile generation and the verified digests, and only then")
 	}
 }
