@@ -55,6 +55,12 @@ func TestPromotion(t *testing.T) {
 	assert.Equal(t, "0.42.1", h.falco("outside").Version)
 	assert.Equal(t, "0.42.1", h.falco("pinned").Version)
 
+	// Metrics: shoots per version and updates by reason (process-wide
+	// counters, so at least this scenario's).
+	assert.GreaterOrEqual(t, metricValue(t, "falcops_shoots_falco_version", map[string]string{"version": "0.43.0"}), 2.0)
+	assert.GreaterOrEqual(t, metricValue(t, "falcops_shoot_updates_total", map[string]string{"reason": "AutoUpdate"}), 1.0)
+	assert.GreaterOrEqual(t, metricValue(t, "falcops_shoot_updates_total", map[string]string{"reason": "MaintainOperation"}), 1.0)
+
 	sr = h.rollout("inside")
 	require.NotNil(t, sr.Status.LastTransitionTime)
 	assert.Equal(t, metav1.ConditionTrue, condition(sr.Status.Conditions, falcopsv1alpha1.UpToDateCondition).Status)
