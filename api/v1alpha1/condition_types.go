@@ -60,6 +60,7 @@ const (
 	ReasonWaitingForWave              = "WaitingForWave"
 	ReasonRolloutHalted               = "RolloutHalted"
 	ReasonAutoUpdate                  = "AutoUpdate"
+	ReasonRulesetUpdate               = "RulesetUpdate"
 	ReasonMaintainOperation           = "MaintainOperation"
 	ReasonForcedExpired               = "ForcedExpired"
 	ReasonForcedRemoved               = "ForcedRemoved"

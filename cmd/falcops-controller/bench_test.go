@@ -15,6 +15,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
@@ -236,7 +237,8 @@ func benchShoot(i, namespaces int, version string) *unstructured.Unstructured {
 
 func allUpToDate(items []falcopsv1alpha1.ShootRollout) bool {
 	for _, sr := range items {
-		if sr.Status.Reason != falcopsv1alpha1.ReasonUpToDate || len(sr.Status.Rulesets) == 0 || sr.Status.Rulesets[0].Digest == "" {
+		upToDate := meta.IsStatusConditionTrue(sr.Status.Conditions, falcopsv1alpha1.UpToDateCondition)
+		if !upToDate || len(sr.Status.Rulesets) == 0 || sr.Status.Rulesets[0].Digest == "" {
 			return false
 		}
 	}

@@ -145,7 +145,7 @@ func TestRulesetPinning(t *testing.T) {
 	h.eventually(func(c *assert.CollectT) {
 		assert.Equal(c, ref110, h.falco("new-engine").Pins[0].Ref)
 	}, "new-engine pinned to 1.1.0")
-	h.waitEvent("new-engine", falcopsv1alpha1.ReasonUpToDate, "falco-rules 1.0.0 -> 1.1.0 ("+v110.String()+")")
+	h.waitEvent("new-engine", falcopsv1alpha1.ReasonRulesetUpdate, "falco-rules 1.0.0 -> 1.1.0 ("+v110.String()+")")
 	h.steady([]string{"old-engine"}, 2*time.Second)
 	assert.Equal(t, ref100, h.falco("old-engine").Pins[0].Ref, "engine 0.50.0 does not satisfy 1.1.0's requirement 0.52.0")
 	sr := h.rollout("outside")

@@ -44,7 +44,8 @@ type Plan struct {
 	Version string
 	// Pins are the target pins, in rules.standard order.
 	Pins []servicev1alpha1.PinnedRuleset
-	// Reason is AutoUpdate, ForcedExpired, ForcedRemoved or UpToDate.
+	// Reason is AutoUpdate, ForcedExpired, ForcedRemoved, RulesetUpdate
+	// (only pins change) or UpToDate.
 	Reason string
 	// Message explains the Falco version decision.
 	Message string
@@ -95,6 +96,10 @@ func Compute(in Input) (Plan, error) {
 	}
 	p.Pins = pins
 	p.Changed = p.Version != f.Version || !slices.Equal(p.Pins, f.Pins)
+	if p.Changed && p.Reason == falcopsv1alpha1.ReasonUpToDate {
+		p.Reason = falcopsv1alpha1.ReasonRulesetUpdate
+		p.Message = "a newer verified ruleset version is compatible with Falco " + p.Version
+	}
 	return p, nil
 }
 
