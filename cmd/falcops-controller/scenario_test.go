@@ -327,8 +327,15 @@ func TestWaves(t *testing.T) {
 
 	// Rollout 2: promote 0.44.1; a wave-one shoot fails after its update,
 	// which exceeds maxFailedShoots 0 and halts the rollout before wave two.
+	// A longer pause leaves the halt (debounced by a second) ample time to
+	// land before wave two could open.
+	require.NoError(t, h.c.Get(h.ctx, clientKey("default"), policy))
+	pause = 8 * time.Second
+	policy.Spec.Pause = &metav1.Duration{Duration: pause}
+	require.NoError(t, h.c.Update(h.ctx, policy))
 	h.profile(engines, "0.42.1=supported", "0.43.0=supported", "0.44.1=supported")
 	h.waitVersion("one-a", "0.44.1")
+	h.waitVersion("one-b", "0.44.1")
 	u := h.getShoot("one-a")
 	require.NoError(t, unstructured.SetNestedField(u.Object, "Failed", "status", "lastOperation", "state"))
 	require.NoError(t, h.c.Status().Update(h.ctx, u))
@@ -342,7 +349,6 @@ func TestWaves(t *testing.T) {
 			}
 		}
 	}, "rollout halted")
-	h.waitVersion("one-b", "0.44.1")
 	time.Sleep(pause + 2*time.Second)
 	for _, n := range []string{"two-a", "two-b", "three-a", "three-b"} {
 		assert.Equal(t, "0.43.0", h.falco(n).Version, "%s moved although the rollout is halted", n)

@@ -59,7 +59,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
 		r.Clock = clock.RealClock{}
 	}
 	r.metrics = newMetrics()
-	r.status = newStatusWriter(r.Client, statusWorkers)
+	r.status = newStatusWriter(r.Client, r.Clock, statusWorkers)
 	if err := mgr.Add(r.status); err != nil {
 		return err
 	}
@@ -282,6 +282,7 @@ func (r *Reconciler) apply(ctx context.Context, s *scope) error {
 		}
 		return reconcile.Retry(falcopsv1alpha1.ReasonPatchFailed, fmt.Errorf("patching the shoot: %w", err))
 	}
+	r.status.patched()
 	desc := plan.Describe(s.falco, s.plan)
 	s.applied = true
 	s.falco.Version, s.falco.Pins = s.plan.Version, s.plan.Pins

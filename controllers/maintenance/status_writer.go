@@ -3,12 +3,14 @@ package maintenance
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -19,27 +21,41 @@ import (
 // rollout the API server spends its capacity on the shoot patches first:
 // reconciles hand it the desired object and move on; a few workers write
 // the newest desired state of each ShootRollout, coalescing repeated
-// changes. The writer is the only writer of ShootRollouts, so it remembers
+// changes, and hold back while shoots are being patched (up to maxHold). The writer is the only writer of ShootRollouts, so it remembers
 // what it wrote and patches from that, never from a stale cache copy.
 type statusWriter struct {
 	c       client.Client
+	clock   clock.PassiveClock
 	workers int
-	queue   workqueue.TypedRateLimitingInterface[types.NamespacedName]
+
+	// lastPatch is when a shoot was last patched (UnixNano).
+	lastPatch atomic.Int64
+	queue     workqueue.TypedRateLimitingInterface[types.NamespacedName]
 
 	mu       sync.Mutex
 	desired  map[types.NamespacedName]*falcopsv1alpha1.ShootRollout
+	since    map[types.NamespacedName]time.Time // when desired was first set
 	inflight map[types.NamespacedName]*falcopsv1alpha1.ShootRollout
 	written  map[types.NamespacedName]*falcopsv1alpha1.ShootRollout
 }
 
-func newStatusWriter(c client.Client, workers int) *statusWriter {
+// Holding back: while shoots were patched within quiet, a ShootRollout
+// write waits, but never longer than maxHold after it was asked for.
+const (
+	quiet   = 300 * time.Millisecond
+	maxHold = 15 * time.Second
+)
+
+func newStatusWriter(c client.Client, clk clock.PassiveClock, workers int) *statusWriter {
 	return &statusWriter{
 		c:       c,
+		clock:   clk,
 		workers: workers,
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.NewTypedItemExponentialFailureRateLimiter[types.NamespacedName](100*time.Millisecond, time.Minute),
 			workqueue.TypedRateLimitingQueueConfig[types.NamespacedName]{Name: "shootrollout-status"}),
 		desired:  map[types.NamespacedName]*falcopsv1alpha1.ShootRollout{},
+		since:    map[types.NamespacedName]time.Time{},
 		inflight: map[types.NamespacedName]*falcopsv1alpha1.ShootRollout{},
 		written:  map[types.NamespacedName]*falcopsv1alpha1.ShootRollout{},
 	}
@@ -88,14 +104,38 @@ func (w *statusWriter) set(sr *falcopsv1alpha1.ShootRollout) {
 	key := types.NamespacedName{Namespace: sr.Namespace, Name: sr.Name}
 	w.mu.Lock()
 	w.desired[key] = sr.DeepCopy()
+	if _, ok := w.since[key]; !ok {
+		w.since[key] = w.clock.Now()
+	}
 	w.mu.Unlock()
 	w.queue.Add(key)
+}
+
+// patched records that a shoot was just patched.
+func (w *statusWriter) patched() { w.lastPatch.Store(w.clock.Now().UnixNano()) }
+
+// hold waits while shoots are being patched, at most until maxHold after
+// since, or until ctx ends.
+func (w *statusWriter) hold(ctx context.Context, since time.Time) {
+	const tick = 50 * time.Millisecond
+	for range maxHold / tick { // bounded in real time too, whatever the clock does
+		now := w.clock.Now()
+		if now.Sub(time.Unix(0, w.lastPatch.Load())) >= quiet || now.Sub(since) >= maxHold {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(tick):
+		}
+	}
 }
 
 // forget drops a deleted shoot's state.
 func (w *statusWriter) forget(key types.NamespacedName) {
 	w.mu.Lock()
 	delete(w.desired, key)
+	delete(w.since, key)
 	delete(w.inflight, key)
 	delete(w.written, key)
 	w.mu.Unlock()
@@ -158,8 +198,15 @@ func (w *statusWriter) next(ctx context.Context) bool {
 	}
 	defer w.queue.Done(key)
 	w.mu.Lock()
+	since, queued := w.since[key]
+	w.mu.Unlock()
+	if queued {
+		w.hold(ctx, since)
+	}
+	w.mu.Lock()
 	want := w.desired[key]
 	delete(w.desired, key)
+	delete(w.since, key)
 	if want != nil {
 		w.inflight[key] = want
 	}
@@ -178,6 +225,7 @@ func (w *statusWriter) next(ctx context.Context) bool {
 		w.mu.Lock()
 		if w.desired[key] == nil { // nothing newer arrived meanwhile
 			w.desired[key] = want
+			w.since[key] = w.clock.Now().Add(-maxHold) // retry without holding
 		}
 		w.mu.Unlock()
 		w.queue.AddRateLimited(key)

@@ -7,6 +7,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
@@ -18,7 +19,7 @@ import (
 // the newest of several quick changes.
 func TestStatusWriter(t *testing.T) {
 	c := fake.NewClientBuilder().WithScheme(scheme.New()).Build()
-	w := newStatusWriter(c, 1)
+	w := newStatusWriter(c, clock.RealClock{}, 1)
 	ctx := context.Background()
 	key := types.NamespacedName{Namespace: "garden-x", Name: "prod"}
 
