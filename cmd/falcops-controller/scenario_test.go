@@ -357,3 +357,26 @@ func TestWaves(t *testing.T) {
 	assert.True(t, strings.Contains(sr.Status.Message, "failed last operation"), sr.Status.Message)
 	_ = shoot.GVK
 }
+
+// TestDisableFalco: a shoot that turns the extension off loses its
+// ShootRollout and is never patched again.
+func TestDisableFalco(t *testing.T) {
+	h := newHarness(t)
+	h.profile(engines, "0.42.1=supported", "0.43.0=preview")
+	h.shoot(shootSpec{name: "leaving", version: "0.42.1"})
+	h.start()
+	h.waitReason("leaving", falcopsv1alpha1.ReasonUpToDate)
+
+	u := h.getShoot("leaving")
+	exts, _, _ := unstructured.NestedSlice(u.Object, "spec", "extensions")
+	exts[1].(map[string]any)["disabled"] = true
+	require.NoError(t, unstructured.SetNestedSlice(u.Object, exts, "spec", "extensions"))
+	require.NoError(t, h.c.Update(h.ctx, u))
+	h.eventually(func(c *assert.CollectT) {
+		assert.Nil(c, h.rollout("leaving"), "ShootRollout still exists")
+	}, "ShootRollout deleted")
+
+	h.profile(engines, "0.42.1=supported", "0.43.0=supported")
+	h.steady([]string{"leaving"}, 2*time.Second)
+	assert.Nil(t, h.rollout("leaving"))
+}

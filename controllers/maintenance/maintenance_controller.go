@@ -63,10 +63,18 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
 	if err := mgr.Add(r.status); err != nil {
 		return err
 	}
-	hasFalco := predicate.NewPredicateFuncs(func(o client.Object) bool {
+	falco := func(o client.Object) bool {
 		u, ok := o.(*unstructured.Unstructured)
 		return ok && shoot.HasFalco(u)
-	})
+	}
+	// An update that turns the extension off passes too, so the shoot's
+	// ShootRollout goes away.
+	hasFalco := predicate.Funcs{
+		CreateFunc:  func(e event.CreateEvent) bool { return falco(e.Object) },
+		UpdateFunc:  func(e event.UpdateEvent) bool { return falco(e.ObjectOld) || falco(e.ObjectNew) },
+		DeleteFunc:  func(e event.DeleteEvent) bool { return falco(e.Object) },
+		GenericFunc: func(e event.GenericEvent) bool { return falco(e.Object) },
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("maintenance").
 		For(shoot.New(), builder.WithPredicates(hasFalco, predicate.Or(
@@ -125,7 +133,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	f, enabled, ferr := shoot.FalcoOf(u)
 	if !enabled {
 		r.metrics.forget(req.NamespacedName)
-		return ctrl.Result{}, nil
+		r.status.forget(req.NamespacedName)
+		sr := &falcopsv1alpha1.ShootRollout{}
+		sr.Name, sr.Namespace = req.Name, req.Namespace
+		return ctrl.Result{}, client.IgnoreNotFound(r.Client.Delete(ctx, sr))
 	}
 
 	sr, exists, err := r.status.current(ctx, req.NamespacedName)
