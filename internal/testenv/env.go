@@ -94,15 +94,23 @@ func StopShared() {
 
 func requireAssets(t testing.TB) string {
 	t.Helper()
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		msg := "KUBEBUILDER_ASSETS is not set: run `make test`, or export KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh)"
+	return RequireEnv(t, "KUBEBUILDER_ASSETS", "run `make test`, or export KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh)")
+}
+
+// RequireEnv returns the environment variable name, which make test sets.
+// Unset, the test is skipped with hint, or fails when
+// FALCOPS_REQUIRE_TOOLS=1 (CI).
+func RequireEnv(t testing.TB, name, hint string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		msg := name + " is not set: " + hint
 		if os.Getenv("FALCOPS_REQUIRE_TOOLS") == "1" {
 			t.Fatal(msg)
 		}
 		t.Skip(msg)
 	}
-	return assets
+	return v
 }
 
 // New starts envtest from the assets directory and returns the Env and a
