@@ -10,6 +10,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 
+	"github.com/falcops/falcops/diag"
 	"github.com/falcops/falcops/rules"
 	"github.com/falcops/falcops/rules/diff"
 )
@@ -40,7 +41,7 @@ type Verdict struct {
 	// Reason says why the verdict is what it is, in one sentence.
 	Reason   string
 	Report   *diff.Report
-	Findings rules.Findings
+	Findings diag.Findings
 }
 
 // Failed reports whether this verdict fails the gate.

@@ -55,7 +55,7 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 		}
 		fmt.Fprintf(w, "### %s `%s` %s\n\n%s\n\n", statusIcon[v.Status], v.Ruleset, versions, mdEscape(v.Reason))
 		for _, f := range v.Findings {
-			fmt.Fprintf(w, "- `%s:%d:%d` %s %s\n", f.File, f.Line, f.Col, f.Code, mdEscape(f.Message))
+			fmt.Fprintf(w, "- `%s:%d:%d` %s %s\n", f.File, f.Line, f.Column, f.Code, mdEscape(f.Message))
 		}
 		if v.Report != nil && len(v.Report.Changes) > 0 {
 			fmt.Fprintf(w, "| bump | kind | name | change | reason | line |\n|---|---|---|---|---|---|\n")

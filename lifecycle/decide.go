@@ -8,6 +8,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
+	"github.com/falcops/falcops/diag"
 )
 
 // Decision functions. They are pure: the profile and the evaluation time are
@@ -153,46 +154,26 @@ func highestSupported(p *Profile, at time.Time) (Version, bool) {
 	return Version{}, false
 }
 
-// Severity of a Finding.
-type Severity string
-
-// Severities, most severe first.
-const (
-	SeverityError   Severity = "error"
-	SeverityWarning Severity = "warning"
-	SeverityInfo    Severity = "info"
-)
-
-// Finding is a lifecycle problem of a loaded (structurally valid) profile.
-type Finding struct {
-	Problem
-	Severity Severity `json:"severity"`
-}
-
-func (f Finding) String() string {
-	return fmt.Sprintf("%s: %s: %s", f.Position, f.Severity, f.Message)
-}
-
 // Validate checks the lifecycle of the Falco versions at at:
 //   - error: no supported version is unexpired, so new shoots get no default;
 //   - warning: a deprecated version has no expirationDate (it never expires);
 //   - info: a version has expired but is still listed (keep it while shoots
 //     use it; removing it forces them off, Gardener defect D2).
-func Validate(p *Profile, at time.Time) []Finding {
-	var fs []Finding
+func Validate(p *Profile, at time.Time) diag.Findings {
+	var fs diag.Findings
 	if _, ok := highestSupported(p, at); !ok {
-		pos := Position{Line: 1, Column: 1}
+		pos := diag.Position{Line: 1, Column: 1}
 		if len(p.falco) > 0 {
 			pos = p.falco[0].Source
 		}
-		fs = append(fs, Finding{Problem{pos, fmt.Sprintf("no supported Falco version is unexpired at %s: new shoots get no default version", at.Format(time.RFC3339))}, SeverityError})
+		fs.Add("", diag.Error, pos, "no supported Falco version is unexpired at %s: new shoots get no default version", at.Format(time.RFC3339))
 	}
 	for _, v := range p.falco {
 		if v.Classification == profilev1alpha1.ClassificationDeprecated && v.Expires == nil {
-			fs = append(fs, Finding{Problem{v.Source, fmt.Sprintf("Falco %s is deprecated without expirationDate: it never expires", v.Version)}, SeverityWarning})
+			fs.Add("", diag.Warning, v.Source, "Falco %s is deprecated without expirationDate: it never expires", v.Version)
 		}
 		if v.Expired(at) {
-			fs = append(fs, Finding{Problem{v.Source, fmt.Sprintf("Falco %s expired at %s and is still listed; shoots on it are forced off at their next maintenance", v.Version, v.Expires.Format(time.RFC3339))}, SeverityInfo})
+			fs.Add("", diag.Info, v.Source, "Falco %s expired at %s and is still listed; shoots on it are forced off at their next maintenance", v.Version, v.Expires.Format(time.RFC3339))
 		}
 	}
 	return fs

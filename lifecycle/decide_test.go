@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/falcops/falcops/diag"
 )
 
 // profileYAML renders a profile from specs "VERSION CLASSIFICATION
@@ -217,24 +219,24 @@ func TestDecideRealProfiles(t *testing.T) {
 func TestDecideValidate(t *testing.T) {
 	at := mustTime(t, "2026-11-25T00:00:00Z")
 	p := buildProfile(t, "0.40.0 deprecated 2026-01-01T00:00:00Z", "0.41.0 deprecated", "0.42.0 supported", "0.43.0 preview")
-	got := map[Severity][]string{}
+	got := map[diag.Severity][]string{}
 	for _, f := range Validate(p, at) {
 		if f.Line < 1 || f.File == "" {
 			t.Errorf("finding without position: %v", f)
 		}
 		got[f.Severity] = append(got[f.Severity], f.Message)
 	}
-	if len(got[SeverityError]) != 0 || len(got[SeverityWarning]) != 1 || len(got[SeverityInfo]) != 1 {
+	if len(got[diag.Error]) != 0 || len(got[diag.Warning]) != 1 || len(got[diag.Info]) != 1 {
 		t.Errorf("findings: %v", got)
 	}
-	if !strings.Contains(strings.Join(got[SeverityWarning], ""), "0.41.0") || !strings.Contains(strings.Join(got[SeverityInfo], ""), "0.40.0") {
+	if !strings.Contains(strings.Join(got[diag.Warning], ""), "0.41.0") || !strings.Contains(strings.Join(got[diag.Info], ""), "0.40.0") {
 		t.Errorf("findings: %v", got)
 	}
 	// No supported version left at a later time: an error.
 	p = buildProfile(t, "0.42.0 supported 2026-06-01T00:00:00Z", "0.43.0 preview")
 	var errs int
 	for _, f := range Validate(p, at) {
-		if f.Severity == SeverityError {
+		if f.Severity == diag.Error {
 			errs++
 			if f.Line < 1 {
 				t.Errorf("error without line: %v", f)

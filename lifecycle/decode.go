@@ -11,7 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/falcops/falcops/internal/yamlerr"
+	"github.com/falcops/falcops/diag"
 
 	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
 )
@@ -28,7 +28,7 @@ type document struct {
 
 // pos returns the position of the node at path, else of its closest
 // recorded ancestor, else of the document.
-func (d *document) pos(path string) Position {
+func (d *document) pos(path string) diag.Position {
 	for p := path; ; {
 		if n, ok := d.nodes[p]; ok {
 			return nodePosition(d.file, n)
@@ -41,19 +41,19 @@ func (d *document) pos(path string) Position {
 	}
 }
 
-func nodePosition(file string, n *yaml.Node) Position {
+func nodePosition(file string, n *yaml.Node) diag.Position {
 	if n == nil {
-		return Position{File: file, Line: 1, Column: 1}
+		return diag.At(file, 1, 1)
 	}
-	return Position{File: file, Line: n.Line, Column: n.Column}
+	return diag.At(file, n.Line, n.Column)
 }
 
 // decodeFile decodes every YAML document in data strictly into
 // FalcoProfiles. Empty documents are skipped.
-func decodeFile(file string, data []byte) ([]*document, []Problem) {
+func decodeFile(file string, data []byte) ([]*document, diag.Findings) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var docs []*document
-	var problems []Problem
+	var problems diag.Findings
 	for {
 		var n yaml.Node
 		err := dec.Decode(&n)
@@ -61,10 +61,8 @@ func decodeFile(file string, data []byte) ([]*document, []Problem) {
 			break
 		}
 		if err != nil {
-			msg, line := yamlerr.Split(err)
-			p := Problem{Position: Position{File: file, Line: max(line, 1), Column: 1}}
-			p.Message = "YAML: " + msg
-			return docs, append(problems, p)
+			msg, line := diag.FromYAML(err)
+			return docs, append(problems, problem(diag.At(file, max(line, 1), 1), "YAML: %s", msg))
 		}
 		root := &n
 		if root.Kind == yaml.DocumentNode {
@@ -85,7 +83,7 @@ func decodeFile(file string, data []byte) ([]*document, []Problem) {
 	return docs, problems
 }
 
-func decodeDocument(file string, root *yaml.Node) (*document, []Problem) {
+func decodeDocument(file string, root *yaml.Node) (*document, diag.Findings) {
 	w := &walker{file: file, nodes: map[string]*yaml.Node{}, aliasBudget: 10000}
 	generic := w.walk(root, reflect.TypeFor[profilev1alpha1.FalcoProfile](), "")
 	if len(w.problems) > 0 {
@@ -93,7 +91,7 @@ func decodeDocument(file string, root *yaml.Node) (*document, []Problem) {
 	}
 	raw, err := json.Marshal(generic)
 	if err != nil {
-		return nil, []Problem{{nodePosition(file, root), err.Error()}}
+		return nil, diag.Findings{problem(nodePosition(file, root), "%v", err)}
 	}
 	obj := &profilev1alpha1.FalcoProfile{}
 	jd := json.NewDecoder(bytes.NewReader(raw))
@@ -101,7 +99,7 @@ func decodeDocument(file string, root *yaml.Node) (*document, []Problem) {
 	if err := jd.Decode(obj); err != nil {
 		// The walk checked structure and types; what is left are values
 		// of custom types such as metadata.creationTimestamp.
-		return nil, []Problem{{nodePosition(file, root), err.Error()}}
+		return nil, diag.Findings{problem(nodePosition(file, root), "%v", err)}
 	}
 	return &document{file: file, obj: obj, root: root, nodes: w.nodes}, nil
 }
@@ -113,12 +111,12 @@ func decodeDocument(file string, root *yaml.Node) (*document, []Problem) {
 type walker struct {
 	file        string
 	nodes       map[string]*yaml.Node
-	problems    []Problem
+	problems    diag.Findings
 	aliasBudget int // bounds alias expansion ("billion laughs")
 }
 
 func (w *walker) problem(n *yaml.Node, format string, args ...any) {
-	w.problems = append(w.problems, Problem{nodePosition(w.file, n), fmt.Sprintf(format, args...)})
+	w.problems = append(w.problems, problem(nodePosition(w.file, n), format, args...))
 }
 
 var jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()

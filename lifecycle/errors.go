@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/falcops/falcops/diag"
 )
 
 // Sentinel errors callers branch on.
@@ -21,38 +23,22 @@ var (
 	ErrUnknownEngine = errors.New("unknown Falco engine version")
 )
 
-// Position is a place in a profile file; Line and Column count from 1.
-type Position struct {
-	File   string `json:"file"`
-	Line   int    `json:"line"`
-	Column int    `json:"column"`
+// problem is one thing wrong with a profile's content: an error finding.
+func problem(at diag.Position, format string, args ...any) diag.Finding {
+	return diag.Finding{Severity: diag.Error, Message: fmt.Sprintf(format, args...), Position: at}
 }
-
-func (p Position) String() string {
-	if p.Line == 0 {
-		return p.File
-	}
-	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column)
-}
-
-// Problem is one thing wrong with a profile.
-type Problem struct {
-	Position
-	Message string `json:"message"`
-}
-
-func (p Problem) String() string { return p.Position.String() + ": " + p.Message }
 
 // LoadError lists every problem found while loading profiles, in file and
-// line order. errors.Is(err, ErrInvalid) is true for it.
+// line order (error findings). errors.Is(err, ErrInvalid) is true for it.
 type LoadError struct {
-	Problems []Problem
+	Problems diag.Findings
 }
 
+// Error lists the problems, one "file:line:col: message" per line.
 func (e *LoadError) Error() string {
 	lines := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
-		lines[i] = p.String()
+		lines[i] = p.Position.String() + ": " + p.Message
 	}
 	return strings.Join(lines, "\n")
 }

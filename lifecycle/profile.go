@@ -13,6 +13,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
+	"github.com/falcops/falcops/diag"
 )
 
 // APIVersion is the apiVersion of FalcoProfile documents.
@@ -37,7 +38,7 @@ type Version struct {
 	// or repository as is when the tag is empty).
 	Image string
 	// Source is where the version entry is written.
-	Source Position
+	Source diag.Position
 
 	semver *semver.Version
 }
@@ -139,7 +140,7 @@ func Load(paths ...string) (*Profile, error) {
 		return nil, err
 	}
 	var docs []*document
-	var problems []Problem
+	var problems diag.Findings
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -148,7 +149,7 @@ func Load(paths ...string) (*Profile, error) {
 		ds, ps := decodeFile(f, data)
 		problems = append(problems, ps...)
 		if len(ds) == 0 && len(ps) == 0 {
-			problems = append(problems, Problem{Position{f, 1, 1}, "no FalcoProfile document in the file"})
+			problems = append(problems, problem(diag.At(f, 1, 1), "no FalcoProfile document in the file"))
 		}
 		for _, d := range ds {
 			problems = append(problems, d.check()...)
@@ -158,7 +159,7 @@ func Load(paths ...string) (*Profile, error) {
 	p, ps := merge(docs)
 	problems = append(problems, ps...)
 	if len(problems) > 0 {
-		slices.SortStableFunc(problems, func(a, b Problem) int {
+		slices.SortStableFunc(problems, func(a, b diag.Finding) int {
 			return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
 		})
 		return nil, &LoadError{Problems: problems}
@@ -206,10 +207,10 @@ var classifications = []string{
 }
 
 // check validates one document on its own.
-func (d *document) check() []Problem {
-	var ps []Problem
+func (d *document) check() diag.Findings {
+	var ps diag.Findings
 	bad := func(path, format string, args ...any) {
-		ps = append(ps, Problem{d.pos(path), fmt.Sprintf(format, args...)})
+		ps = append(ps, problem(d.pos(path), format, args...))
 	}
 	o := d.obj
 	if o.APIVersion != APIVersion {
@@ -278,17 +279,18 @@ func parseDate(s string) (time.Time, error) { return time.Parse(time.RFC3339, s)
 // entry is a version or image entry with where it was written, for merging.
 type entry[T any] struct {
 	value T
-	pos   Position
+	pos   diag.Position
 }
 
 // mergeInto adds value under key unless an identical entry exists; a
 // different one is a conflict.
-func mergeInto[T any](m map[string]entry[T], key, what string, value T, pos Position) *Problem {
+func mergeInto[T any](m map[string]entry[T], key, what string, value T, pos diag.Position) *diag.Finding {
 	if prev, ok := m[key]; ok {
 		if reflect.DeepEqual(prev.value, value) {
 			return nil
 		}
-		return &Problem{pos, fmt.Sprintf("%s is defined differently at %s", what, prev.pos)}
+		p := problem(pos, "%s is defined differently at %s", what, prev.pos)
+		return &p
 	}
 	m[key] = entry[T]{value, pos}
 	return nil
@@ -296,14 +298,14 @@ func mergeInto[T any](m map[string]entry[T], key, what string, value T, pos Posi
 
 // merge combines checked documents; documents with problems still merge so
 // that all problems are reported at once.
-func merge(docs []*document) (*Profile, []Problem) {
+func merge(docs []*document) (*Profile, diag.Findings) {
 	p := &Profile{}
-	var ps []Problem
+	var ps diag.Findings
 	falco := map[string]entry[profilev1alpha1.FalcoVersion]{}
 	sidekick := map[string]entry[profilev1alpha1.FalcosidekickVersion]{}
 	falcoImages := map[string]entry[profilev1alpha1.ImageSpec]{}
 	sidekickImages := map[string]entry[profilev1alpha1.ImageSpec]{}
-	add := func(pr *Problem) {
+	add := func(pr *diag.Finding) {
 		if pr != nil {
 			ps = append(ps, *pr)
 		}
@@ -343,7 +345,7 @@ func merge(docs []*document) (*Profile, []Problem) {
 }
 
 // finish fills the parsed fields of v; invalid values were reported by check.
-func finish(v *Version, expiration *string, images map[string]entry[profilev1alpha1.ImageSpec], component string) []Problem {
+func finish(v *Version, expiration *string, images map[string]entry[profilev1alpha1.ImageSpec], component string) diag.Findings {
 	v.semver, _ = semver.StrictNewVersion(v.Version)
 	if expiration != nil {
 		if t, err := parseDate(*expiration); err == nil {
@@ -352,7 +354,7 @@ func finish(v *Version, expiration *string, images map[string]entry[profilev1alp
 	}
 	img, ok := images[v.Version]
 	if !ok {
-		return []Problem{{v.Source, fmt.Sprintf("%s %s has no image: add it to spec.images.%s", component, v.Version, strings.ToLower(component))}}
+		return diag.Findings{problem(v.Source, "%s %s has no image: add it to spec.images.%s", component, v.Version, strings.ToLower(component))}
 	}
 	v.Image = ImageRef(img.value)
 	return nil
@@ -378,7 +380,7 @@ func FromObjects(objs ...*profilev1alpha1.FalcoProfile) (*Profile, error) {
 		return nil, fmt.Errorf("no FalcoProfile object: %w", ErrNoProfile)
 	}
 	docs := make([]*document, 0, len(objs))
-	var problems []Problem
+	var problems diag.Findings
 	for _, o := range objs {
 		o = o.DeepCopy()
 		if o.APIVersion == "" && o.Kind == "" {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/falcops/falcops/diag"
 )
 
 // brokenCase is one broken rules file and the error it must produce.
@@ -1232,7 +1234,7 @@ desc: d
 	},
 }
 
-func findingsString(fs Findings) string {
+func findingsString(fs diag.Findings) string {
 	var b strings.Builder
 	for _, f := range fs {
 		fmt.Fprintf(&b, "\n\t%s", f)
@@ -1258,10 +1260,10 @@ func TestBrokenInputs(t *testing.T) {
 				t.Fatalf("bad pos %q: %v", tc.pos, err)
 			}
 			for _, f := range rs.Findings {
-				if f.Code != tc.code || f.Line != line || f.Col != col {
+				if f.Code != tc.code || f.Line != line || f.Column != col {
 					continue
 				}
-				if f.Severity != SeverityError {
+				if f.Severity != diag.Error {
 					t.Errorf("finding %s has severity %s, want error", f, f.Severity)
 				}
 				if !strings.Contains(f.Message, tc.msg) {
@@ -1284,13 +1286,13 @@ func TestBrokenInputs(t *testing.T) {
 func checkFindings(t testing.TB, name string, rs *Ruleset) {
 	t.Helper()
 	for _, f := range rs.Findings {
-		if f.Line < 1 || f.Col < 1 {
+		if f.Line < 1 || f.Column < 1 {
 			t.Errorf("%s: finding with invalid position: %s", name, f)
 		}
 		if f.Code == "" {
 			t.Errorf("%s: finding without code: %s", name, f)
 		}
-		if f.Severity != SeverityError && f.Severity != SeverityWarning {
+		if f.Severity != diag.Error && f.Severity != diag.Warning {
 			t.Errorf("%s: finding with unknown severity %q: %s", name, f.Severity, f)
 		}
 	}
@@ -1337,8 +1339,8 @@ func TestSeveralIndependentErrors(t *testing.T) {
 	checkFindings(t, "multi", rs)
 	var got []string
 	for _, f := range rs.Findings {
-		if f.Severity == SeverityError {
-			got = append(got, fmt.Sprintf("%d:%d %s %s", f.Line, f.Col, f.Code, f.Message))
+		if f.Severity == diag.Error {
+			got = append(got, fmt.Sprintf("%d:%d %s %s", f.Line, f.Column, f.Code, f.Message))
 		}
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/falcops/falcops/diag"
 	"github.com/falcops/falcops/rules/condition"
 	"github.com/falcops/falcops/rules/fields"
 )
@@ -14,7 +15,7 @@ import (
 type problem struct {
 	code    string
 	msg     string
-	at      Location
+	at      diag.Position
 	item    string // the item the problem is in, when not the rule being compiled
 	unknown bool   // an unknown field or event type: skip-if-unknown-filter turns it into a warning
 }
@@ -40,24 +41,24 @@ func (l *loader) compile() {
 	c.compileRules()
 	for _, m := range c.rs.Macros {
 		if !m.Used {
-			c.add(SeverityWarning, WarnUnusedMacro, "Macro not referred to by any other rule/macro", m.At, "macro '"+m.Name+"'")
+			c.add(diag.Warning, WarnUnusedMacro, "Macro not referred to by any other rule/macro", m.At, "macro '"+m.Name+"'")
 		}
 	}
 	for _, li := range c.rs.Lists {
 		if !li.Used {
-			c.add(SeverityWarning, WarnUnusedList, "List not referred to by any other rule/macro", li.At, "list '"+li.Name+"'")
+			c.add(diag.Warning, WarnUnusedList, "List not referred to by any other rule/macro", li.At, "list '"+li.Name+"'")
 		}
 	}
 }
 
 // add records a finding once, however many rules lead to it.
-func (c *compiler) add(sev Severity, code, msg string, at Location, item string) {
-	key := fmt.Sprintf("%s\x00%s\x00%d\x00%d\x00%s\x00%s", code, at.File, at.Line, at.Col, msg, item)
+func (c *compiler) add(sev diag.Severity, code, msg string, at diag.Position, item string) {
+	key := fmt.Sprintf("%s\x00%s\x00%d\x00%d\x00%s\x00%s", code, at.File, at.Line, at.Column, msg, item)
 	if c.reported[key] {
 		return
 	}
 	c.reported[key] = true
-	c.rs.Findings = append(c.rs.Findings, Finding{Code: code, Severity: sev, Message: msg, File: at.File, Pos: at.Pos, Item: item})
+	c.rs.Findings = append(c.rs.Findings, diag.Finding{Code: code, Severity: sev, Message: msg, Position: at, Item: item})
 }
 
 func (c *compiler) compileLists() {
@@ -84,11 +85,6 @@ func unquote(item string) string {
 	return v
 }
 
-func textLoc(t Text, off int) Location {
-	file, pos := t.Pos(off)
-	return Location{File: file, Pos: pos}
-}
-
 // parse parses a condition text and expands list references in it.
 func (c *compiler) parse(t Text, item string) condition.Expr {
 	e, err := condition.Parse(t.S)
@@ -97,13 +93,13 @@ func (c *compiler) parse(t Text, item string) condition.Expr {
 		if !errors.As(err, &pe) {
 			pe = &condition.Error{Msg: err.Error()}
 		}
-		c.add(SeverityError, ErrCompileCondition, pe.Msg, textLoc(t, pe.Offset), item)
+		c.add(diag.Error, ErrCompileCondition, pe.Msg, t.Position(pe.Offset), item)
 		return nil
 	}
 	var probs []problem
 	e = c.substituteLists(e, t, &probs)
 	for _, p := range probs {
-		c.add(SeverityError, p.code, p.msg, p.at, item)
+		c.add(diag.Error, p.code, p.msg, p.at, item)
 	}
 	if len(probs) > 0 {
 		return nil
@@ -128,7 +124,7 @@ func (c *compiler) substituteLists(e condition.Expr, t Text, probs *[]problem) c
 	case *condition.Identifier:
 		if _, ok := c.expanded[n.Name]; ok {
 			c.rs.lists[n.Name].Used = true
-			*probs = append(*probs, problem{code: ErrCompileCondition, at: textLoc(t, n.Offset),
+			*probs = append(*probs, problem{code: ErrCompileCondition, at: t.Position(n.Offset),
 				msg: "list '" + n.Name + "' is used where a condition is expected"})
 		}
 	case *condition.BinaryCheck:
@@ -148,7 +144,7 @@ func (c *compiler) substituteLists(e condition.Expr, t Text, probs *[]problem) c
 			} else if len(items) == 1 {
 				r.Value = items[0]
 			} else {
-				*probs = append(*probs, problem{code: ErrCompileCondition, at: textLoc(t, r.Offset),
+				*probs = append(*probs, problem{code: ErrCompileCondition, at: t.Position(r.Offset),
 					msg: fmt.Sprintf("list '%s' (%d items) is used as a single value; use 'in (%s)'", r.Value, len(items), r.Value)})
 			}
 		}
@@ -193,7 +189,7 @@ func (c *compiler) compileMacros() {
 			}
 			ref := c.rs.macros[id.Name]
 			if ref == nil || ref.index >= m.visibility {
-				c.add(SeverityError, ErrValidate, "Undefined macro '"+id.Name+"' used in filter.", textLoc(m.Condition, id.Offset), "macro '"+m.Name+"'")
+				c.add(diag.Error, ErrValidate, "Undefined macro '"+id.Name+"' used in filter.", m.Condition.Position(id.Offset), "macro '"+m.Name+"'")
 				return true
 			}
 			ref.Used = true
@@ -225,7 +221,7 @@ func (c *compiler) findMacroLoops() {
 			}
 			switch state[ref.Name] {
 			case active:
-				c.add(SeverityError, ErrValidate, "reference loop in macro '"+ref.Name+"'", textLoc(m.Condition, id.Offset), "macro '"+m.Name+"'")
+				c.add(diag.Error, ErrValidate, "reference loop in macro '"+ref.Name+"'", m.Condition.Position(id.Offset), "macro '"+m.Name+"'")
 				// cut the loop so later passes terminate
 				ref.AST = nil
 			case unseen:
@@ -273,7 +269,7 @@ func (c *compiler) compileRule(r *Rule) {
 		}
 		m := c.rs.macros[id.Name]
 		if m == nil {
-			c.add(SeverityError, ErrValidate, "Undefined macro '"+id.Name+"' used in filter.", textLoc(cond, id.Offset), item)
+			c.add(diag.Error, ErrValidate, "Undefined macro '"+id.Name+"' used in filter.", cond.Position(id.Offset), item)
 			failed = true
 			return true
 		}
@@ -293,17 +289,17 @@ func (c *compiler) compileRule(r *Rule) {
 		}
 	}
 	if unknown != nil {
-		c.add(SeverityWarning, WarnUnknownFilter, unknown.msg, unknown.at, orItem(unknown.item, item))
+		c.add(diag.Warning, WarnUnknownFilter, unknown.msg, unknown.at, orItem(unknown.item, item))
 		r.Skipped = true
 		return
 	}
 	for _, p := range probs {
-		sev := SeverityError
+		sev := diag.Error
 		if strings.HasPrefix(p.code, "LOAD_") && !strings.HasPrefix(p.code, "LOAD_ERR_") {
-			sev = SeverityWarning
+			sev = diag.Warning
 		}
 		c.add(sev, p.code, p.msg, p.at, orItem(p.item, item))
-		if sev == SeverityError {
+		if sev == diag.Error {
 			failed = true
 		}
 	}
@@ -314,7 +310,7 @@ func (c *compiler) compileRule(r *Rule) {
 	if r.Source == "syscall" {
 		r.EventTypes = c.evt.of(e)
 		if r.WarnEvttypes && r.EventTypes.Codes() > 100 {
-			c.add(SeverityWarning, WarnNoEvttype, "Rule matches too many evt.type values. This has a significant performance penalty.", r.At, item)
+			c.add(diag.Warning, WarnNoEvttype, "Rule matches too many evt.type values. This has a significant performance penalty.", r.At, item)
 		}
 	}
 }
@@ -379,23 +375,23 @@ func (c *compiler) checkExpr(e condition.Expr, t Text, source string) []problem 
 		switch x := n.(type) {
 		case *condition.Field:
 			if p := c.checkField(source, x); p != nil {
-				p.at = textLoc(t, x.Offset)
+				p.at = t.Position(x.Offset)
 				add(*p)
 			}
 			if !c.engine.Less(Engine042) && isDeprecatedField(x.Name) {
-				add(problem{code: WarnDeprecatedItem, at: textLoc(t, x.Offset),
+				add(problem{code: WarnDeprecatedItem, at: t.Position(x.Offset),
 					msg: "usage of deprecated field '" + x.Name + "': Falco 0.42 dropped enter events, so conditions on it no longer work as written"})
 			}
 		case *condition.Transformer:
 			if since, ok := transformerSince[x.Name]; ok && c.engine.Less(since) {
-				add(problem{code: ErrCompileCondition, at: textLoc(t, x.Offset),
+				add(problem{code: ErrCompileCondition, at: t.Position(x.Offset),
 					msg: fmt.Sprintf("transformer '%s' needs engine version %s (%s) or newer, but the engine version is %s", x.Name, since, FalcoForEngine(since), c.engine)})
 			}
 		case *condition.UnaryCheck:
 			// libsinsp's event code search visits the left side of every
 			// unary check, and fails on evt.type inside a transformer.
 			if tr, ok := x.Left.(*condition.Transformer); ok && source == "syscall" && evtTypeInTransformer(tr) {
-				add(problem{code: ErrCompileCondition, at: textLoc(t, x.Offset), msg: msgEvtTypeTransformer})
+				add(problem{code: ErrCompileCondition, at: t.Position(x.Offset), msg: msgEvtTypeTransformer})
 			}
 		case *condition.BinaryCheck:
 			c.checkOperator(x, t, source, add)
@@ -407,7 +403,7 @@ func (c *compiler) checkExpr(e condition.Expr, t Text, source string) []problem 
 
 func (c *compiler) checkOperator(x *condition.BinaryCheck, t Text, source string, add func(problem)) {
 	// positions are costly to compute: only for problems
-	at := func() Location { return textLoc(t, x.Offset) }
+	at := func() diag.Position { return t.Position(x.Offset) }
 	op := x.Op
 	if condition.IsModifierOperator(op) && c.engine.Less(modifierSince) {
 		add(problem{code: ErrCompileCondition, at: at(),
@@ -425,7 +421,7 @@ func (c *compiler) checkOperator(x *condition.BinaryCheck, t Text, source string
 		return
 	}
 	if p := c.checkNumbers(source, f, x); p != nil {
-		p.at = textLoc(t, x.Right.Pos())
+		p.at = t.Position(x.Right.Pos())
 		add(*p)
 	}
 	// Falco warns about comparing audit fields with "<NA>": use exists.
@@ -446,7 +442,7 @@ func (c *compiler) checkOperator(x *condition.BinaryCheck, t Text, source string
 		}
 		for _, n := range names {
 			if !fields.KnownEvent(n) {
-				add(problem{code: ErrCompileCondition, at: textLoc(t, x.Right.Pos()), unknown: true, msg: "unknown event type " + n})
+				add(problem{code: ErrCompileCondition, at: t.Position(x.Right.Pos()), unknown: true, msg: "unknown event type " + n})
 			}
 		}
 	}
@@ -594,7 +590,7 @@ func (c *compiler) buildExceptions(r *Rule, item string) (Text, bool) {
 		if !ex.Fields.IsList {
 			for _, v := range ex.Values {
 				if v.IsList {
-					c.add(SeverityError, ErrValidate, "Expected values array to contain a list of strings", ex.loc(v.node), item)
+					c.add(diag.Error, ErrValidate, "Expected values array to contain a list of strings", ex.loc(v.node), item)
 					return t, false
 				}
 				if b.Len() == 0 {
@@ -611,7 +607,7 @@ func (c *compiler) buildExceptions(r *Rule, item string) (Text, bool) {
 			b.WriteString("(")
 			for _, vals := range ex.Values {
 				if len(ex.Fields.Items) != len(vals.Items) {
-					c.add(SeverityError, ErrValidate, "Fields and values lists must have equal length", ex.loc(vals.node), item)
+					c.add(diag.Error, ErrValidate, "Fields and values lists must have equal length", ex.loc(vals.node), item)
 					return t, false
 				}
 				if b.String() != "(" {
@@ -668,13 +664,13 @@ func (c *compiler) checkOutput(r *Rule, item string) (ok, skipped bool) {
 	s := out.S
 	if i := strings.Index(s, "%container.info"); i >= 0 {
 		if !c.engine.Less(Engine041) {
-			c.add(SeverityWarning, WarnDeprecatedItem, "%container.info is deprecated and no more useful, and will be dropped by Falco 1.0.0. The container plugin will automatically add required fields to the output message.", r.At, item)
+			c.add(diag.Warning, WarnDeprecatedItem, "%container.info is deprecated and no more useful, and will be dropped by Falco 1.0.0. The container plugin will automatically add required fields to the output message.", r.At, item)
 		}
 	}
 	if !c.engine.Less(Engine042) {
 		for _, d := range deprecatedFields {
 			if i := strings.Index(s, d); i >= 0 {
-				c.add(SeverityWarning, WarnDeprecatedItem, "usage of deprecated field '"+d+"' has been detected in the rule output", textLoc(out, i), item)
+				c.add(diag.Warning, WarnDeprecatedItem, "usage of deprecated field '"+d+"' has been detected in the rule output", out.Position(i), item)
 			}
 		}
 	}
@@ -685,11 +681,11 @@ func (c *compiler) checkOutput(r *Rule, item string) (ok, skipped bool) {
 	// Like Falco, stop at the first problem of an output.
 	p := probs[0]
 	if p.unknown && r.SkipIfUnknownFilter {
-		c.add(SeverityWarning, WarnUnknownFilter, p.msg, p.at, item)
+		c.add(diag.Warning, WarnUnknownFilter, p.msg, p.at, item)
 		r.Skipped = true
 		return false, true
 	}
-	c.add(SeverityError, ErrCompileOutput, p.msg, p.at, item)
+	c.add(diag.Error, ErrCompileOutput, p.msg, p.at, item)
 	return false, false
 }
 
@@ -704,14 +700,14 @@ func (c *compiler) outputProblems(s string, t Text, source string) []problem {
 			continue
 		}
 		if j == len(s)-1 {
-			return append(probs, problem{at: textLoc(t, j), msg: "invalid formatting syntax: formatting cannot end with a %"})
+			return append(probs, problem{at: t.Position(j), msg: "invalid formatting syntax: formatting cannot end with a %"})
 		}
 		k := j + 1
 		for k < len(s) && s[k] >= '0' && s[k] <= '9' {
 			k++
 		}
 		if k == len(s) {
-			return append(probs, problem{at: textLoc(t, j), msg: "invalid formatting syntax: formatting cannot end with a number"})
+			return append(probs, problem{at: t.Position(j), msg: "invalid formatting syntax: formatting cannot end with a number"})
 		}
 		if strings.HasPrefix(s[k:], "container.info") {
 			j = k + len("container.info") - 1
@@ -719,7 +715,7 @@ func (c *compiler) outputProblems(s string, t Text, source string) []problem {
 		}
 		n, p := c.outputToken(s[k:], source)
 		if p != nil {
-			p.at = textLoc(t, j)
+			p.at = t.Position(j)
 			return append(probs, *p)
 		}
 		j = k + n - 1

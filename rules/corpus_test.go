@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/falcops/falcops/diag"
 	"github.com/falcops/falcops/rules/condition"
 )
 
@@ -93,7 +94,7 @@ func corpusWarnings(t *testing.T, f corpusFile, rs *Ruleset) []string {
 	t.Helper()
 	var lines []string
 	for _, fd := range rs.Findings {
-		if fd.Severity == SeverityError {
+		if fd.Severity == diag.Error {
 			t.Errorf("%s (engine %s): %s", f.folder, rs.Engine, fd)
 			continue
 		}
@@ -105,7 +106,7 @@ func corpusWarnings(t *testing.T, f corpusFile, rs *Ruleset) []string {
 		if fd.Item != "" {
 			msg += " (" + fd.Item + ")"
 		}
-		lines = append(lines, fmt.Sprintf("%s: %s %d:%d %s", f.folder, fd.Code, fd.Line, fd.Col, msg))
+		lines = append(lines, fmt.Sprintf("%s: %s %d:%d %s", f.folder, fd.Code, fd.Line, fd.Column, msg))
 	}
 	if len(lines) == 0 {
 		lines = append(lines, f.folder+": no warnings")
@@ -164,7 +165,7 @@ func TestCorpusPrereleases(t *testing.T) {
 		for _, engine := range []Version{{}, Engine044} {
 			rs := Load([]*Source{src}, Options{Engine: engine})
 			for _, fd := range rs.Findings {
-				if fd.Severity == SeverityError {
+				if fd.Severity == diag.Error {
 					t.Errorf("%s (engine %s): %s", f.folder, rs.Engine, fd)
 				}
 			}
@@ -286,26 +287,26 @@ func TestCorpusPositions(t *testing.T) {
 	rs := Load([]*Source{src}, Options{})
 
 	// where finds "- <kind>: <name>" in the text, as line and column of the key.
-	where := func(kind, name string) (Pos, bool) {
+	where := func(kind, name string) (diag.Position, bool) {
 		sc := bufio.NewScanner(bytes.NewReader(src.Data))
 		sc.Buffer(nil, 1<<20)
 		for line := 1; sc.Scan(); line++ {
 			text := strings.TrimRight(sc.Text(), " \r")
 			trimmed := strings.TrimLeft(text, " ")
 			if trimmed == "- "+kind+": "+name {
-				return Pos{Line: line, Col: len(text) - len(trimmed) + 3}, true
+				return diag.At(src.Name, line, len(text)-len(trimmed)+3), true
 			}
 		}
-		return Pos{}, false
+		return diag.Position{}, false
 	}
-	check := func(kind, name string, at Location) {
+	check := func(kind, name string, at diag.Position) {
 		t.Helper()
 		want, ok := where(kind, name)
 		if !ok {
 			t.Fatalf("%s %q not found in %s", kind, name, file.path)
 		}
-		if at.Pos != want || at.File != src.Name {
-			t.Errorf("%s %q at %s:%d:%d, want %s:%d:%d", kind, name, at.File, at.Line, at.Col, src.Name, want.Line, want.Col)
+		if at != want {
+			t.Errorf("%s %q at %s, want %s", kind, name, at, want)
 		}
 	}
 	for _, name := range []string{

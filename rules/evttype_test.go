@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/falcops/falcops/diag"
 	"github.com/falcops/falcops/rules/condition"
 	"github.com/falcops/falcops/rules/fields"
 )
@@ -62,7 +63,7 @@ func loadEvttypeRule(t *testing.T, src string, engine Version) (*Ruleset, *Rule)
 	t.Helper()
 	rs := LoadBytes("evttype.yaml", []byte(src), Options{Engine: engine})
 	for _, f := range rs.Findings {
-		if f.Severity == SeverityError {
+		if f.Severity == diag.Error {
 			t.Fatalf("unexpected error: %s\n%s", f, src)
 		}
 	}
@@ -375,7 +376,7 @@ func TestEventTypeSearchErrors(t *testing.T) {
 			rs := LoadBytes("e.yaml", []byte(evttypeRule(c.cond)), Options{Engine: Engine044})
 			var errs []string
 			for _, f := range rs.Findings {
-				if f.Severity == SeverityError {
+				if f.Severity == diag.Error {
 					errs = append(errs, f.Code+" "+f.Message)
 				}
 			}
@@ -403,18 +404,18 @@ func TestEventTypeSearchErrors(t *testing.T) {
 func TestEventTypeUnknownNames(t *testing.T) {
 	for _, cond := range []string{"evt.type = nosuchevent", "evt.type in (open, nosuchevent)", "not evt.type != nosuchevent"} {
 		rs := LoadBytes("u.yaml", []byte(evttypeRule(cond)), Options{Engine: Engine044})
-		if got := findingCodes(rs.Findings, SeverityError); got != ErrCompileCondition {
+		if got := findingCodes(rs.Findings, diag.Error); got != ErrCompileCondition {
 			t.Errorf("%q: errors %q, want %s", cond, got, ErrCompileCondition)
 		}
 		if !hasFindingMessage(rs.Findings, "unknown event type nosuchevent") {
 			t.Errorf("%q: no 'unknown event type' message in %v", cond, rs.Findings)
 		}
 		rs = LoadBytes("u.yaml", []byte(evttypeRule(cond, "skip-if-unknown-filter: true")), Options{Engine: Engine044})
-		if got := findingCodes(rs.Findings, SeverityError); got != "" {
+		if got := findingCodes(rs.Findings, diag.Error); got != "" {
 			t.Errorf("%q with skip-if-unknown-filter: errors %q", cond, got)
 		}
-		if !strings.Contains(findingCodes(rs.Findings, SeverityWarning), WarnUnknownFilter) {
-			t.Errorf("%q with skip-if-unknown-filter: warnings %q, want %s", cond, findingCodes(rs.Findings, SeverityWarning), WarnUnknownFilter)
+		if !strings.Contains(findingCodes(rs.Findings, diag.Warning), WarnUnknownFilter) {
+			t.Errorf("%q with skip-if-unknown-filter: warnings %q, want %s", cond, findingCodes(rs.Findings, diag.Warning), WarnUnknownFilter)
 		}
 		if r := rs.Rule("R"); r == nil || !r.Skipped {
 			t.Errorf("%q with skip-if-unknown-filter: rule not skipped", cond)
@@ -424,7 +425,7 @@ func TestEventTypeUnknownNames(t *testing.T) {
 
 // codes lists the codes of the findings of a severity, excluding the
 // unused-macro/list warnings the shared header produces.
-func findingCodes(fs Findings, sev Severity) string {
+func findingCodes(fs diag.Findings, sev diag.Severity) string {
 	var out []string
 	for _, f := range fs {
 		if f.Severity == sev && f.Code != WarnUnusedMacro && f.Code != WarnUnusedList {
@@ -434,7 +435,7 @@ func findingCodes(fs Findings, sev Severity) string {
 	return strings.Join(out, ",")
 }
 
-func hasFindingMessage(fs Findings, s string) bool {
+func hasFindingMessage(fs diag.Findings, s string) bool {
 	for _, f := range fs {
 		if strings.Contains(f.Message, s) {
 			return true
@@ -497,10 +498,10 @@ func TestNoEvttypeWarning(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rs := LoadBytes("n.yaml", []byte(c.src), Options{Engine: c.engine})
-			if errs := findingCodes(rs.Findings, SeverityError); errs != "" {
+			if errs := findingCodes(rs.Findings, diag.Error); errs != "" {
 				t.Fatalf("errors: %v", rs.Findings)
 			}
-			var got []Finding
+			var got []diag.Finding
 			for _, f := range rs.Findings {
 				if f.Code == WarnNoEvttype {
 					got = append(got, f)
@@ -511,7 +512,7 @@ func TestNoEvttypeWarning(t *testing.T) {
 					got, c.warn, rs.Rule("R").EventTypes, rs.Rule("R").EventTypes.Codes())
 			}
 			if c.warn {
-				if got[0].Item != "rule 'R'" || got[0].Severity != SeverityWarning ||
+				if got[0].Item != "rule 'R'" || got[0].Severity != diag.Warning ||
 					got[0].Message != "Rule matches too many evt.type values. This has a significant performance penalty." {
 					t.Errorf("finding %s", got[0])
 				}

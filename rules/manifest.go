@@ -10,6 +10,8 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/falcops/falcops/diag"
 )
 
 // ManifestFile is the name of a ruleset's manifest.
@@ -70,15 +72,15 @@ type RulesetDir struct {
 
 // ReadManifest reads and checks dir/ruleset.yaml. Problems are findings with
 // the manifest's positions; the manifest is usable only if none is an error.
-func ReadManifest(dir string) (*RulesetDir, Findings) {
+func ReadManifest(dir string) (*RulesetDir, diag.Findings) {
 	path := filepath.Join(dir, ManifestFile)
 	src, err := ReadSource(path)
 	if err != nil {
-		return nil, Findings{{Code: ErrFileRead, Severity: SeverityError, Message: err.Error(), File: path, Pos: Pos{1, 1}}}
+		return nil, diag.Findings{{Code: ErrFileRead, Severity: diag.Error, Message: err.Error(), Position: diag.At(path, 1, 1)}}
 	}
 	var root yaml.Node
 	if err := yaml.NewDecoder(bytes.NewReader(src.Data)).Decode(&root); err != nil {
-		return nil, Findings{yamlError(src, err)}
+		return nil, diag.Findings{yamlError(src, err)}
 	}
 	var m Manifest
 	dec := func() error {
@@ -89,19 +91,19 @@ func ReadManifest(dir string) (*RulesetDir, Findings) {
 	if err := dec(); err != nil {
 		f := yamlError(src, err)
 		f.Code = ErrManifest
-		return nil, Findings{f}
+		return nil, diag.Findings{f}
 	}
-	var fs Findings
-	at := func(key string) Pos {
+	var fs diag.Findings
+	at := func(key string) diag.Position {
 		if len(root.Content) > 0 && root.Content[0].Kind == yaml.MappingNode {
 			if v := get(root.Content[0], key); v != nil {
 				return nodePos(v)
 			}
 		}
-		return Pos{1, 1}
+		return diag.Position{Line: 1, Column: 1}
 	}
 	bad := func(key, format string, args ...any) {
-		fs = append(fs, Finding{Code: ErrManifest, Severity: SeverityError, Message: fmt.Sprintf(format, args...), File: path, Pos: at(key)})
+		fs = append(fs, diag.Finding{Code: ErrManifest, Severity: diag.Error, Message: fmt.Sprintf(format, args...), Position: at(key).In(path)})
 	}
 	if !rulesetNameRe.MatchString(m.Name) {
 		bad("name", "ruleset name %q must match %s", m.Name, rulesetNameRe)
@@ -142,10 +144,10 @@ func ReadManifest(dir string) (*RulesetDir, Findings) {
 // Discover finds the rulesets a path names: a rules file (a ruleset of one
 // file), a ruleset folder (with ruleset.yaml), or a repository root whose
 // rulesets/ folder holds ruleset folders.
-func Discover(path string) ([]*RulesetDir, Findings) {
+func Discover(path string) ([]*RulesetDir, diag.Findings) {
 	info, err := os.Stat(path)
 	if err != nil {
-		return nil, Findings{{Code: ErrFileRead, Severity: SeverityError, Message: err.Error(), File: path, Pos: Pos{1, 1}}}
+		return nil, diag.Findings{{Code: ErrFileRead, Severity: diag.Error, Message: err.Error(), Position: diag.At(path, 1, 1)}}
 	}
 	if !info.IsDir() {
 		return []*RulesetDir{{Dir: filepath.Dir(path), Paths: []string{path},
@@ -164,7 +166,7 @@ func Discover(path string) ([]*RulesetDir, Findings) {
 	}
 	entries, _ := os.ReadDir(root)
 	var out []*RulesetDir
-	var fs Findings
+	var fs diag.Findings
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue
@@ -180,7 +182,7 @@ func Discover(path string) ([]*RulesetDir, Findings) {
 		}
 	}
 	if len(out) == 0 && fs.Errors() == 0 {
-		fs = append(fs, Finding{Code: ErrManifest, Severity: SeverityError, File: path, Pos: Pos{1, 1},
+		fs = append(fs, diag.Finding{Code: ErrManifest, Severity: diag.Error, Position: diag.At(path, 1, 1),
 			Message: "no ruleset found: expected a rules file, a folder with " + ManifestFile + ", or a repository with rulesets/<name>/" + ManifestFile})
 	}
 	return out, fs
@@ -189,15 +191,15 @@ func Discover(path string) ([]*RulesetDir, Findings) {
 // LoadRuleset loads a ruleset's files in order, after the files of the
 // rulesets it depends on (looked up by name among the sibling folders), and
 // keeps only the findings about its own files.
-func LoadRuleset(rd *RulesetDir, opts Options) (*Ruleset, Findings) {
+func LoadRuleset(rd *RulesetDir, opts Options) (*Ruleset, diag.Findings) {
 	var srcs []*Source
-	var fs Findings
+	var fs diag.Findings
 	own := map[string]bool{}
 	var deps []string
 	for _, d := range rd.Manifest.DependsOn {
 		dep, f := ReadManifest(filepath.Join(filepath.Dir(rd.Dir), d.Name))
 		if dep == nil || f.Errors() > 0 {
-			fs = append(fs, Finding{Code: ErrManifest, Severity: SeverityError, File: rd.ManifestPath, Pos: Pos{1, 1},
+			fs = append(fs, diag.Finding{Code: ErrManifest, Severity: diag.Error, Position: diag.At(rd.ManifestPath, 1, 1),
 				Message: fmt.Sprintf("dependency %q: no valid ruleset folder %s next to this one", d.Name, filepath.Join(filepath.Dir(rd.Dir), d.Name))})
 			continue
 		}
@@ -206,7 +208,7 @@ func LoadRuleset(rd *RulesetDir, opts Options) (*Ruleset, Findings) {
 	for _, p := range append(deps, rd.Paths...) {
 		src, err := ReadSource(p)
 		if err != nil {
-			fs = append(fs, Finding{Code: ErrFileRead, Severity: SeverityError, Message: err.Error(), File: p, Pos: Pos{1, 1}})
+			fs = append(fs, diag.Finding{Code: ErrFileRead, Severity: diag.Error, Message: err.Error(), Position: diag.At(p, 1, 1)})
 			continue
 		}
 		srcs = append(srcs, src)

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/falcops/falcops/diag"
 )
 
 func writeFiles(t *testing.T, dir string, files map[string]string) {
@@ -72,15 +74,15 @@ func TestRulesetLoadOrderAndDependsOn(t *testing.T) {
 func TestManifestErrors(t *testing.T) {
 	cases := []struct {
 		name, manifest, want string
-		pos                  Pos
+		pos                  diag.Position
 	}{
-		{"bad name", "name: Bad_Name\nversion: 1.0.0\nfiles: [r.yaml]\n", "must match", Pos{1, 7}},
-		{"bad version", "name: ok\nversion: 1.0\nfiles: [r.yaml]\n", "not a semantic version", Pos{2, 10}},
-		{"no files", "name: ok\nversion: 1.0.0\n", "files must list", Pos{1, 1}},
-		{"escaping file", "name: ok\nversion: 1.0.0\nfiles: [../r.yaml]\n", "inside the ruleset folder", Pos{3, 8}},
-		{"missing file", "name: ok\nversion: 1.0.0\nfiles: [nope.yaml]\n", "nope.yaml", Pos{3, 8}},
-		{"unknown key", "name: ok\nversion: 1.0.0\nfiles: [r.yaml]\nfilez: []\n", "filez", Pos{4, 1}},
-		{"bad engine", "name: ok\nversion: 1.0.0\nfiles: [r.yaml]\nrequires:\n  engine: 31\n", "requires.engine", Pos{5, 3}},
+		{"bad name", "name: Bad_Name\nversion: 1.0.0\nfiles: [r.yaml]\n", "must match", diag.Position{Line: 1, Column: 7}},
+		{"bad version", "name: ok\nversion: 1.0\nfiles: [r.yaml]\n", "not a semantic version", diag.Position{Line: 2, Column: 10}},
+		{"no files", "name: ok\nversion: 1.0.0\n", "files must list", diag.Position{Line: 1, Column: 1}},
+		{"escaping file", "name: ok\nversion: 1.0.0\nfiles: [../r.yaml]\n", "inside the ruleset folder", diag.Position{Line: 3, Column: 8}},
+		{"missing file", "name: ok\nversion: 1.0.0\nfiles: [nope.yaml]\n", "nope.yaml", diag.Position{Line: 3, Column: 8}},
+		{"unknown key", "name: ok\nversion: 1.0.0\nfiles: [r.yaml]\nfilez: []\n", "filez", diag.Position{Line: 4, Column: 1}},
+		{"bad engine", "name: ok\nversion: 1.0.0\nfiles: [r.yaml]\nrequires:\n  engine: 31\n", "requires.engine", diag.Position{Line: 5, Column: 3}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -91,7 +93,7 @@ func TestManifestErrors(t *testing.T) {
 				t.Fatalf("want one error, got %v", fs)
 			}
 			f := fs[0]
-			if !strings.Contains(f.Message, c.want) || f.Line != c.pos.Line || f.Col != c.pos.Col || f.File != filepath.Join(dir, ManifestFile) {
+			if !strings.Contains(f.Message, c.want) || f.Line != c.pos.Line || f.Column != c.pos.Column || f.File != filepath.Join(dir, ManifestFile) {
 				t.Errorf("got %v, want %q at %v", f, c.want, c.pos)
 			}
 		})

@@ -6,14 +6,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/falcops/falcops/diag"
 	"github.com/falcops/falcops/rules/condition"
 )
-
-// Location is where an item or value is defined.
-type Location struct {
-	File string `json:"file"`
-	Pos
-}
 
 // Priority of a rule, most urgent first (Falco's order).
 type Priority int
@@ -62,14 +57,14 @@ type PluginVersion struct {
 // alternatives, any of which satisfies the requirement.
 type PluginRequirement struct {
 	Alternatives []PluginVersion `json:"alternatives"`
-	At           Location        `json:"-"`
+	At           diag.Position   `json:"-"`
 }
 
 // List is a list item after all appends and overrides.
 type List struct {
 	Name  string
 	Items []string
-	At    Location
+	At    diag.Position
 	Used  bool
 
 	index, visibility int
@@ -79,7 +74,7 @@ type List struct {
 type Macro struct {
 	Name      string
 	Condition Text
-	At        Location
+	At        diag.Position
 	Used      bool
 	// AST is the parsed condition with lists expanded; nil if it did not parse.
 	AST condition.Expr
@@ -93,7 +88,7 @@ type Exception struct {
 	Fields ExceptionEntry
 	Comps  ExceptionEntry
 	Values []ExceptionEntry
-	At     Location
+	At     diag.Position
 
 	src  *Source
 	node *yaml.Node
@@ -110,11 +105,11 @@ type ExceptionEntry struct {
 
 // loc is where an entry of the exception is written, or the exception itself
 // when the entry is not written in the file (a default).
-func (ex *Exception) loc(n *yaml.Node) Location {
+func (ex *Exception) loc(n *yaml.Node) diag.Position {
 	if n == nil || ex.src == nil {
 		return ex.At
 	}
-	return Location{File: ex.src.Name, Pos: nodePos(n)}
+	return nodePos(n).In(ex.src.Name)
 }
 
 func (e ExceptionEntry) valid() bool {
@@ -136,7 +131,7 @@ type Rule struct {
 	SkipIfUnknownFilter bool
 	Capture             bool
 	CaptureDuration     uint64
-	At                  Location
+	At                  diag.Position
 
 	// Compiled is the condition with exceptions compiled in and lists
 	// expanded; macros stay references (see Ruleset.Expand). Nil when the
@@ -161,12 +156,12 @@ type Ruleset struct {
 	// RequiredEngine is the highest required_engine_version of all files
 	// (zero when none declares one).
 	RequiredEngine   Version
-	RequiredEngineAt Location
+	RequiredEngineAt diag.Position
 	Plugins          []PluginRequirement
 	Lists            []*List
 	Macros           []*Macro
 	Rules            []*Rule
-	Findings         Findings
+	Findings         diag.Findings
 
 	lists  map[string]*List
 	macros map[string]*Macro

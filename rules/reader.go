@@ -8,7 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/falcops/falcops/internal/yamlerr"
+	"github.com/falcops/falcops/diag"
 )
 
 // Messages Falco uses, kept verbatim so users can search for them.
@@ -32,8 +32,7 @@ var (
 type loadError struct {
 	code string
 	msg  string
-	file string
-	pos  Pos
+	at   diag.Position
 }
 
 // loader collects the items of one or more files, in order, into a Ruleset.
@@ -51,30 +50,30 @@ type loader struct {
 }
 
 func (l *loader) fail(code, msg string, n *yaml.Node) {
-	panic(&loadError{code: code, msg: msg, file: l.src.Name, pos: nodePos(n)})
+	panic(&loadError{code: code, msg: msg, at: l.at(n)})
 }
 
-func (l *loader) failAt(code, msg string, at Location) {
-	panic(&loadError{code: code, msg: msg, file: at.File, pos: at.Pos})
+func (l *loader) failAt(code, msg string, at diag.Position) {
+	panic(&loadError{code: code, msg: msg, at: at})
 }
 
 func (l *loader) warn(code, msg string, n *yaml.Node) {
-	l.rs.Findings = append(l.rs.Findings, Finding{Code: code, Severity: SeverityWarning, Message: msg,
-		File: l.src.Name, Pos: nodePos(n), Item: l.item})
+	l.rs.Findings = append(l.rs.Findings, diag.Finding{Code: code, Severity: diag.Warning, Message: msg,
+		Position: nodePos(n).In(l.src.Name), Item: l.item})
 }
 
-func (l *loader) at(n *yaml.Node) Location { return Location{File: l.src.Name, Pos: nodePos(n)} }
+func (l *loader) at(n *yaml.Node) diag.Position { return nodePos(n).In(l.src.Name) }
 
 // yamlError turns a YAML decoder error into a finding. The decoder names only
 // the line, so the column is that of the line's first character.
-func yamlError(src *Source, err error) Finding {
-	msg, line := yamlerr.Split(err)
-	pos := Pos{Line: 1, Col: 1}
+func yamlError(src *Source, err error) diag.Finding {
+	msg, line := diag.FromYAML(err)
+	pos := diag.Position{Line: 1, Column: 1}
 	if line > 0 {
 		pos.Line = min(line, len(src.lines()))
-		pos.Col = firstColumn(src, pos.Line)
+		pos.Column = firstColumn(src, pos.Line)
 	}
-	return Finding{Code: ErrYAMLParse, Severity: SeverityError, Message: msg, File: src.Name, Pos: pos}
+	return diag.Finding{Code: ErrYAMLParse, Severity: diag.Error, Message: msg, Position: pos.In(src.Name)}
 }
 
 // firstColumn is the column of the first non-blank character of a line.
@@ -113,13 +112,13 @@ func (l *loader) readDocument(doc *yaml.Node) {
 		return
 	}
 	if root.Kind == yaml.ScalarNode {
-		l.rs.Findings = append(l.rs.Findings, Finding{Code: ErrYAMLValidate, Severity: SeverityError,
-			Message: "Rules content is not yaml", File: l.src.Name, Pos: nodePos(root)})
+		l.rs.Findings = append(l.rs.Findings, diag.Finding{Code: ErrYAMLValidate, Severity: diag.Error,
+			Message: "Rules content is not yaml", Position: nodePos(root).In(l.src.Name)})
 		return
 	}
 	if root.Kind != yaml.SequenceNode {
-		l.rs.Findings = append(l.rs.Findings, Finding{Code: ErrYAMLValidate, Severity: SeverityError,
-			Message: "Rules content is not yaml array of objects", File: l.src.Name, Pos: nodePos(root)})
+		l.rs.Findings = append(l.rs.Findings, diag.Finding{Code: ErrYAMLValidate, Severity: diag.Error,
+			Message: "Rules content is not yaml array of objects", Position: nodePos(root).In(l.src.Name)})
 		return
 	}
 	for _, item := range root.Content {
@@ -138,8 +137,8 @@ func (l *loader) readItemSafely(item *yaml.Node) {
 			if !ok {
 				panic(r)
 			}
-			l.rs.Findings = append(l.rs.Findings, Finding{Code: le.code, Severity: SeverityError,
-				Message: le.msg, File: le.file, Pos: le.pos, Item: l.item})
+			l.rs.Findings = append(l.rs.Findings, diag.Finding{Code: le.code, Severity: diag.Error,
+				Message: le.msg, Position: le.at, Item: l.item})
 		}
 	}()
 	l.readItem(item)

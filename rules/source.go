@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/falcops/falcops/diag"
 )
 
 // Source is one rules file's bytes, with the line index needed to turn byte
@@ -47,7 +49,7 @@ func (s *Source) offset(line, col int) int {
 }
 
 // position converts a byte offset to a 1-based line and character column.
-func (s *Source) position(off int) Pos {
+func (s *Source) position(off int) diag.Position {
 	ls := s.lines()
 	lo, hi := 0, len(ls)-1
 	for lo < hi {
@@ -61,15 +63,15 @@ func (s *Source) position(off int) Pos {
 	if off > len(s.Data) {
 		off = len(s.Data)
 	}
-	return Pos{Line: lo + 1, Col: utf8.RuneCount(s.Data[ls[lo]:off]) + 1}
+	return diag.Position{Line: lo + 1, Column: utf8.RuneCount(s.Data[ls[lo]:off]) + 1}
 }
 
 // nodePos is the position of a node as the YAML parser reports it.
-func nodePos(n *yaml.Node) Pos {
+func nodePos(n *yaml.Node) diag.Position {
 	if n == nil {
-		return Pos{Line: 1, Col: 1}
+		return diag.Position{Line: 1, Column: 1}
 	}
-	return Pos{Line: n.Line, Col: n.Column}
+	return diag.Position{Line: n.Line, Column: n.Column}
 }
 
 // valuePos maps a byte offset inside a scalar node's value to its position in
@@ -77,7 +79,7 @@ func nodePos(n *yaml.Node) Pos {
 // the value is aligned with the source character by character, skipping the
 // source's white space, node properties (anchor, tag) and quoting, and
 // decoding the escapes of quoted scalars.
-func (s *Source) valuePos(n *yaml.Node, off int) Pos {
+func (s *Source) valuePos(n *yaml.Node, off int) diag.Position {
 	start := s.skipProperties(s.offset(n.Line, n.Column))
 	switch n.Style {
 	case yaml.LiteralStyle, yaml.FoldedStyle:
@@ -241,10 +243,10 @@ func (t *Text) wrap(prefix, suffix string) {
 	t.S = prefix + t.S + suffix
 }
 
-// Pos maps an offset in the text to the file and position it came from.
-func (t Text) Pos(off int) (string, Pos) {
+// Position maps an offset in the text to the file and position it came from.
+func (t Text) Position(off int) diag.Position {
 	if len(t.segs) == 0 {
-		return "", Pos{Line: 1, Col: 1}
+		return diag.Position{Line: 1, Column: 1}
 	}
 	i := len(t.segs) - 1
 	for i > 0 && t.segs[i].start > off {
@@ -252,7 +254,7 @@ func (t Text) Pos(off int) (string, Pos) {
 	}
 	sg := t.segs[i]
 	if !sg.exact {
-		return sg.src.Name, nodePos(sg.node)
+		return nodePos(sg.node).In(sg.src.Name)
 	}
-	return sg.src.Name, sg.src.valuePos(sg.node, off-sg.start)
+	return sg.src.valuePos(sg.node, off-sg.start).In(sg.src.Name)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/falcops/falcops/diag"
 	"github.com/falcops/falcops/rules"
 	"github.com/falcops/falcops/rules/diff"
 )
@@ -57,7 +58,7 @@ validation errors (printed to stderr), 2 usage error.`,
 			}
 			if oldFS.Errors() > 0 || newFS.Errors() > 0 {
 				for _, f := range append(oldFS, newFS...) {
-					if f.Severity == rules.SeverityError {
+					if f.Severity == diag.Error {
 						fmt.Fprintln(cmd.ErrOrStderr(), f.String())
 					}
 				}
@@ -74,7 +75,7 @@ validation errors (printed to stderr), 2 usage error.`,
 }
 
 // loadForDiff loads one side: a rules file or a single ruleset folder.
-func loadForDiff(path string) (*rules.Ruleset, rules.Findings, error) {
+func loadForDiff(path string) (*rules.Ruleset, diag.Findings, error) {
 	if err := statPath(path); err != nil {
 		return nil, nil, err
 	}

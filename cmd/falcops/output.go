@@ -8,81 +8,80 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/falcops/falcops/diag"
 	"github.com/falcops/falcops/rules"
+	"github.com/falcops/falcops/rules/ruletest"
 )
 
-// rulesetSummary is what validate says about each ruleset it loaded.
-type rulesetSummary struct {
-	Name    string   `json:"name"`
-	Version string   `json:"version,omitempty"`
-	Files   []string `json:"files"`
-	Engine  string   `json:"engine"`
-	Rules   int      `json:"rules"`
-	Macros  int      `json:"macros"`
-	Lists   int      `json:"lists"`
+// findingsReport is what a command that reports findings (validate, test,
+// profile validate) prints: its own text and JSON, and the common GitHub
+// annotations and SARIF made from its findings alone.
+type findingsReport struct {
+	findings diag.Findings
+	text     func(io.Writer) error
+	json     any
 }
 
-type report struct {
-	rulesets []rulesetSummary
-	findings rules.Findings
+// findingFormats are the -o values of commands that report findings.
+const findingFormats = "text, json, github (workflow annotations) or sarif (SARIF 2.1.0)"
+
+// checkFindingFormat rejects an unknown -o before any work is done.
+func checkFindingFormat(format string) error {
+	switch format {
+	case "text", "json", "github", "sarif":
+		return nil
+	}
+	return usageError("-o %q: want one of text, json, github, sarif", format)
 }
 
-var formats = map[string]func(io.Writer, *report) error{
-	"text":   writeText,
-	"json":   writeJSON,
-	"github": writeGitHub,
-	"sarif":  writeSARIF,
+func (r findingsReport) write(w io.Writer, format string) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r.json)
+	case "github":
+		return writeGitHub(w, r.findings)
+	case "sarif":
+		return writeSARIF(w, r.findings)
+	}
+	return r.text(w)
 }
 
-func writeText(w io.Writer, r *report) error {
-	for _, f := range r.findings {
+// writeFindings prints findings one per line.
+func writeFindings(w io.Writer, fs diag.Findings) error {
+	for _, f := range fs {
 		if _, err := fmt.Fprintln(w, f.String()); err != nil {
 			return err
 		}
 	}
-	for _, s := range r.rulesets {
-		v := ""
-		if s.Version != "" {
-			v = " " + s.Version
-		}
-		fmt.Fprintf(w, "ruleset %s%s: %d files, %d rules, %d macros, %d lists (engine %s)\n",
-			s.Name, v, len(s.Files), s.Rules, s.Macros, s.Lists, s.Engine)
-	}
-	_, err := fmt.Fprintf(w, "%d rulesets: %d errors, %d warnings\n", len(r.rulesets), r.findings.Errors(), r.findings.Warnings())
-	return err
+	return nil
 }
 
-func writeJSON(w io.Writer, r *report) error {
-	out := struct {
-		Rulesets []rulesetSummary `json:"rulesets"`
-		Findings rules.Findings   `json:"findings"`
-		Errors   int              `json:"errors"`
-		Warnings int              `json:"warnings"`
-	}{r.rulesets, r.findings, r.findings.Errors(), r.findings.Warnings()}
-	if out.Rulesets == nil {
-		out.Rulesets = []rulesetSummary{}
+// orEmpty makes a nil list a JSON array.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
 	}
-	if out.Findings == nil {
-		out.Findings = rules.Findings{}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return s
 }
 
 // writeGitHub prints GitHub Actions workflow commands, one annotation per finding.
-func writeGitHub(w io.Writer, r *report) error {
-	for _, f := range r.findings {
+func writeGitHub(w io.Writer, fs diag.Findings) error {
+	for _, f := range fs {
 		level := "error"
-		if f.Severity == rules.SeverityWarning {
+		switch f.Severity {
+		case diag.Warning:
 			level = "warning"
+		case diag.Info:
+			level = "notice"
 		}
-		msg := f.Message
-		if f.Item != "" {
-			msg += " (" + f.Item + ")"
+		title := f.Code
+		if title == "" {
+			title = "falcops"
 		}
 		if _, err := fmt.Fprintf(w, "::%s file=%s,line=%d,col=%d,title=%s::%s\n", level,
-			ghProperty(filepath.ToSlash(f.File)), f.Line, f.Col, ghProperty(f.Code), ghData(msg)); err != nil {
+			ghProperty(filepath.ToSlash(f.File)), f.Line, f.Column, ghProperty(title), ghData(f.Text())); err != nil {
 			return err
 		}
 	}
@@ -101,6 +100,11 @@ func ghProperty(s string) string {
 
 // codeHelp describes each finding code for SARIF rule metadata.
 var codeHelp = map[string]string{
+	ruletest.CodeFailed:          "A rule did not behave as a test case expects.",
+	ruletest.CodeInvalid:         "A rule test file or case is malformed.",
+	ruletest.CodeCoverage:        "A rule lacks a firing or a non-firing test case.",
+	ruletest.CodeEval:            "A rule's condition cannot be evaluated by the rule tests.",
+	sarifProfileRule:             "A Falco profile (FalcoProfile) problem: structure or lifecycle.",
 	rules.ErrFileRead:            "The file could not be read.",
 	rules.ErrYAMLParse:           "The file is not valid YAML.",
 	rules.ErrYAMLValidate:        "An item has the wrong structure, a missing key or a value of the wrong type.",
@@ -185,11 +189,22 @@ type sarifRegion struct {
 	StartColumn int `json:"startColumn"`
 }
 
+// sarifProfileRule is the SARIF rule of findings without a code of their
+// own (profile problems).
+const sarifProfileRule = "FALCOPS_PROFILE"
+
+func sarifRuleID(f diag.Finding) string {
+	if f.Code == "" {
+		return sarifProfileRule
+	}
+	return f.Code
+}
+
 // writeSARIF prints a SARIF 2.1.0 log for code scanning.
-func writeSARIF(w io.Writer, r *report) error {
-	codes := map[string]rules.Severity{}
-	for _, f := range r.findings {
-		codes[f.Code] = f.Severity
+func writeSARIF(w io.Writer, fs diag.Findings) error {
+	codes := map[string]diag.Severity{}
+	for _, f := range fs {
+		codes[sarifRuleID(f)] = f.Severity
 	}
 	ids := make([]string, 0, len(codes))
 	for c := range codes {
@@ -208,14 +223,11 @@ func writeSARIF(w io.Writer, r *report) error {
 			DefaultConfig: sarifConfig{sarifLevel(codes[id])}})
 	}
 	results := []sarifResult{}
-	for _, f := range r.findings {
-		msg := f.Message
-		if f.Item != "" {
-			msg += " (" + f.Item + ")"
-		}
+	for _, f := range fs {
+		id := sarifRuleID(f)
 		results = append(results, sarifResult{
-			RuleID: f.Code, RuleIndex: index[f.Code], Level: sarifLevel(f.Severity), Message: sarifMessage{msg},
-			Locations: []sarifLocation{{sarifPhysical{sarifArtifact{filepath.ToSlash(f.File)}, sarifRegion{f.Line, f.Col}}}},
+			RuleID: id, RuleIndex: index[id], Level: sarifLevel(f.Severity), Message: sarifMessage{f.Text()},
+			Locations: []sarifLocation{{sarifPhysical{sarifArtifact{filepath.ToSlash(f.File)}, sarifRegion{max(f.Line, 1), max(f.Column, 1)}}}},
 		})
 	}
 	log := sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0",
@@ -225,9 +237,12 @@ func writeSARIF(w io.Writer, r *report) error {
 	return enc.Encode(log)
 }
 
-func sarifLevel(s rules.Severity) string {
-	if s == rules.SeverityWarning {
+func sarifLevel(s diag.Severity) string {
+	switch s {
+	case diag.Warning:
 		return "warning"
+	case diag.Info:
+		return "note"
 	}
 	return "error"
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/falcops/falcops/artifacts"
+	"github.com/falcops/falcops/diag"
 	"github.com/falcops/falcops/rules"
 )
 
@@ -51,7 +52,7 @@ type builtRuleset struct {
 // printed and the exit code is 1.
 func buildRulesets(cmd *cobra.Command, paths []string) ([]builtRuleset, error) {
 	var dirs []*rules.RulesetDir
-	var findings rules.Findings
+	var findings diag.Findings
 	for _, p := range paths {
 		if err := statPath(p); err != nil {
 			return nil, err

@@ -134,10 +134,14 @@ func loadProfile(cmd *cobra.Command, paths []string) (*lifecycle.Profile, error)
 	}
 	var le *lifecycle.LoadError
 	if errors.As(err, &le) {
-		for _, pr := range le.Problems {
-			fmt.Fprintf(cmd.ErrOrStderr(), "%s: error: %s\n", pr.Position, pr.Message)
-		}
-		return nil, errFindings
+		return nil, reportLoadError(cmd, le)
 	}
 	return nil, usageError("%v", err)
+}
+
+// reportLoadError prints the problems of a profile that does not load to
+// stderr, one finding per line (exit 1).
+func reportLoadError(cmd *cobra.Command, le *lifecycle.LoadError) error {
+	_ = writeFindings(cmd.ErrOrStderr(), le.Problems)
+	return errFindings
 }

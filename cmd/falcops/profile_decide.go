@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/falcops/falcops/diag"
 	"github.com/falcops/falcops/lifecycle"
 	"github.com/falcops/falcops/rules"
 )
@@ -66,10 +67,9 @@ const expiryNote = `A version with expirationDate E is valid at E and expired at
 instant; dates compare as instants, whatever their time zone.`
 
 func newProfileValidateCmd(now func() time.Time) *cobra.Command {
-	o := &profileAtOptions{now: now}
-	var rulesetsDir string
+	o := &profileValidateOptions{profileAtOptions: profileAtOptions{now: now}}
 	cmd := &cobra.Command{
-		Use:   "validate [--profile DIR_OR_FILE] [--at RFC3339] [--rulesets DIR]",
+		Use:   "validate [--profile DIR_OR_FILE] [--at RFC3339] [--rulesets DIR] [-o text|json|github|sarif]",
 		Short: "Check a profile's structure and lifecycle at a time",
 		Long: `Load the profile strictly, then check its lifecycle at --at (default: now):
 
@@ -79,49 +79,79 @@ func newProfileValidateCmd(now func() time.Time) *cobra.Command {
 
 ` + expiryNote + `
 
-Problems are printed as file:line:col: severity: message. Exit codes: 1 when
-the profile is invalid or has lifecycle errors; 2 when it is missing or a flag
-is wrong.`,
+Problems are printed as file:line:col: severity: message (-o text; the
+problems of a profile that does not load go to stderr), or as JSON, GitHub
+annotations or SARIF with every problem on stdout. Exit codes: 1 when the
+profile is invalid or has lifecycle errors; 2 when it is missing or a flag is
+wrong.`,
 		Example: `  falcops profile validate
-  falcops profile validate --profile profiles/falco.yaml --at 2027-03-01T00:00:00Z`,
+  falcops profile validate --profile profiles/falco.yaml --at 2027-03-01T00:00:00Z
+  falcops profile validate -o sarif > profiles.sarif`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, at, err := o.load(cmd)
-			if err != nil {
-				return err
-			}
-			errs := 0
-			w := cmd.OutOrStdout()
-			findings := lifecycle.Validate(p, at)
-			if rulesetsDir != "" {
-				more, err := rulesVersionFindings(p, rulesetsDir)
-				if err != nil {
-					return err
-				}
-				findings = append(findings, more...)
-			}
-			for _, f := range findings {
-				if f.Severity == lifecycle.SeverityError {
-					errs++
-				}
-				if _, err := fmt.Fprintln(w, f); err != nil {
-					return &exitError{exitUsage, fmt.Errorf("writing output: %w", err)}
-				}
-			}
-			if errs > 0 {
-				return errFindings
-			}
-			return nil
+			return o.run(cmd)
 		},
 	}
 	o.addFlags(cmd)
-	cmd.Flags().StringVar(&rulesetsDir, "rulesets", "", "also check that every rulesVersion is the version of a ruleset in this folder (e.g. rulesets)")
+	cmd.Flags().StringVar(&o.rulesets, "rulesets", "", "also check that every rulesVersion is the version of a ruleset in this folder (e.g. rulesets)")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: "+findingFormats)
 	return cmd
+}
+
+type profileValidateOptions struct {
+	profileAtOptions
+	rulesets string
+	output   string
+}
+
+func (o *profileValidateOptions) run(cmd *cobra.Command) error {
+	if err := checkFindingFormat(o.output); err != nil {
+		return err
+	}
+	at, err := o.time()
+	if err != nil {
+		return err
+	}
+	var findings diag.Findings
+	p, err := lifecycle.Load(o.profiles...)
+	var le *lifecycle.LoadError
+	switch {
+	case errors.As(err, &le) && o.output == "text":
+		return reportLoadError(cmd, le)
+	case errors.As(err, &le):
+		findings = le.Problems
+	case err != nil:
+		return usageError("%v", err)
+	default:
+		findings = lifecycle.Validate(p, at)
+		if o.rulesets != "" {
+			more, err := rulesVersionFindings(p, o.rulesets)
+			if err != nil {
+				return err
+			}
+			findings = append(findings, more...)
+		}
+	}
+	report := findingsReport{findings: findings,
+		text: func(w io.Writer) error { return writeFindings(w, findings) },
+		json: struct {
+			Findings diag.Findings `json:"findings"`
+			Errors   int           `json:"errors"`
+			Warnings int           `json:"warnings"`
+		}{orEmpty(findings), findings.Errors(), findings.Warnings()},
+	}
+	if err := report.write(cmd.OutOrStdout(), o.output); err != nil {
+		return &exitError{exitUsage, fmt.Errorf("writing output: %w", err)}
+	}
+	if findings.Errors() > 0 {
+		return errFindings
+	}
+	return nil
 }
 
 // rulesVersionFindings reports Falco versions whose rulesVersion is not the
 // version of any ruleset in dir.
-func rulesVersionFindings(p *lifecycle.Profile, dir string) ([]lifecycle.Finding, error) {
+func rulesVersionFindings(p *lifecycle.Profile, dir string) (diag.Findings, error) {
 	if err := statPath(dir); err != nil {
 		return nil, err
 	}
@@ -133,12 +163,10 @@ func rulesVersionFindings(p *lifecycle.Profile, dir string) ([]lifecycle.Finding
 	for _, d := range dirs {
 		have[d.Manifest.Version] = append(have[d.Manifest.Version], d.Manifest.Name)
 	}
-	var out []lifecycle.Finding
+	var out diag.Findings
 	for _, v := range p.Versions() {
 		if _, ok := have[v.RulesVersion]; !ok {
-			out = append(out, lifecycle.Finding{Problem: lifecycle.Problem{Position: v.Source,
-				Message: fmt.Sprintf("Falco %s: rulesVersion %s is not the version of any ruleset in %s", v.Version, v.RulesVersion, dir)},
-				Severity: lifecycle.SeverityError})
+			out.Add("", diag.Error, v.Source, "Falco %s: rulesVersion %s is not the version of any ruleset in %s", v.Version, v.RulesVersion, dir)
 		}
 	}
 	return out, nil

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,16 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/falcops/falcops/diag"
 	"github.com/falcops/falcops/rules"
 	"github.com/falcops/falcops/rules/ruletest"
-)
-
-// Codes of the findings falcops test prints.
-const (
-	codeTestFailed   = "FALCOPS_TEST_FAILED"   // a rule did not behave as a case expects
-	codeTestInvalid  = "FALCOPS_TEST_INVALID"  // a test file or case is malformed
-	codeTestCoverage = "FALCOPS_TEST_COVERAGE" // a rule lacks a firing or a non-firing case
-	codeTestEval     = "FALCOPS_TEST_EVAL"     // a rule's condition cannot be evaluated
 )
 
 type testOptions struct {
@@ -28,6 +20,7 @@ type testOptions struct {
 	verbose bool
 	engine  string
 	run     string
+	output  string
 }
 
 func newTestCmd() *cobra.Command {
@@ -66,48 +59,51 @@ with --strict, a rule lacks cases), 2 usage error.`,
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "also list the rules that fired for each passing case")
 	f.StringVar(&o.engine, "engine-version", "", "Falco engine version (x.y.z) to load the rules for (default: as falcops validate)")
 	f.StringVar(&o.run, "run", "", "run only the cases whose name matches this regular expression (coverage is not checked then)")
+	f.StringVarP(&o.output, "output", "o", "text", "output format: "+findingFormats+"; json lists every case with what fired")
 	return cmd
 }
 
-// testTotals accumulates the outcome over rulesets.
-type testTotals struct {
-	passed, failed int
-	coverage       int // coverage gaps and rules that cannot be evaluated
-	errors         int // ruleset or manifest errors
+// testJSON is the -o json document of falcops test.
+type testJSON struct {
+	Rulesets []*ruletest.RulesetReport `json:"rulesets"`
+	Findings diag.Findings             `json:"findings"`
+	Passed   int                       `json:"passed"`
+	Failed   int                       `json:"failed"`
+	Coverage int                       `json:"coverage"`
+	Errors   int                       `json:"errors"`
 }
 
 func (o *testOptions) runTests(w io.Writer, args []string) error {
-	var opts rules.Options
+	if err := checkFindingFormat(o.output); err != nil {
+		return err
+	}
+	opts := ruletest.Options{Strict: o.strict}
 	if o.engine != "" {
 		v, err := rules.ParseVersion(o.engine)
 		if err != nil {
 			return usageError("--engine-version: %v", err)
 		}
-		opts.Engine = v
+		opts.Rules.Engine = v
 	}
-	var filter *regexp.Regexp
 	if o.run != "" {
 		re, err := regexp.Compile(o.run)
 		if err != nil {
 			return usageError("--run: %v", err)
 		}
-		filter = re
+		opts.Filter = re
 	}
 	if len(args) == 0 {
 		args = []string{"."}
 	}
 	var dirs []*rules.RulesetDir
-	tot := &testTotals{}
+	var discovered diag.Findings
 	for _, a := range args {
 		p, err := rulesetPath(a)
 		if err != nil {
 			return err
 		}
 		found, fs := rules.Discover(p)
-		for _, f := range fs {
-			fmt.Fprintln(w, f.String())
-		}
-		tot.errors += fs.Errors()
+		discovered = append(discovered, fs...)
 		for _, rd := range found {
 			if rd.ManifestPath == "" {
 				return usageError("%s: falcops test takes ruleset folders (with %s) or a repository root, not a rules file", a, rules.ManifestFile)
@@ -115,21 +111,62 @@ func (o *testOptions) runTests(w io.Writer, args []string) error {
 			dirs = append(dirs, rd)
 		}
 	}
+	doc := testJSON{Rulesets: []*ruletest.RulesetReport{}, Findings: append(diag.Findings{}, discovered...), Errors: discovered.Errors()}
 	for _, rd := range dirs {
-		o.testRuleset(w, rd, opts, filter, tot)
+		rep := ruletest.TestRuleset(rd, opts)
+		doc.Rulesets = append(doc.Rulesets, rep)
+		doc.Findings = append(doc.Findings, rep.Findings()...)
+		doc.Passed += rep.Passed
+		doc.Failed += rep.Failed
+		doc.Coverage += len(rep.Gaps)
+		doc.Errors += len(rep.RuleErrors)
+	}
+	report := findingsReport{findings: doc.Findings, json: doc,
+		text: func(w io.Writer) error { return o.writeText(w, discovered, doc) }}
+	if err := report.write(w, o.output); err != nil {
+		return &exitError{exitUsage, fmt.Errorf("writing output: %w", err)}
+	}
+	if doc.Failed > 0 || doc.Errors > 0 || (o.strict && doc.Coverage > 0) {
+		return errFindings
+	}
+	return nil
+}
+
+// writeText prints each case as path:line:col: ok: case '<name>' or the
+// findings that say why it failed, and a summary per ruleset and in all.
+func (o *testOptions) writeText(w io.Writer, discovered diag.Findings, doc testJSON) error {
+	if err := writeFindings(w, discovered); err != nil {
+		return err
+	}
+	for _, rep := range doc.Rulesets {
+		writeFindings(w, rep.RuleErrors)
+		if n := len(rep.RuleErrors); n > 0 {
+			fmt.Fprintf(w, "ruleset %s: %d errors in the rules (run falcops validate); rules with errors fail their cases\n", rep.Name, n)
+		}
+		writeFindings(w, rep.FileErrors)
+		for _, c := range rep.Cases {
+			if !c.Passed {
+				writeFindings(w, c.Findings)
+				continue
+			}
+			fired := ""
+			if o.verbose {
+				fired = " (fired: " + ruletest.FiredList(c.Fired) + ")"
+			}
+			fmt.Fprintf(w, "%s: ok: case '%s'%s\n", c.Position, c.Name, fired)
+		}
+		writeFindings(w, rep.Gaps)
+		fmt.Fprintln(w, rep.Summary())
 	}
 	severity := "warning"
 	if o.strict {
 		severity = "error"
 	}
-	if tot.coverage > 0 {
-		fmt.Fprintf(w, "%d coverage %ss: rules without a firing or a non-firing case\n", tot.coverage, severity)
+	if doc.Coverage > 0 {
+		fmt.Fprintf(w, "%d coverage %ss: rules without a firing or a non-firing case\n", doc.Coverage, severity)
 	}
-	fmt.Fprintf(w, "%d passed, %d failed\n", tot.passed, tot.failed)
-	if tot.failed > 0 || tot.errors > 0 || (o.strict && tot.coverage > 0) {
-		return errFindings
-	}
-	return nil
+	_, err := fmt.Fprintf(w, "%d passed, %d failed\n", doc.Passed, doc.Failed)
+	return err
 }
 
 // rulesetPath accepts a path, or the name of a folder below rulesets/.
@@ -144,147 +181,4 @@ func rulesetPath(arg string) (string, error) {
 		}
 	}
 	return "", usageError("%s: no such ruleset folder or file", arg)
-}
-
-func finding(w io.Writer, file string, p rules.Pos, severity, msg, code string) {
-	fmt.Fprintf(w, "%s:%d:%d: %s: %s [%s]\n", file, p.Line, p.Col, severity, msg, code)
-}
-
-func (o *testOptions) testRuleset(w io.Writer, rd *rules.RulesetDir, opts rules.Options, filter *regexp.Regexp, tot *testTotals) {
-	rs, fs := rules.LoadRuleset(rd, opts)
-	for _, f := range fs {
-		if f.Severity == rules.SeverityError {
-			fmt.Fprintln(w, f.String())
-		}
-	}
-	if n := fs.Errors(); n > 0 {
-		tot.errors += n
-		fmt.Fprintf(w, "ruleset %s: %d errors in the rules (run falcops validate); rules with errors fail their cases\n", rd.Manifest.Name, n)
-	}
-	cases, err := ruletest.Load(filepath.Join(rd.Dir, "tests"))
-	fileErrors := 0
-	if err != nil {
-		var errs []error
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			errs = j.Unwrap()
-		} else {
-			errs = []error{err}
-		}
-		for _, e := range errs {
-			var te *ruletest.Error
-			if errors.As(e, &te) {
-				finding(w, te.File, te.Pos, "error", te.Msg, codeTestInvalid)
-			} else {
-				fmt.Fprintf(w, "%s: error: %v [%s]\n", filepath.Join(rd.Dir, "tests"), e, codeTestInvalid)
-			}
-			fileErrors++
-		}
-	}
-	if filter != nil {
-		kept := cases[:0]
-		for _, c := range cases {
-			if filter.MatchString(c.Name) {
-				kept = append(kept, c)
-			}
-		}
-		cases = kept
-	}
-	suite := ruletest.NewSuite(rs)
-	rep := suite.Run(cases)
-	passed, failed := 0, fileErrors
-	for _, res := range rep.Results {
-		c := res.Case
-		if res.Passed() {
-			passed++
-			fired := ""
-			if o.verbose {
-				fired = " (fired: " + firedList(res.Fired) + ")"
-			}
-			fmt.Fprintf(w, "%s:%d:%d: ok: case '%s'%s\n", c.File, c.Pos.Line, c.Pos.Col, c.Name, fired)
-			continue
-		}
-		failed++
-		if c.Err != nil {
-			name := ""
-			if c.Name != "" {
-				name = "case '" + c.Name + "': "
-			}
-			finding(w, c.File, c.Err.Pos, "error", name+c.Err.Msg, codeTestInvalid)
-			continue
-		}
-		for _, ch := range res.Failed() {
-			if ch.Err != nil {
-				finding(w, c.File, ch.Pos, "error", fmt.Sprintf("case '%s': %v", c.Name, ch.Err), codeTestInvalid)
-				continue
-			}
-			finding(w, c.File, c.Pos, "error", fmt.Sprintf("case '%s': rule '%s': expected %s, got %s (fired: %s)",
-				c.Name, ch.Rule, fireWord(ch.Expected), fireWord(ch.Actual), firedList(res.Fired)), codeTestFailed)
-		}
-	}
-	severity := "warning"
-	if o.strict {
-		severity = "error"
-	}
-	own := map[string]bool{}
-	for _, p := range rd.Paths {
-		own[p] = true
-	}
-	gaps := 0
-	for _, re := range suite.CompileErrors() {
-		if own[re.Rule.At.File] {
-			finding(w, re.Rule.At.File, re.Rule.At.Pos, severity, re.Err.Error(), codeTestEval)
-			gaps++
-		}
-	}
-	rulesOwn := 0
-	if filter == nil {
-		for _, cv := range rep.Coverage {
-			if !own[cv.Rule.At.File] {
-				continue
-			}
-			rulesOwn++
-			var missing []string
-			if cv.Positive == 0 {
-				missing = append(missing, "no firing case (fires)")
-			}
-			if cv.Negative == 0 {
-				missing = append(missing, "no non-firing case (not_fires)")
-			}
-			if len(missing) > 0 {
-				finding(w, cv.Rule.At.File, cv.Rule.At.Pos, severity,
-					fmt.Sprintf("rule '%s' has %s", cv.Rule.Name, strings.Join(missing, " and ")), codeTestCoverage)
-				gaps++
-			}
-		}
-	}
-	fmt.Fprintf(w, "ruleset %s: %s for %s (%d ok, %d failing), %s\n", rd.Manifest.Name,
-		plural(passed+failed, "case"), plural(rulesOwn, "rule"), passed, failed, plural(gaps, "coverage gap"))
-	tot.passed += passed
-	tot.failed += failed
-	tot.coverage += gaps
-}
-
-func fireWord(fired bool) string {
-	if fired {
-		return "fire"
-	}
-	return "no fire"
-}
-
-func firedList(names []string) string {
-	if len(names) == 0 {
-		return "none"
-	}
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = "'" + n + "'"
-	}
-	return strings.Join(q, ", ")
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, noun)
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

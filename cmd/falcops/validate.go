@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/falcops/falcops/diag"
 	"github.com/falcops/falcops/rules"
 )
 
@@ -37,7 +39,7 @@ PATH defaults to the current directory.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.engine, "engine-version", "", "Falco engine version (x.y.z) to validate for; decides which operators, transformers and fields exist (default: the highest version the files require, else "+rules.LatestEngine.String()+")")
-	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json, github (workflow annotations) or sarif (SARIF 2.1.0)")
+	f.StringVarP(&o.output, "output", "o", "text", "output format: "+findingFormats)
 	f.BoolVar(&o.strict, "strict", false, "treat warnings as errors (exit 1 on any warning), as upstream CI does")
 	return cmd
 }
@@ -59,14 +61,14 @@ func (o *validateOptions) run(cmd *cobra.Command, paths []string) error {
 		}
 		opts.Engine = v
 	}
-	format, ok := formats[o.output]
-	if !ok {
-		return usageError("-o %q: want one of text, json, github, sarif", o.output)
+	if err := checkFindingFormat(o.output); err != nil {
+		return err
 	}
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	report := &report{}
+	var findings diag.Findings
+	var summaries []rulesetSummary
 	for _, p := range paths {
 		if err := statPath(p); err != nil {
 			return err
@@ -74,21 +76,58 @@ func (o *validateOptions) run(cmd *cobra.Command, paths []string) error {
 	}
 	for _, p := range paths {
 		dirs, fs := rules.Discover(p)
-		report.findings = append(report.findings, fs...)
+		findings = append(findings, fs...)
 		for _, rd := range dirs {
 			rs, fs := rules.LoadRuleset(rd, opts)
-			report.findings = append(report.findings, fs...)
-			report.rulesets = append(report.rulesets, rulesetSummary{
+			findings = append(findings, fs...)
+			summaries = append(summaries, rulesetSummary{
 				Name: rd.Manifest.Name, Version: rd.Manifest.Version, Files: rd.Paths, Engine: rs.Engine.String(),
 				Rules: len(rs.Rules), Macros: len(rs.Macros), Lists: len(rs.Lists),
 			})
 		}
 	}
-	if err := format(cmd.OutOrStdout(), report); err != nil {
+	report := findingsReport{
+		findings: findings,
+		text:     func(w io.Writer) error { return writeValidateText(w, summaries, findings) },
+		json: struct {
+			Rulesets []rulesetSummary `json:"rulesets"`
+			Findings diag.Findings    `json:"findings"`
+			Errors   int              `json:"errors"`
+			Warnings int              `json:"warnings"`
+		}{orEmpty(summaries), orEmpty(findings), findings.Errors(), findings.Warnings()},
+	}
+	if err := report.write(cmd.OutOrStdout(), o.output); err != nil {
 		return &exitError{exitUsage, fmt.Errorf("writing output: %w", err)}
 	}
-	if report.findings.Errors() > 0 || (o.strict && report.findings.Warnings() > 0) {
+	if findings.Errors() > 0 || (o.strict && findings.Warnings() > 0) {
 		return errFindings
 	}
 	return nil
+}
+
+// rulesetSummary is what validate says about each ruleset it loaded.
+type rulesetSummary struct {
+	Name    string   `json:"name"`
+	Version string   `json:"version,omitempty"`
+	Files   []string `json:"files"`
+	Engine  string   `json:"engine"`
+	Rules   int      `json:"rules"`
+	Macros  int      `json:"macros"`
+	Lists   int      `json:"lists"`
+}
+
+func writeValidateText(w io.Writer, summaries []rulesetSummary, findings diag.Findings) error {
+	if err := writeFindings(w, findings); err != nil {
+		return err
+	}
+	for _, s := range summaries {
+		v := ""
+		if s.Version != "" {
+			v = " " + s.Version
+		}
+		fmt.Fprintf(w, "ruleset %s%s: %d files, %d rules, %d macros, %d lists (engine %s)\n",
+			s.Name, v, len(s.Files), s.Rules, s.Macros, s.Lists, s.Engine)
+	}
+	_, err := fmt.Fprintf(w, "%d rulesets: %d errors, %d warnings\n", len(summaries), findings.Errors(), findings.Warnings())
+	return err
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/falcops/falcops/diag"
 	"github.com/falcops/falcops/rules"
 )
 
@@ -403,7 +404,7 @@ func loadText(t *testing.T, name, text string) *rules.Ruleset {
 	t.Helper()
 	rs := rules.LoadBytes(name, []byte(text), rules.Options{})
 	for _, f := range rs.Findings {
-		if f.Severity == rules.SeverityError {
+		if f.Severity == diag.Error {
 			t.Fatalf("%s does not load: %s", name, f)
 		}
 	}

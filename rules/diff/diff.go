@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/falcops/falcops/diag"
 	"github.com/falcops/falcops/rules"
 )
 
@@ -146,7 +147,7 @@ type differ struct {
 	changes  []Change
 }
 
-func (d *differ) add(kind Kind, name, change string, bump Bump, at rules.Location, format string, args ...any) {
+func (d *differ) add(kind Kind, name, change string, bump Bump, at diag.Position, format string, args ...any) {
 	d.changes = append(d.changes, Change{Kind: kind, Name: name, Change: change, Bump: bump,
 		Reason: fmt.Sprintf(format, args...), Line: at.Line, File: at.File})
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/falcops/falcops/diag"
 	"github.com/falcops/falcops/rules"
 	"github.com/falcops/falcops/rules/condition"
 )
@@ -69,12 +70,11 @@ func canonical(s string) string {
 	return ws(s)
 }
 
-func textLoc(t rules.Text, fallback rules.Location) rules.Location {
-	file, pos := t.Pos(0)
-	if file == "" {
-		return fallback
+func textLoc(t rules.Text, fallback diag.Position) diag.Position {
+	if at := t.Position(0); at.File != "" {
+		return at
 	}
-	return rules.Location{File: file, Pos: pos}
+	return fallback
 }
 
 // matchByName calls compare for every item defined on both sides and returns

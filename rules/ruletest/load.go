@@ -7,14 +7,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/falcops/falcops/rules"
+	"github.com/falcops/falcops/diag"
 )
 
 // MaxFileSize bounds how much of one test file is read.
@@ -26,52 +24,46 @@ type Case struct {
 	Name string
 	// Description is optional free text.
 	Description string
-	File        string
-	// Pos is where the case starts (its "- name:" entry).
-	Pos      rules.Pos
+	// Pos is where the case starts (its "- name:" entry), in its file.
+	Pos      diag.Position
 	Event    *Event
 	Fires    []RuleRef
 	NotFires []RuleRef
 	// Err is set when the case is malformed (an unknown field, a value of the
 	// wrong type, ...); such a case cannot run and counts as failed.
-	Err *Error
+	Err *diag.Finding
 }
 
 // RuleRef is a rule named in fires or not_fires, with its position.
 type RuleRef struct {
 	Name string
-	Pos  rules.Pos
+	Pos  diag.Position
 }
 
-// Error is a problem in a test file, with its position.
-type Error struct {
-	File string
-	rules.Pos
-	Msg string
-}
-
-func (e *Error) Error() string {
-	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+// invalid is a problem in a test file.
+func invalid(at diag.Position, format string, args ...any) *diag.Finding {
+	return &diag.Finding{Code: CodeInvalid, Severity: diag.Error, Message: fmt.Sprintf(format, args...), Position: at}
 }
 
 // Load reads the test files of a ruleset's tests folder (*.yaml and *.yml,
 // in name order). A missing folder holds no cases. Malformed cases are
-// returned with Err set; the error reports files that could not be read or
-// parsed at all (each an *Error, joined with errors.Join).
-func Load(dir string) ([]*Case, error) {
+// returned with Err set; the findings report files that could not be read
+// or parsed at all.
+func Load(dir string) ([]*Case, diag.Findings) {
+	folder := diag.Position{File: dir}
 	info, err := os.Stat(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, diag.Findings{*invalid(folder, "%v", err)}
 	}
 	if !info.IsDir() {
-		return nil, fmt.Errorf("%s: not a folder", dir)
+		return nil, diag.Findings{*invalid(folder, "%s: not a folder", dir)}
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, err
+		return nil, diag.Findings{*invalid(folder, "%v", err)}
 	}
 	var names []string
 	for _, e := range entries {
@@ -81,42 +73,39 @@ func Load(dir string) ([]*Case, error) {
 	}
 	sort.Strings(names)
 	var cases []*Case
-	var errs []error
+	var fs diag.Findings
 	for _, n := range names {
-		cs, err := LoadFile(filepath.Join(dir, n))
+		cs, f := LoadFile(filepath.Join(dir, n))
 		cases = append(cases, cs...)
-		if err != nil {
-			errs = append(errs, err)
+		if f != nil {
+			fs = append(fs, *f)
 		}
 	}
-	return cases, errors.Join(errs...)
+	return cases, fs
 }
 
-// LoadFile reads one test file.
-func LoadFile(path string) ([]*Case, error) {
+// LoadFile reads one test file; the finding says why it could not be read
+// or parsed to its end.
+func LoadFile(path string) ([]*Case, *diag.Finding) {
+	start := diag.At(path, 1, 1)
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &Error{File: path, Pos: rules.Pos{Line: 1, Col: 1}, Msg: err.Error()}
+		return nil, invalid(start, "%v", err)
 	}
 	defer f.Close() //nolint:errcheck // read-only file
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, &Error{File: path, Pos: rules.Pos{Line: 1, Col: 1}, Msg: err.Error()}
+		return nil, invalid(start, "%v", err)
 	}
 	if len(data) > MaxFileSize {
-		return nil, &Error{File: path, Pos: rules.Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("larger than %d bytes", MaxFileSize)}
+		return nil, invalid(start, "larger than %d bytes", MaxFileSize)
 	}
 	return Parse(path, data)
 }
 
-var (
-	yamlLine   = regexp.MustCompile(`line (\d+)`)
-	yamlPrefix = regexp.MustCompile(`^yaml: (line \d+: )?`)
-)
-
 // Parse reads test cases from YAML: one or more documents, each a sequence
 // of cases. name is used in positions.
-func Parse(name string, data []byte) ([]*Case, error) {
+func Parse(name string, data []byte) ([]*Case, *diag.Finding) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var cases []*Case
 	for {
@@ -126,12 +115,8 @@ func Parse(name string, data []byte) ([]*Case, error) {
 			return cases, nil
 		}
 		if err != nil {
-			line := 1
-			if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-				line, _ = strconv.Atoi(m[1])
-			}
-			msg := yamlPrefix.ReplaceAllString(err.Error(), "")
-			return cases, &Error{File: name, Pos: rules.Pos{Line: line, Col: 1}, Msg: "invalid YAML: " + msg}
+			msg, line := diag.FromYAML(err)
+			return cases, invalid(diag.At(name, min(max(line, 1), bytes.Count(data, []byte("\n"))+1), 1), "invalid YAML: %s", msg)
 		}
 		root := &doc
 		if root.Kind == yaml.DocumentNode {
@@ -144,7 +129,7 @@ func Parse(name string, data []byte) ([]*Case, error) {
 			continue
 		}
 		if root.Kind != yaml.SequenceNode {
-			return cases, &Error{File: name, Pos: pos(root), Msg: "a test file is a list of cases (- name: ..., event: ..., fires: [...], not_fires: [...])"}
+			return cases, invalid(pos(name, root), "a test file is a list of cases (- name: ..., event: ..., fires: [...], not_fires: [...])")
 		}
 		for _, item := range root.Content {
 			cases = append(cases, parseCase(name, item))
@@ -152,7 +137,7 @@ func Parse(name string, data []byte) ([]*Case, error) {
 	}
 }
 
-func pos(n *yaml.Node) rules.Pos { return rules.Pos{Line: n.Line, Col: n.Column} }
+func pos(file string, n *yaml.Node) diag.Position { return diag.At(file, n.Line, n.Column) }
 
 // scalar returns the text of a scalar node; YAML booleans are spelt
 // true/false whatever their YAML spelling.
@@ -164,10 +149,10 @@ func scalar(n *yaml.Node) string {
 }
 
 func parseCase(file string, item *yaml.Node) *Case {
-	c := &Case{File: file, Pos: pos(item)}
+	c := &Case{Pos: pos(file, item)}
 	fail := func(n *yaml.Node, format string, args ...any) *Case {
 		if c.Err == nil {
-			c.Err = &Error{File: file, Pos: pos(n), Msg: fmt.Sprintf(format, args...)}
+			c.Err = invalid(pos(file, n), format, args...)
 		}
 		return c
 	}
@@ -188,7 +173,7 @@ func parseCase(file string, item *yaml.Node) *Case {
 				return fail(v, "name must be a non-empty string")
 			}
 			c.Name = v.Value
-			c.Pos = pos(k)
+			c.Pos = pos(file, k)
 		case "description":
 			if v.Kind != yaml.ScalarNode {
 				return fail(v, "description must be a string")
@@ -197,7 +182,7 @@ func parseCase(file string, item *yaml.Node) *Case {
 		case "event":
 			event = v
 		case "fires", "not_fires":
-			refs, err := ruleRefs(v)
+			refs, err := ruleRefs(file, v)
 			if err != "" {
 				return fail(v, "%s: %s", k.Value, err)
 			}
@@ -240,25 +225,25 @@ func parseCase(file string, item *yaml.Node) *Case {
 	return c
 }
 
-func failAt(c *Case, p rules.Pos, format string, args ...any) *Case {
-	c.Err = &Error{File: c.File, Pos: p, Msg: fmt.Sprintf(format, args...)}
+func failAt(c *Case, p diag.Position, format string, args ...any) *Case {
+	c.Err = invalid(p, format, args...)
 	return c
 }
 
-func ruleRefs(v *yaml.Node) ([]RuleRef, string) {
+func ruleRefs(file string, v *yaml.Node) ([]RuleRef, string) {
 	switch v.Kind {
 	case yaml.ScalarNode:
 		if v.Tag == "!!null" {
 			return nil, ""
 		}
-		return []RuleRef{{Name: v.Value, Pos: pos(v)}}, ""
+		return []RuleRef{{Name: v.Value, Pos: pos(file, v)}}, ""
 	case yaml.SequenceNode:
 		out := make([]RuleRef, 0, len(v.Content))
 		for _, n := range v.Content {
 			if n.Kind != yaml.ScalarNode || n.Value == "" {
 				return nil, "expected a list of rule names"
 			}
-			out = append(out, RuleRef{Name: n.Value, Pos: pos(n)})
+			out = append(out, RuleRef{Name: n.Value, Pos: pos(file, n)})
 		}
 		return out, ""
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/falcops/falcops/diag"
 	"github.com/falcops/falcops/rules"
 )
 
@@ -29,9 +30,9 @@ type Result struct {
 // Check is the verdict on one rule named by a case.
 type Check struct {
 	Rule     string
-	Pos      rules.Pos // where the case names the rule
-	Expected bool      // true: listed in fires
-	Actual   bool      // whether the rule fired
+	Pos      diag.Position // where the case names the rule
+	Expected bool          // true: listed in fires
+	Actual   bool          // whether the rule fired
 	// Err is set when the rule cannot be checked: unknown, disabled (in
 	// fires), of another source, or its condition does not compile.
 	Err error
@@ -39,14 +40,6 @@ type Check struct {
 
 // Passed reports whether the rule behaved as the case expects.
 func (c Check) Passed() bool { return c.Err == nil && c.Actual == c.Expected }
-
-// Err returns the case's own problem (a malformed case), if any.
-func (r *Result) Err() error {
-	if r.Case.Err != nil {
-		return r.Case.Err
-	}
-	return nil
-}
 
 // Passed reports whether the case is well formed and every check passed.
 func (r *Result) Passed() bool {
@@ -247,13 +240,6 @@ func (s *Suite) Run(cases []*Case) *Report {
 // SortResults orders results by file and position.
 func (r *Report) SortResults() {
 	sort.SliceStable(r.Results, func(i, j int) bool {
-		a, b := r.Results[i].Case, r.Results[j].Case
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Pos.Line != b.Pos.Line {
-			return a.Pos.Line < b.Pos.Line
-		}
-		return a.Pos.Col < b.Pos.Col
+		return r.Results[i].Case.Pos.Before(r.Results[j].Case.Pos)
 	})
 }

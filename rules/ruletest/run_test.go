@@ -43,8 +43,8 @@ func TestRuleTestRepositoryRulesets(t *testing.T) {
 					t.Errorf("%v", res.Case.Err)
 				}
 				for _, c := range res.Failed() {
-					t.Errorf("%s:%d: %s: rule %q: expected fire=%v, got %v, err %v (fired: %v)",
-						res.Case.File, res.Case.Pos.Line, res.Case.Name, c.Rule, c.Expected, c.Actual, c.Err, res.Fired)
+					t.Errorf("%s: %s: rule %q: expected fire=%v, got %v, err %v (fired: %v)",
+						res.Case.Pos, res.Case.Name, c.Rule, c.Expected, c.Actual, c.Err, res.Fired)
 				}
 			}
 			if len(rep.Coverage) != len(rs.Rules) {
@@ -135,7 +135,7 @@ func TestRuleTestRunChecks(t *testing.T) {
 		t.Errorf("unknown rule position: %+v", probs[1].Pos)
 	}
 	mal := rep.Results[5]
-	if mal.Case.Err == nil || mal.Case.Err.Line != 18 || !strings.Contains(mal.Case.Err.Msg, "unknown field 'proc.nmae'") {
+	if mal.Case.Err == nil || mal.Case.Err.Line != 18 || !strings.Contains(mal.Case.Err.Message, "unknown field 'proc.nmae'") {
 		t.Errorf("malformed case: %v", mal.Case.Err)
 	}
 	// Coverage: Disabled is not loaded; Shell has both kinds; Audit only positive.
@@ -175,13 +175,13 @@ func TestRuleTestLoadErrors(t *testing.T) {
 			continue
 		}
 		e := cases[0].Err
-		if e == nil || e.Line != tc.line || !strings.Contains(e.Msg, tc.want) {
+		if e == nil || e.Line != tc.line || !strings.Contains(e.Message, tc.want) || e.Code != CodeInvalid {
 			t.Errorf("%q: error %v, want line %d and %q", tc.yaml, e, tc.line, tc.want)
 		}
 	}
 	// file-level problems
 	for _, bad := range []string{"a: b\n", "- name: [\n"} {
-		if _, err := Parse("t.yaml", []byte(bad)); err == nil {
+		if _, f := Parse("t.yaml", []byte(bad)); f == nil || f.Code != CodeInvalid || f.Line < 1 {
 			t.Errorf("%q: want an error", bad)
 		}
 	}
@@ -214,8 +214,7 @@ func TestRuleTestLoadDir(t *testing.T) {
 	if len(cases) != 2 || cases[0].Name != "a" || cases[1].Name != "b" {
 		t.Errorf("cases: %v", cases)
 	}
-	var e *Error
-	if !errors.As(err, &e) || !strings.HasSuffix(e.File, "c.yaml") {
-		t.Errorf("error: %v", err)
+	if len(err) != 1 || !strings.HasSuffix(err[0].File, "c.yaml") || err[0].Line != 1 {
+		t.Errorf("findings: %v", err)
 	}
 }

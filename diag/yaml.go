@@ -1,7 +1,8 @@
-// Package yamlerr reads the message and line out of a go.yaml.in/yaml/v3
-// decoder error, which names a line inside its text and numbers the lines of
-// libyaml's parser errors from 0 but those of its scanner errors from 1.
-package yamlerr
+package diag
+
+// A go.yaml.in/yaml/v3 decoder error names a line inside its text, and
+// numbers the lines of libyaml's parser errors from 0 but those of its
+// scanner errors from 1; FromYAML reads both the same way.
 
 import (
 	"errors"
@@ -30,10 +31,10 @@ var parserErrors = map[string]bool{
 	"found undefined tag handle":             true,
 }
 
-// Split returns the error's message without the "yaml: " and "line N: "
+// FromYAML returns a YAML decoder error's message without the "yaml: " and "line N: "
 // prefixes, and the 1-based line it names (0 when it names none). For a
 // type error it describes the first problem.
-func Split(err error) (msg string, line int) {
+func FromYAML(err error) (msg string, line int) {
 	msg = strings.TrimPrefix(err.Error(), "yaml: ")
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {

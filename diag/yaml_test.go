@@ -1,4 +1,4 @@
-package yamlerr
+package diag
 
 import (
 	"testing"
@@ -6,7 +6,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-func TestSplit(t *testing.T) {
+func TestFromYAML(t *testing.T) {
 	cases := []struct {
 		doc, msg string
 		line     int
@@ -21,14 +21,14 @@ func TestSplit(t *testing.T) {
 		if err == nil {
 			t.Fatalf("%q parsed", c.doc)
 		}
-		msg, line := Split(err)
+		msg, line := FromYAML(err)
 		if msg != c.msg || line != c.line {
 			t.Errorf("%q: got %q at %d, want %q at %d (%v)", c.doc, msg, line, c.msg, c.line, err)
 		}
 	}
 	var x struct{ A int }
 	err := yaml.Unmarshal([]byte("\n\na: text\n"), &x)
-	if msg, line := Split(err); line != 3 || msg == "" {
+	if msg, line := FromYAML(err); line != 3 || msg == "" {
 		t.Errorf("type error: %q at %d (%v)", msg, line, err)
 	}
 }
