@@ -11,6 +11,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/falcops/falcops/diag"
+	"github.com/falcops/falcops/gitrepo"
 	"github.com/falcops/falcops/rules"
 	"github.com/falcops/falcops/rules/diff"
 )
@@ -67,7 +68,7 @@ func (r *Result) Passed() bool {
 // Run compares the rulesets of the repository at repoDir (its rulesets/
 // folder) in the working tree with those at the base revision.
 func Run(repoDir, base string) (*Result, error) {
-	tree, rel, commit, err := baseTree(repoDir, base)
+	b, err := gitrepo.OpenBase(repoDir, base)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +77,7 @@ func Run(repoDir, base string) (*Result, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp) //nolint:errcheck // best effort cleanup of a temp dir
-	if err := extract(tree, path.Join(rel, "rulesets"), filepath.Join(tmp, "rulesets")); err != nil {
+	if err := b.Extract(path.Join(b.Dir, "rulesets"), filepath.Join(tmp, "rulesets")); err != nil {
 		return nil, fmt.Errorf("reading rulesets/ at %s: %w", base, err)
 	}
 	oldSets, err := rulesetsIn(tmp)
@@ -87,7 +88,7 @@ func Run(repoDir, base string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Base: base, Commit: commit}
+	res := &Result{Base: base, Commit: b.Commit}
 	renamedFrom := map[string]string{}
 	for name, nd := range newSets {
 		if _, ok := oldSets[name]; ok {

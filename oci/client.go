@@ -3,6 +3,7 @@ package oci
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -323,15 +324,18 @@ type Result struct {
 	// Unchanged.
 	Tags []string
 	// Unchanged means the version was already published with the same
-	// content; nothing was written.
+	// content (the same config and layer; annotations such as the commit
+	// may differ); nothing was written and Digest is what the registry has.
 	Unchanged bool
 }
 
 // Publish releases an artifact as version in repo ("host/path"):
 //
 //   - it resolves repo:version first (one HEAD request). The same digest
-//     means Unchanged and nothing else is sent; another digest is
-//     ErrImmutable and nothing is written;
+//     means Unchanged and nothing else is sent; another digest whose
+//     manifest has the artifact's config and layer (only annotations such as
+//     the commit differ) is Unchanged too; anything else is ErrImmutable and
+//     nothing is written;
 //   - otherwise it lists the tags, computes the tags to move with
 //     artifacts.Tags (X.Y.Z, and X.Y, X, latest unless a higher final
 //     release exists), uploads the missing blobs, pushes the manifest under
@@ -354,7 +358,11 @@ func (c *Client) Publish(ctx context.Context, repo string, a *artifacts.Artifact
 	desc, err := r.Resolve(ctx, version)
 	switch err = classify(err); {
 	case err == nil:
-		if desc.Digest == a.ManifestDigest {
+		same, err := c.sameContent(ctx, r, desc, a)
+		if err != nil {
+			return Result{}, err
+		}
+		if same {
 			return Result{Digest: desc.Digest, Unchanged: true}, nil
 		}
 		return Result{}, fmt.Errorf("%w: %s:%s is %s, the new content is %s", ErrImmutable, repo, version, desc.Digest, a.ManifestDigest)
@@ -385,4 +393,32 @@ func (c *Client) Publish(ctx context.Context, repo string, a *artifacts.Artifact
 		res.Tags = append(res.Tags, t)
 	}
 	return res, nil
+}
+
+// sameContent reports whether the manifest desc describes holds the
+// artifact's config and layer: then only annotations such as the commit
+// differ.
+func (c *Client) sameContent(ctx context.Context, r *remote.Repository, desc ocispec.Descriptor, a *artifacts.Artifact) (bool, error) {
+	if desc.Digest == a.ManifestDigest {
+		return true, nil
+	}
+	_, data, err := c.fetchManifest(ctx, r, desc.Digest.String())
+	if err != nil {
+		return false, err
+	}
+	var m ocispec.Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return false, fmt.Errorf("manifest %s@%s: %w", r.Reference, desc.Digest, err)
+	}
+	return m.Config.Digest == a.ConfigDescriptor.Digest && len(m.Layers) == 1 && m.Layers[0].Digest == a.LayerDescriptor.Digest, nil
+}
+
+// HasSignature reports whether a cosign signature is stored for the
+// digest in repo (one HEAD request on its SignatureTag).
+func (c *Client) HasSignature(ctx context.Context, repo string, dgst digest.Digest) (bool, error) {
+	_, err := c.Resolve(ctx, repo+":"+SignatureTag(dgst))
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -26,6 +26,27 @@ func NewRegistry(root string) (handler http.Handler, closeFn func() error) {
 	return s, s.Close
 }
 
+// ServerOptions configure the embedded registry server.
+type ServerOptions struct {
+	// Root is the storage directory ("" keeps everything in memory).
+	Root string
+	// IndexFile, if set, is served at /index.yaml (falcoctl's index).
+	IndexFile string
+}
+
+// NewServer returns the embedded registry as an HTTP server, not yet
+// serving, and a function that releases its storage after the server
+// stopped.
+func NewServer(opts ServerOptions) (*http.Server, func() error) {
+	h, closeStore := NewRegistry(opts.Root)
+	mux := http.NewServeMux()
+	mux.Handle("/v2/", h)
+	if opts.IndexFile != "" {
+		mux.HandleFunc("/index.yaml", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, opts.IndexFile) })
+	}
+	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, closeStore
+}
+
 // Serve runs the registry on addr (e.g. 127.0.0.1:5000) until ctx ends,
 // then shuts down gracefully. It logs the address it listens on.
 func Serve(ctx context.Context, addr, root string) error {
@@ -39,12 +60,8 @@ func Serve(ctx context.Context, addr, root string) error {
 // ServeListener is Serve on a listener the caller opened (e.g. on port 0).
 // It closes ln.
 func ServeListener(ctx context.Context, ln net.Listener, root string) error {
-	h, closeStore := NewRegistry(root)
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
+	srv, closeStore := NewServer(ServerOptions{Root: root})
+	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	storage := root
 	if storage == "" {
 		storage = "memory"

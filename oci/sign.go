@@ -240,7 +240,8 @@ func (c *Client) tlogUpload(ctx context.Context, opts SignOptions, sv signature.
 	return cbundle.EntryToBundle(entry), nil
 }
 
-// signatureTag is the tag cosign stores the signatures of dgst under.
-func signatureTag(dgst digest.Digest) string {
+// SignatureTag is the tag cosign stores the signatures of dgst under
+// (sha256-<hex>.sig, cosign's tag scheme).
+func SignatureTag(dgst digest.Digest) string {
 	return dgst.Algorithm().String() + "-" + dgst.Encoded() + ".sig"
 }

@@ -92,7 +92,7 @@ func TestSignVerify(t *testing.T) {
 
 	// Legacy layout: one simple-signing layer under sha256-<hex>.sig whose
 	// payload claims the digest.
-	sigRef := e.repo + ":" + signatureTag(e.a.ManifestDigest)
+	sigRef := e.repo + ":" + SignatureTag(e.a.ManifestDigest)
 	if !strings.HasSuffix(sigRef, ":sha256-"+e.a.ManifestDigest.Encoded()+".sig") {
 		t.Fatalf("signature tag %s", sigRef)
 	}
@@ -195,11 +195,11 @@ func TestVerifyPayloadNamesOtherDigest(t *testing.T) {
 	if _, err := e.c.Publish(e.ctx, e.repo, b, "1.0.1"); err != nil {
 		t.Fatal(err)
 	}
-	sigDesc, err := e.c.Resolve(e.ctx, e.repo+":"+signatureTag(e.a.ManifestDigest))
+	sigDesc, err := e.c.Resolve(e.ctx, e.repo+":"+SignatureTag(e.a.ManifestDigest))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.c.Tag(e.ctx, e.repo, sigDesc.Digest, signatureTag(b.ManifestDigest)); err != nil {
+	if err := e.c.Tag(e.ctx, e.repo, sigDesc.Digest, SignatureTag(b.ManifestDigest)); err != nil {
 		t.Fatal(err)
 	}
 

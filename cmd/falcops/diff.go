@@ -62,10 +62,10 @@ validation errors (printed to stderr), 2 usage error.`,
 						fmt.Fprintln(cmd.ErrOrStderr(), f.String())
 					}
 				}
-				return &exitError{exitInput, fmt.Errorf("cannot diff: %d errors in %s, %d in %s", oldFS.Errors(), args[0], newFS.Errors(), args[1])}
+				return badInput(fmt.Errorf("cannot diff: %d errors in %s, %d in %s", oldFS.Errors(), args[0], newFS.Errors(), args[1]))
 			}
 			if err := write(diff.Compare(oldRS, newRS), cmd.OutOrStdout()); err != nil {
-				return &exitError{exitUsage, fmt.Errorf("writing output: %w", err)}
+				return fmt.Errorf("writing output: %w", err)
 			}
 			return nil
 		},

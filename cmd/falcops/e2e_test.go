@@ -115,7 +115,7 @@ func startRun(t *testing.T, repo string) (runResult, string) {
 func TestMainJobFalcoctlInstall(t *testing.T) {
 	falcoctl := clitest.Tool(t, "falcoctl")
 	r, out := startRun(t, "../..")
-	for _, want := range []string{"heartbeat 1.0.0: published", ProfilesArtifact + " 0.0.0-", "falcoctl artifact install --config " + r.falcoctlConfig} {
+	for _, want := range []string{"heartbeat 1.0.0: published", artifacts.ProfilesArtifact + " 0.0.0-", "falcoctl artifact install --config " + r.falcoctlConfig} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -333,7 +333,7 @@ func TestVerifyCLIRefuses(t *testing.T) {
 	pushUnsigned := func(dir, repoName, version string) string {
 		built, err := buildRulesets(newRootCmd(&bytes.Buffer{}, &bytes.Buffer{}), []string{dir})
 		must(t, err)
-		res, err := c.Publish(ctx, host+"/r/"+repoName, built[0].artifact, version)
+		res, err := c.Publish(ctx, host+"/r/"+repoName, built[0].Artifact, version)
 		must(t, err)
 		return res.Digest.String()
 	}

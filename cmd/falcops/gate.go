@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/falcops/falcops/gate"
+	"github.com/falcops/falcops/gitrepo"
 )
 
 func newGateCmd() *cobra.Command {
@@ -36,11 +37,11 @@ Use -o markdown for a pull-request comment.`,
 				return usageError("-o %q: want text or markdown", output)
 			}
 			res, err := gate.Run(repo, base)
-			if errors.Is(err, gate.ErrBaseNotFound) {
+			if errors.Is(err, gitrepo.ErrBaseNotFound) {
 				return usageError("%v (fetch it first, e.g. git fetch --depth=1 origin main)", err)
 			}
 			if err != nil {
-				return &exitError{exitUsage, err}
+				return err
 			}
 			if output == "markdown" {
 				err = res.WriteMarkdown(cmd.OutOrStdout())
@@ -48,7 +49,7 @@ Use -o markdown for a pull-request comment.`,
 				err = res.WriteText(cmd.OutOrStdout())
 			}
 			if err != nil {
-				return &exitError{exitUsage, fmt.Errorf("writing the report: %w", err)}
+				return fmt.Errorf("writing the report: %w", err)
 			}
 			if !res.Passed() {
 				return errFindings

@@ -8,6 +8,7 @@ import (
 
 	"github.com/falcops/falcops/artifacts"
 	"github.com/falcops/falcops/oci"
+	"github.com/falcops/falcops/publish"
 )
 
 func newIndexCmd() *cobra.Command {
@@ -40,30 +41,30 @@ printed. RULESET_DIR defaults to the repository root (all rulesets/*).`,
 			}
 			c, err := oci.New(oci.Options{PlainHTTP: plainHTTP})
 			if err != nil {
-				return &exitError{exitUsage, err}
+				return err
 			}
 			var idx artifacts.Index
 			for _, b := range built {
-				m := b.dir.Manifest
-				_, err := c.Resolve(cmd.Context(), reg.repo(m.Name)+":"+m.Version)
+				m := b.Dir.Manifest
+				_, err := c.Resolve(cmd.Context(), reg.Repo(m.Name)+":"+m.Version)
 				if errors.Is(err, oci.ErrNotFound) {
 					fmt.Fprintf(cmd.ErrOrStderr(), "%s %s: not published, left out\n", m.Name, m.Version)
 					continue
 				}
 				if err != nil {
-					return &exitError{exitUsage, err}
+					return err
 				}
-				idx = append(idx, artifacts.EntryFor(m, reg.host, reg.repository(m.Name), signing.indexSignature()))
+				idx = append(idx, artifacts.EntryFor(m, reg.Host, reg.Repository(m.Name), signing.indexSignature()))
 			}
 			if out == "" {
 				merged, err := artifacts.Merge(nil, idx)
 				if err != nil {
-					return &exitError{exitInput, err}
+					return badInput(err)
 				}
 				_, err = cmd.OutOrStdout().Write(merged.Marshal())
 				return err
 			}
-			if err := mergeIndexFile(out, idx); err != nil {
+			if err := publish.MergeIndexFile(out, idx); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "index %s: %d entries\n", out, len(idx))

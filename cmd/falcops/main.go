@@ -8,6 +8,10 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/falcops/falcops/lifecycle"
+	"github.com/falcops/falcops/oci"
+	"github.com/falcops/falcops/publish"
 )
 
 // Exit codes of the CLI contract.
@@ -17,21 +21,38 @@ const (
 	exitUsage = 2 // usage or environment error
 )
 
-// exitError carries an exit code through cobra.
-type exitError struct {
-	code int
-	err  error
-}
+// inputError marks an error about the input (exit 1); every other error
+// exits 2.
+type inputError struct{ err error }
 
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
+func (e *inputError) Error() string { return e.err.Error() }
+func (e *inputError) Unwrap() error { return e.err }
 
-func usageError(format string, args ...any) error {
-	return &exitError{exitUsage, fmt.Errorf(format, args...)}
-}
+// badInput makes err an input error (exit 1).
+func badInput(err error) error { return &inputError{err} }
+
+// usageError is a usage or environment error (exit 2, the default).
+func usageError(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
 // errFindings reports that the input had problems already printed.
-var errFindings = &exitError{exitInput, errors.New("")}
+var errFindings = badInput(errors.New(""))
+
+// inputSentinels are the library errors that say the input is wrong.
+var inputSentinels = []error{publish.ErrInvalid, oci.ErrImmutable, lifecycle.ErrInvalid, lifecycle.ErrRefused}
+
+// exitCode maps an error to the CLI contract: 1 for input errors, else 2.
+func exitCode(err error) int {
+	var ie *inputError
+	if errors.As(err, &ie) {
+		return exitInput
+	}
+	for _, s := range inputSentinels {
+		if errors.Is(err, s) {
+			return exitInput
+		}
+	}
+	return exitUsage
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -44,15 +65,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err.Error() != "" {
-			fmt.Fprintln(stderr, "falcops:", ee.err)
-		}
-		return ee.code
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintln(stderr, "falcops:", msg)
 	}
-	fmt.Fprintln(stderr, "falcops:", err)
-	return exitUsage
+	return exitCode(err)
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -71,7 +87,7 @@ failed verification), 2 usage or environment error.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &exitError{exitUsage, fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
+		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
 	root.AddCommand(newValidateCmd(), newPackageCmd(), newPublishCmd(), newVerifyCmd(), newIndexCmd(), newRegistryCmd(), newRunCmd(),
 		newDiffCmd(), newTestCmd(), newGateCmd(), newProfileCmd())

@@ -6,8 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/falcops/falcops/artifacts"
-	"github.com/falcops/falcops/diag"
-	"github.com/falcops/falcops/rules"
+	"github.com/falcops/falcops/publish"
 )
 
 func newPackageCmd() *cobra.Command {
@@ -30,10 +29,10 @@ the Git origin and commit of the ruleset as source and revision annotations.`,
 				return err
 			}
 			b := built[0]
-			if err := artifacts.WriteLayout(b.artifact, out, b.dir.Manifest.Version); err != nil {
-				return &exitError{exitUsage, err}
+			if err := artifacts.WriteLayout(b.Artifact, out, b.Dir.Manifest.Version); err != nil {
+				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s: %s -> %s\n", b.dir.Manifest.Name, b.dir.Manifest.Version, b.artifact.ManifestDigest, out)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s: %s -> %s\n", b.Dir.Manifest.Name, b.Dir.Manifest.Version, b.Artifact.ManifestDigest, out)
 			return nil
 		},
 	}
@@ -41,54 +40,13 @@ the Git origin and commit of the ruleset as source and revision annotations.`,
 	return cmd
 }
 
-// builtRuleset is a validated and packaged ruleset.
-type builtRuleset struct {
-	dir      *rules.RulesetDir
-	artifact *artifacts.Artifact
-}
-
-// buildRulesets validates every ruleset the paths name and packages them. Any
-// validation error stops everything before anything is published: findings are
-// printed and the exit code is 1.
-func buildRulesets(cmd *cobra.Command, paths []string) ([]builtRuleset, error) {
-	var dirs []*rules.RulesetDir
-	var findings diag.Findings
-	for _, p := range paths {
-		if err := statPath(p); err != nil {
-			return nil, err
-		}
-		ds, fs := rules.Discover(p)
-		findings = append(findings, fs...)
-		for _, d := range ds {
-			if d.ManifestPath == "" {
-				return nil, usageError("%s: packaging needs a ruleset folder with %s (name, version, files)", p, rules.ManifestFile)
-			}
-		}
-		dirs = append(dirs, ds...)
-	}
-	var out []builtRuleset
-	loaded := make([]*rules.Ruleset, len(dirs))
-	for i, d := range dirs {
-		rs, fs := rules.LoadRuleset(d, rules.Options{})
-		findings = append(findings, fs...)
-		loaded[i] = rs
-	}
+// buildRulesets validates and packages the rulesets the paths name
+// (publish.Build). Findings of invalid rulesets go to stderr: nothing is
+// packaged and the exit code is 1.
+func buildRulesets(cmd *cobra.Command, paths []string) ([]publish.Built, error) {
+	built, findings, err := publish.Build(paths)
 	if findings.Errors() > 0 {
-		for _, f := range findings {
-			fmt.Fprintln(cmd.ErrOrStderr(), f.String())
-		}
-		return nil, &exitError{exitInput, fmt.Errorf("validation failed: %d errors; nothing was packaged", findings.Errors())}
+		_ = writeFindings(cmd.ErrOrStderr(), findings)
 	}
-	for i, d := range dirs {
-		source, revision, err := gitOrigin(d.Dir)
-		if err != nil {
-			return nil, &exitError{exitUsage, fmt.Errorf("reading Git metadata of %s: %w", d.Dir, err)}
-		}
-		a, err := artifacts.Package(d, loaded[i], artifacts.PackageOptions{Source: source, Revision: revision})
-		if err != nil {
-			return nil, &exitError{exitInput, err}
-		}
-		out = append(out, builtRuleset{dir: d, artifact: a})
-	}
-	return out, nil
+	return built, err
 }

@@ -103,23 +103,23 @@ func (o *profileMatrixOptions) run(cmd *cobra.Command) error {
 		}
 		engine, err := p.EngineVersion(v.Version)
 		if err != nil {
-			return &exitError{exitInput, err}
+			return badInput(err)
 		}
 		matrix.Include = append(matrix.Include, matrixEntry{Falco: v.Version, Image: v.Image, Engine: engine, Classification: v.Classification})
 	}
 	if len(matrix.Include) == 0 {
-		return &exitError{exitInput, fmt.Errorf("no Falco version in the profile is unexpired at %s", at.Format(time.RFC3339))}
+		return badInput(fmt.Errorf("no Falco version in the profile is unexpired at %s", at.Format(time.RFC3339)))
 	}
 	data, err := json.Marshal(matrix)
 	if err != nil {
-		return &exitError{exitUsage, err}
+		return err
 	}
 	prefix := ""
 	if o.output == "github" {
 		prefix = "matrix="
 	}
 	if _, err := fmt.Fprintf(cmd.OutOrStdout(), "%s%s\n", prefix, data); err != nil {
-		return &exitError{exitUsage, fmt.Errorf("writing output: %w", err)}
+		return fmt.Errorf("writing output: %w", err)
 	}
 	return nil
 }

@@ -141,7 +141,7 @@ func (o *profileValidateOptions) run(cmd *cobra.Command) error {
 		}{orEmpty(findings), findings.Errors(), findings.Warnings()},
 	}
 	if err := report.write(cmd.OutOrStdout(), o.output); err != nil {
-		return &exitError{exitUsage, fmt.Errorf("writing output: %w", err)}
+		return fmt.Errorf("writing output: %w", err)
 	}
 	if findings.Errors() > 0 {
 		return errFindings
@@ -157,7 +157,7 @@ func rulesVersionFindings(p *lifecycle.Profile, dir string) (diag.Findings, erro
 	}
 	dirs, fs := rules.Discover(dir)
 	if fs.Errors() > 0 {
-		return nil, &exitError{exitInput, fmt.Errorf("%s", fs[0].String())}
+		return nil, badInput(fmt.Errorf("%s", fs[0].String()))
 	}
 	have := map[string][]string{}
 	for _, d := range dirs {
@@ -204,7 +204,7 @@ each expires relative to --at (default: now; "in 94d", "expired 3d ago",
 				})
 			}
 			if err := writeVersionTable(cmd.OutOrStdout(), p, vs, at); err != nil {
-				return &exitError{exitUsage, fmt.Errorf("writing output: %w", err)}
+				return fmt.Errorf("writing output: %w", err)
 			}
 			return nil
 		},
@@ -322,7 +322,7 @@ func (o *profileResolveOptions) run(cmd *cobra.Command) error {
 	case errors.Is(err, lifecycle.ErrBadVersion):
 		return usageError("--current: %v", err)
 	case err != nil:
-		return &exitError{exitInput, err}
+		return badInput(err)
 	}
 	w := cmd.OutOrStdout()
 	if o.output == "text" {
@@ -335,7 +335,7 @@ func (o *profileResolveOptions) run(cmd *cobra.Command) error {
 		}
 	}
 	if err != nil {
-		return &exitError{exitUsage, fmt.Errorf("writing output: %w", err)}
+		return fmt.Errorf("writing output: %w", err)
 	}
 	return nil
 }

@@ -3,14 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"path/filepath"
 	"time"
 
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/spf13/cobra"
 
+	"github.com/falcops/falcops/gitrepo"
 	"github.com/falcops/falcops/lifecycle"
 )
 
@@ -185,12 +182,12 @@ func (o *profileEditOptions) run(cmd *cobra.Command, plan func(now time.Time) (*
 	if o.message != "" {
 		c.Message = o.message
 	}
-	var g *gitEdit
+	var g *gitrepo.Edit
 	if o.branch != "" {
-		if g, err = prepareGitEdit(c.File, o.branch, o.commit); err != nil {
+		if g, err = gitrepo.NewEdit(c.File, o.branch, o.commit); err != nil {
 			return usageError("%v", err)
 		}
-		if err := g.checkout(); err != nil {
+		if err := g.Checkout(); err != nil {
 			return usageError("%v", err)
 		}
 	}
@@ -206,116 +203,20 @@ func (o *profileEditOptions) run(cmd *cobra.Command, plan func(now time.Time) (*
 		fmt.Fprintf(out, "on branch %s (not committed)\n", o.branch)
 		return nil
 	}
-	hash, err := g.commitFile(c.Message)
+	hash, err := g.CommitFile(c.Message)
 	if err != nil {
 		return usageError("%v", err)
 	}
-	fmt.Fprintf(out, "committed %s on branch %s\n", hash.String()[:12], o.branch)
+	fmt.Fprintf(out, "committed %s on branch %s\n", hash[:12], o.branch)
 	return nil
 }
 
-// editError maps a planning error to the exit codes: refusals and invalid
-// profiles 1, missing files 2.
+// editError prints the problems of an invalid profile (exit 1); refusals
+// exit 1 through lifecycle.ErrRefused, missing files 2.
 func editError(cmd *cobra.Command, err error) error {
 	var le *lifecycle.LoadError
-	switch {
-	case errors.As(err, &le):
-		for _, pr := range le.Problems {
-			fmt.Fprintf(cmd.ErrOrStderr(), "%s: error: %s\n", pr.Position, pr.Message)
-		}
-		return errFindings
-	case errors.Is(err, lifecycle.ErrRefused):
-		return &exitError{exitInput, err}
-	case errors.Is(err, fs.ErrNotExist):
-		return usageError("%v", err)
-	default:
-		return usageError("%v", err)
+	if errors.As(err, &le) {
+		return reportLoadError(cmd, le)
 	}
-}
-
-// gitEdit is a profile edit on a new branch of the repository holding the
-// file; every check is made before anything changes.
-type gitEdit struct {
-	repo   *git.Repository
-	wt     *git.Worktree
-	rel    string // the file, relative to the worktree root, with slashes
-	branch plumbing.ReferenceName
-	head   plumbing.Hash
-}
-
-func prepareGitEdit(file, branch string, commit bool) (*gitEdit, error) {
-	abs, err := filepath.Abs(file)
-	if err != nil {
-		return nil, err
-	}
-	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = resolved
-	}
-	repo, err := git.PlainOpenWithOptions(filepath.Dir(abs), &git.PlainOpenOptions{DetectDotGit: true})
-	if err != nil {
-		return nil, fmt.Errorf("--branch: %s is not in a Git repository: %w", file, err)
-	}
-	wt, err := repo.Worktree()
-	if err != nil {
-		return nil, err
-	}
-	root := wt.Filesystem.Root()
-	if resolved, err := filepath.EvalSymlinks(root); err == nil {
-		root = resolved
-	}
-	rel, err := filepath.Rel(root, abs)
-	if err != nil {
-		return nil, err
-	}
-	g := &gitEdit{repo: repo, wt: wt, rel: filepath.ToSlash(rel), branch: plumbing.NewBranchReferenceName(branch)}
-	if err := g.branch.Validate(); err != nil {
-		return nil, fmt.Errorf("--branch %q: %w", branch, err)
-	}
-	if _, err := repo.Reference(g.branch, false); err == nil {
-		return nil, fmt.Errorf("--branch %q: the branch exists", branch)
-	}
-	head, err := repo.Head()
-	if err != nil {
-		return nil, fmt.Errorf("--branch: no HEAD commit to branch from: %w", err)
-	}
-	g.head = head.Hash()
-	if commit {
-		if err := (&git.CommitOptions{}).Validate(repo); err != nil {
-			return nil, fmt.Errorf("--commit: %w (set user.name and user.email in git config)", err)
-		}
-		status, err := wt.Status()
-		if err != nil {
-			return nil, err
-		}
-		for path, s := range status {
-			if path == g.rel && (s.Worktree != git.Unmodified || s.Staging != git.Unmodified) {
-				return nil, fmt.Errorf("%s has uncommitted changes: commit or stash them first", g.rel)
-			}
-			if path != g.rel && s.Staging != git.Unmodified && s.Staging != git.Untracked {
-				return nil, fmt.Errorf("%s is staged: only the profile may be committed, unstage it first", path)
-			}
-		}
-	}
-	return g, nil
-}
-
-// checkout creates the branch at HEAD and checks it out, keeping the
-// working tree as it is (it is HEAD's tree).
-func (g *gitEdit) checkout() error {
-	if err := g.wt.Checkout(&git.CheckoutOptions{Hash: g.head, Branch: g.branch, Create: true, Keep: true}); err != nil {
-		return fmt.Errorf("creating branch %s: %w", g.branch.Short(), err)
-	}
-	return nil
-}
-
-// commitFile commits the profile file alone on the checked-out branch.
-func (g *gitEdit) commitFile(message string) (plumbing.Hash, error) {
-	if _, err := g.wt.Add(g.rel); err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("staging %s: %w", g.rel, err)
-	}
-	hash, err := g.wt.Commit(message, &git.CommitOptions{})
-	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("committing %s: %w (set user.name and user.email in git config)", g.rel, err)
-	}
-	return hash, nil
+	return err
 }

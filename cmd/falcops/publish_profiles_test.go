@@ -24,18 +24,18 @@ func TestPublishProfilesArtifact(t *testing.T) {
 		return code, out + errOut
 	}
 	code, out := publish()
-	if code != exitOK || !strings.Contains(out, ProfilesArtifact+" 0.0.0-") || !strings.Contains(out, "published") {
+	if code != exitOK || !strings.Contains(out, artifacts.ProfilesArtifact+" 0.0.0-") || !strings.Contains(out, "published") {
 		t.Fatalf("publish: exit %d\n%s", code, out)
 	}
-	if code, out, errOut := runCLI(t, "verify", host+"/acme/"+ProfilesArtifact+":latest", "--key", pub, "--plain-http"); code != exitOK {
+	if code, out, errOut := runCLI(t, "verify", host+"/acme/"+artifacts.ProfilesArtifact+":latest", "--key", pub, "--plain-http"); code != exitOK {
 		t.Fatalf("verify the profile artifact: exit %d\n%s%s", code, out, errOut)
 	}
 	idx, err := artifacts.ParseIndex(readFile(t, index))
 	must(t, err)
-	if e, ok := idx.Lookup(ProfilesArtifact); !ok || e.Type != artifacts.TypeAsset || e.Signature == nil {
+	if e, ok := idx.Lookup(artifacts.ProfilesArtifact); !ok || e.Type != artifacts.TypeAsset || e.Signature == nil {
 		t.Errorf("index entry for the profiles: %+v", e)
 	}
-	if code, out = publish(); code != exitOK || !strings.Contains(out, ProfilesArtifact) || !strings.Contains(out, "unchanged") {
+	if code, out = publish(); code != exitOK || !strings.Contains(out, artifacts.ProfilesArtifact) || !strings.Contains(out, "unchanged") {
 		t.Errorf("re-publish: exit %d\n%s", code, out)
 	}
 	// An invalid profile stops everything before the first request.

@@ -28,7 +28,7 @@ you put TLS in front of it.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			if err := oci.Serve(ctx, addr, root); err != nil {
-				return &exitError{exitUsage, err}
+				return err
 			}
 			return nil
 		},

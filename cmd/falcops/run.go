@@ -14,13 +14,13 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
 
+	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/falcops/falcops/artifacts"
 	"github.com/falcops/falcops/oci"
+	"github.com/falcops/falcops/publish"
 )
 
 type runOptions struct {
@@ -73,85 +73,41 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, ready func(run
 	out := cmd.OutOrStdout()
 	dir, err := filepath.Abs(o.dir)
 	if err != nil {
-		return &exitError{exitUsage, err}
+		return err
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "rules"), 0o755); err != nil {
-		return &exitError{exitUsage, err}
+		return err
 	}
 	priv, pub, password, err := devKey(dir, out)
 	if err != nil {
-		return &exitError{exitUsage, err}
+		return err
 	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
-		return &exitError{exitUsage, fmt.Errorf("registry: %w", err)}
+		return fmt.Errorf("registry: %w", err)
 	}
-	registry, closeStore := oci.NewRegistry(filepath.Join(dir, "registry"))
-	defer func() { _ = closeStore() }()
 	indexPath := filepath.Join(dir, "index.yaml")
-	mux := http.NewServeMux()
-	mux.Handle("/v2/", registry)
-	mux.HandleFunc("/index.yaml", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, indexPath) })
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv, closeStore := oci.NewServer(oci.ServerOptions{Root: filepath.Join(dir, "registry"), IndexFile: indexPath})
+	defer func() { _ = closeStore() }()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	defer func() { _ = srv.Close() }()
 	host := ln.Addr().String()
 	fmt.Fprintf(out, "registry: http://%s (storage %s)\n", host, filepath.Join(dir, "registry"))
 
-	built, err := buildRulesets(cmd, []string{o.repo})
-	if err != nil {
-		return err
-	}
-	profiles, err := profileFiles(filepath.Join(o.repo, "profiles"))
-	if err != nil {
-		return err
-	}
-	client, err := oci.New(oci.Options{PlainHTTP: true})
-	if err != nil {
-		return &exitError{exitUsage, err}
-	}
-	reg := registryRef{host: host, prefix: o.prefix}
 	signer, err := oci.LoadSigner(ctx, priv, func() ([]byte, error) { return password, nil })
 	if err != nil {
-		return &exitError{exitUsage, fmt.Errorf("loading %s: %w", priv, err)}
+		return fmt.Errorf("loading %s: %w", priv, err)
 	}
-	signOpts := oci.SignOptions{Signer: signer}
-	sig := &artifacts.CosignSignature{Key: pub, IgnoreTlog: true}
-	var idx artifacts.Index
-	var refs []string
-	for _, b := range built {
-		if err := publishOne(ctx, out, client, reg, b, signOpts); err != nil {
-			return err
-		}
-		m := b.dir.Manifest
-		idx = append(idx, artifacts.EntryFor(m, reg.host, reg.repository(m.Name), sig))
-		major, _, _ := strings.Cut(m.Version, ".")
-		refs = append(refs, m.Name+":"+major)
-	}
-	if profiles != nil {
-		e, err := publishProfiles(ctx, out, client, reg, profiles, "", "", signOpts)
-		if err != nil {
-			return err
-		}
-		e.Signature = &artifacts.Signature{Cosign: sig}
-		idx = append(idx, e)
-	}
-	if err := os.WriteFile(indexPath, mustMerge(idx).Marshal(), 0o644); err != nil {
-		return &exitError{exitUsage, err}
-	}
-	cfgPath := filepath.Join(dir, "falcoctl.yaml")
-	cfg, err := falcoctlConfig("http://"+host+"/index.yaml", refs, filepath.Join(dir, "rules"), filepath.Join(dir, "state"))
+	idx, refs, err := o.publishRepo(ctx, cmd, publish.Registry{Host: host, Prefix: o.prefix}, signer, pub)
 	if err != nil {
-		return &exitError{exitUsage, err}
+		return err
 	}
-	if err := os.WriteFile(cfgPath, cfg, 0o644); err != nil {
-		return &exitError{exitUsage, err}
+	cfgPath, err := writeRunFiles(dir, host, idx, refs)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(out, "\nindex: http://%s/index.yaml (%s)\nfalcoctl configuration a shoot would use (%s):\n\n%s\n", host, indexPath, cfgPath, cfg)
-	fmt.Fprintf(out, "install the signed, verified rules with the real falcoctl:\n\n  falcoctl artifact install --config %s --plain-http %s\n\n", cfgPath, strings.Join(refs, " "))
-	fmt.Fprintf(out, "falcoctl verifies signatures with cosign, which fetches Sigstore's TUF metadata even for keys;\n"+
-		"offline, also set SIGSTORE_CT_LOG_PUBLIC_KEY_FILE=%s and TUF_MIRROR/TUF_ROOT_JSON to a local mirror (docs/publishing.md).\n", pub)
+	printInstructions(out, host, dir, cfgPath, pub, refs)
 
 	if ready != nil {
 		if err := ready(runResult{host: host, falcoctlConfig: cfgPath, publicKey: pub, refs: refs}); err != nil {
@@ -169,16 +125,72 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, ready func(run
 		if errors.Is(err, http.ErrServerClosed) {
 			return nil
 		}
-		return &exitError{exitUsage, err}
+		return err
 	}
 }
 
-func mustMerge(idx artifacts.Index) artifacts.Index {
+// publishRepo releases the repository's rulesets and profiles, signed with
+// the dev key, and returns the index entries and the refs a shoot installs
+// (each ruleset by name and major version).
+func (o *runOptions) publishRepo(ctx context.Context, cmd *cobra.Command, reg publish.Registry, signer signature.SignerVerifier, pub string) (artifacts.Index, []string, error) {
+	built, err := buildRulesets(cmd, []string{o.repo})
+	if err != nil {
+		return nil, nil, err
+	}
+	profiles, err := publish.ReadProfiles(filepath.Join(o.repo, "profiles"))
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := oci.New(oci.Options{PlainHTTP: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := publish.Options{Client: client, Registry: reg, Sign: oci.SignOptions{Signer: signer},
+		IndexSignature: &artifacts.CosignSignature{Key: pub, IgnoreTlog: true}, Progress: printResult(cmd.OutOrStdout())}
+	_, idx, err := publish.Rulesets(ctx, built, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	var refs []string
+	for _, b := range built {
+		major, _, _ := strings.Cut(b.Dir.Manifest.Version, ".")
+		refs = append(refs, b.Dir.Manifest.Name+":"+major)
+	}
+	if profiles != nil {
+		_, e, err := publish.Profiles(ctx, profiles, "", "", opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		idx = append(idx, e)
+	}
+	return idx, refs, nil
+}
+
+// writeRunFiles writes index.yaml and the falcoctl.yaml a shoot would use
+// into dir and returns the latter's path.
+func writeRunFiles(dir, host string, idx artifacts.Index, refs []string) (string, error) {
 	merged, err := artifacts.Merge(nil, idx)
 	if err != nil {
-		panic(err) // ruleset names are unique per repository
+		return "", err // ruleset names are unique per repository
 	}
-	return merged
+	if err := os.WriteFile(filepath.Join(dir, "index.yaml"), merged.Marshal(), 0o644); err != nil {
+		return "", err
+	}
+	cfg, err := artifacts.FalcoctlConfig{IndexURL: "http://" + host + "/index.yaml", Refs: refs,
+		RulesDir: filepath.Join(dir, "rules"), StateDir: filepath.Join(dir, "state"), Every: "10m"}.Marshal()
+	if err != nil {
+		return "", err
+	}
+	cfgPath := filepath.Join(dir, "falcoctl.yaml")
+	return cfgPath, os.WriteFile(cfgPath, cfg, 0o644)
+}
+
+func printInstructions(out io.Writer, host, dir, cfgPath, pub string, refs []string) {
+	cfg, _ := os.ReadFile(cfgPath)
+	fmt.Fprintf(out, "\nindex: http://%s/index.yaml (%s)\nfalcoctl configuration a shoot would use (%s):\n\n%s\n", host, filepath.Join(dir, "index.yaml"), cfgPath, cfg)
+	fmt.Fprintf(out, "install the signed, verified rules with the real falcoctl:\n\n  falcoctl artifact install --config %s --plain-http %s\n\n", cfgPath, strings.Join(refs, " "))
+	fmt.Fprintf(out, "falcoctl verifies signatures with cosign, which fetches Sigstore's TUF metadata even for keys;\n"+
+		"offline, also set SIGSTORE_CT_LOG_PUBLIC_KEY_FILE=%s and TUF_MIRROR/TUF_ROOT_JSON to a local mirror (docs/publishing.md).\n", pub)
 }
 
 // devKey returns the development signing key under dir, creating it with a
@@ -204,26 +216,4 @@ func devKey(dir string, out io.Writer) (priv, pub string, password []byte, err e
 	}
 	fmt.Fprintf(out, "created signing key %s (password in %s)\n", priv, pwFile)
 	return priv, pub, password, nil
-}
-
-// falcoctlConfig renders the falcoctl.yaml of a shoot: only our index, rules
-// only, install and follow by index name and floating major.
-func falcoctlConfig(indexURL string, refs []string, rulesDir, stateDir string) ([]byte, error) {
-	type dirs struct {
-		Refs          []string `yaml:"refs"`
-		RulesfilesDir string   `yaml:"rulesfilesDir"`
-		StateDir      string   `yaml:"stateDir"`
-		Every         string   `yaml:"every,omitempty"`
-		ResolveDeps   *bool    `yaml:"resolveDeps,omitempty"`
-	}
-	no := false
-	cfg := map[string]any{
-		"indexes": []map[string]string{{"name": "falcops", "url": indexURL, "backend": "http"}},
-		"artifact": map[string]any{
-			"allowedTypes": []string{"rulesfile"},
-			"install":      dirs{Refs: refs, RulesfilesDir: rulesDir, StateDir: stateDir, ResolveDeps: &no},
-			"follow":       dirs{Refs: refs, RulesfilesDir: rulesDir, StateDir: stateDir, Every: "10m"},
-		},
-	}
-	return yaml.Marshal(cfg)
 }

@@ -124,7 +124,7 @@ func (o *testOptions) runTests(w io.Writer, args []string) error {
 	report := findingsReport{findings: doc.Findings, json: doc,
 		text: func(w io.Writer) error { return o.writeText(w, discovered, doc) }}
 	if err := report.write(w, o.output); err != nil {
-		return &exitError{exitUsage, fmt.Errorf("writing output: %w", err)}
+		return fmt.Errorf("writing output: %w", err)
 	}
 	if doc.Failed > 0 || doc.Errors > 0 || (o.strict && doc.Coverage > 0) {
 		return errFindings

@@ -97,7 +97,7 @@ func (o *validateOptions) run(cmd *cobra.Command, paths []string) error {
 		}{orEmpty(summaries), orEmpty(findings), findings.Errors(), findings.Warnings()},
 	}
 	if err := report.write(cmd.OutOrStdout(), o.output); err != nil {
-		return &exitError{exitUsage, fmt.Errorf("writing output: %w", err)}
+		return fmt.Errorf("writing output: %w", err)
 	}
 	if findings.Errors() > 0 || (o.strict && findings.Warnings() > 0) {
 		return errFindings

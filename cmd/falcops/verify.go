@@ -32,14 +32,14 @@ registry errors.`,
 			}
 			c, err := oci.New(oci.Options{PlainHTTP: plainHTTP})
 			if err != nil {
-				return &exitError{exitUsage, err}
+				return err
 			}
 			d, err := c.Verify(cmd.Context(), args[0], oci.VerifyOptions{KeyRef: key})
 			switch {
 			case errors.Is(err, oci.ErrSignature), errors.Is(err, oci.ErrNotFound):
-				return &exitError{exitInput, fmt.Errorf("%s: not verified: %w", args[0], err)}
+				return badInput(fmt.Errorf("%s: not verified: %w", args[0], err))
 			case err != nil:
-				return &exitError{exitUsage, err}
+				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: verified %s (signature by %s, digest claim checked)\n", args[0], d, key)
 			return nil

@@ -25,6 +25,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/falcops/falcops/internal/clitest"
+	"github.com/falcops/falcops/oci/ocitest"
 )
 
 func envMap(env []string) map[string]string {
@@ -378,7 +379,7 @@ func TestRealFalcoctlVerifiesOfflineCosignSignature(t *testing.T) {
 	cosign := clitest.Tool(t, "cosign")
 	falcoctl := clitest.Tool(t, "falcoctl")
 
-	reg := clitest.Registry(t)
+	reg := ocitest.New(t).Host
 	const repo = "falcops/demo-rules"
 	work := t.TempDir()
 

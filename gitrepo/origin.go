@@ -1,4 +1,4 @@
-package main
+package gitrepo
 
 import (
 	"errors"
@@ -7,11 +7,12 @@ import (
 	"github.com/go-git/go-git/v5"
 )
 
-// gitOrigin returns the repository URL (remote "origin", as https when it
-// is a GitHub SSH URL) and the HEAD commit of the Git repository holding dir.
-// Outside a repository both are empty: the annotations are then left out.
-func gitOrigin(dir string) (source, revision string, err error) {
-	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+// Origin returns the repository URL (remote "origin", as https when it is
+// an SSH URL, without credentials) and the HEAD commit of the Git
+// repository holding dir. Outside a repository both are empty: the
+// annotations are then left out.
+func Origin(dir string) (source, revision string, err error) {
+	repo, err := open(dir)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
 		return "", "", nil
 	}
@@ -41,4 +42,10 @@ func httpsURL(u string) string {
 		return scheme + "://" + rest
 	}
 	return u
+}
+
+// open opens the repository holding dir, in a parent folder or as a linked
+// worktree (git worktree add).
+func open(dir string) (*git.Repository, error) {
+	return git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
 }

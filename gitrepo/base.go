@@ -1,4 +1,4 @@
-package gate
+package gitrepo
 
 import (
 	"errors"
@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
@@ -21,44 +20,56 @@ const maxBlobSize = 32 << 20
 // fetch it, e.g. `git fetch --depth=1 origin main`).
 var ErrBaseNotFound = errors.New("base revision not found")
 
-// baseTree opens the Git repository holding dir and returns the tree of rev
-// and the path of dir inside the repository.
-func baseTree(dir, rev string) (*object.Tree, string, string, error) {
-	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+// Base is a revision of the repository that holds a folder.
+type Base struct {
+	// Commit is the revision's commit hash.
+	Commit string
+	// Dir is the folder's path inside the repository, with slashes ("." for
+	// the root).
+	Dir  string
+	tree *object.Tree
+}
+
+// OpenBase opens the Git repository holding dir and the commit rev names
+// (a branch, remote branch, tag or commit).
+func OpenBase(dir, rev string) (*Base, error) {
+	repo, err := open(dir)
 	if err != nil {
-		return nil, "", "", fmt.Errorf("opening the Git repository at %s: %w", dir, err)
+		return nil, fmt.Errorf("opening the Git repository at %s: %w", dir, err)
 	}
 	wt, err := repo.Worktree()
 	if err != nil {
-		return nil, "", "", fmt.Errorf("the repository at %s has no work tree: %w", dir, err)
+		return nil, fmt.Errorf("the repository at %s has no work tree: %w", dir, err)
 	}
 	absDir, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, "", "", err
+		return nil, err
 	}
 	root := wt.Filesystem.Root()
 	rel, err := filepath.Rel(root, absDir)
 	if err != nil || strings.HasPrefix(rel, "..") {
-		return nil, "", "", fmt.Errorf("%s is not inside the repository %s", dir, root)
+		return nil, fmt.Errorf("%s is not inside the repository %s", dir, root)
 	}
 	hash, err := repo.ResolveRevision(plumbing.Revision(rev))
 	if err != nil {
-		return nil, "", "", fmt.Errorf("%w: %q: %w", ErrBaseNotFound, rev, err)
+		return nil, fmt.Errorf("%w: %q: %w", ErrBaseNotFound, rev, err)
 	}
 	commit, err := repo.CommitObject(*hash)
 	if err != nil {
-		return nil, "", "", fmt.Errorf("%w: %q is not a commit: %w", ErrBaseNotFound, rev, err)
+		return nil, fmt.Errorf("%w: %q is not a commit: %w", ErrBaseNotFound, rev, err)
 	}
 	tree, err := commit.Tree()
 	if err != nil {
-		return nil, "", "", fmt.Errorf("reading the tree of %s: %w", hash, err)
+		return nil, fmt.Errorf("reading the tree of %s: %w", hash, err)
 	}
-	return tree, filepath.ToSlash(rel), hash.String(), nil
+	return &Base{Commit: hash.String(), Dir: filepath.ToSlash(rel), tree: tree}, nil
 }
 
-// extract writes the files below prefix of tree into dest (rulesets only;
-// symlinks and submodules are skipped, sizes bounded, paths kept inside dest).
-func extract(tree *object.Tree, prefix, dest string) error {
+// Extract writes the regular files below prefix (a path inside the
+// repository, with slashes) into dest. Symlinks and submodules are skipped,
+// sizes bounded, paths kept inside dest. A missing prefix writes nothing.
+func (b *Base) Extract(prefix, dest string) error {
+	tree := b.tree
 	sub := tree
 	if prefix != "" && prefix != "." {
 		t, err := tree.Tree(prefix)

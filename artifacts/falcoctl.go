@@ -1,0 +1,46 @@
+package artifacts
+
+import "go.yaml.in/yaml/v3"
+
+// FalcoctlConfig is what a falcoctl.yaml of a shoot says: one index
+// (ours; without an indexes key falcoctl falls back to the public
+// falcosecurity index and fails offline), rules files only, and the refs to
+// install and follow by index name.
+type FalcoctlConfig struct {
+	// IndexURL is the URL of our index.yaml.
+	IndexURL string
+	// Refs are index names with a tag or digest (heartbeat:1,
+	// falco-rules@sha256:...): falcoctl verifies signatures only for refs
+	// spelt by index name.
+	Refs []string
+	// RulesDir and StateDir are where falcoctl writes the rules files and
+	// its record of installed digests.
+	RulesDir, StateDir string
+	// Every is how often follow polls (empty: no follow section).
+	Every string
+}
+
+type falcoctlDirs struct {
+	Refs          []string `yaml:"refs"`
+	RulesfilesDir string   `yaml:"rulesfilesDir"`
+	StateDir      string   `yaml:"stateDir"`
+	Every         string   `yaml:"every,omitempty"`
+	ResolveDeps   *bool    `yaml:"resolveDeps,omitempty"`
+}
+
+// Marshal renders the configuration as falcoctl reads it. Installs do not
+// resolve dependencies: every ruleset a shoot runs is pinned explicitly.
+func (c FalcoctlConfig) Marshal() ([]byte, error) {
+	no := false
+	artifact := map[string]any{
+		"allowedTypes": []string{TypeRulesfile},
+		"install":      falcoctlDirs{Refs: c.Refs, RulesfilesDir: c.RulesDir, StateDir: c.StateDir, ResolveDeps: &no},
+	}
+	if c.Every != "" {
+		artifact["follow"] = falcoctlDirs{Refs: c.Refs, RulesfilesDir: c.RulesDir, StateDir: c.StateDir, Every: c.Every}
+	}
+	return yaml.Marshal(map[string]any{
+		"indexes":  []map[string]string{{"name": "falcops", "url": c.IndexURL, "backend": "http"}},
+		"artifact": artifact,
+	})
+}
