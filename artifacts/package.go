@@ -336,17 +336,14 @@ func higherVersion(a, b string) bool {
 	return vb.Less(va)
 }
 
-// fileData returns the content the loader validated, or reads the file if the
-// ruleset does not hold it.
+// fileData returns the bytes the loader validated. A file the loaded
+// ruleset does not hold was never validated and is refused, never re-read
+// from disk.
 func fileData(p string, rs *rules.Ruleset) ([]byte, error) {
 	for _, src := range rs.Sources {
 		if src.Name == p {
 			return src.Data, nil
 		}
 	}
-	src, err := rules.ReadSource(p)
-	if err != nil {
-		return nil, fmt.Errorf("reading rules file: %w", err)
-	}
-	return src.Data, nil
+	return nil, fmt.Errorf("%w: %s was not loaded with the ruleset, so it was not validated", ErrInvalidArtifact, p)
 }

@@ -15,6 +15,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/falcops/falcops/internal/sharedtest"
 	"github.com/falcops/falcops/rules"
 )
 
@@ -61,7 +62,7 @@ func TestPackageGolden(t *testing.T) {
 // layer (and so the manifest) digest, not the config.
 func TestPackageOneByteChange(t *testing.T) {
 	orig := mustPackageDir(t, "testdata/heartbeat")
-	dir := copyDir(t, "testdata/heartbeat")
+	dir := sharedtest.CopyDir(t, "testdata/heartbeat", filepath.Join(t.TempDir(), "heartbeat"))
 	p := filepath.Join(dir, "heartbeat_rules.yaml")
 	data, err := os.ReadFile(p)
 	if err != nil {
@@ -185,7 +186,7 @@ func jsonEqual(a, b any) bool {
 // blob sha256:b809ff83... (reference/falcoctl-artifacts.md section 4).
 func TestConfigMatchesFalcoctl(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "my-rules")
-	writeFiles(t, dir, map[string]string{
+	sharedtest.WriteFiles(t, dir, map[string]string{
 		"ruleset.yaml":  "name: my-rules\nversion: 1.0.0\nfiles: [my_rules.yaml]\n",
 		"my_rules.yaml": "- required_engine_version: 0.31.0\n- list: my_list\n  items: [a]\n",
 	})
@@ -199,7 +200,7 @@ func TestConfigMatchesFalcoctl(t *testing.T) {
 // dependsOn) and the engine version forms.
 func TestPackageConfigContent(t *testing.T) {
 	root := t.TempDir()
-	writeFiles(t, root, map[string]string{
+	sharedtest.WriteFiles(t, root, map[string]string{
 		// A ruleset the tuning ruleset depends on; its plugin requirement
 		// belongs to its own artifact.
 		"base/ruleset.yaml": "name: base\nversion: 2.3.0\nfiles: [base_rules.yaml]\n",
@@ -272,7 +273,7 @@ func TestPackageConfigContent(t *testing.T) {
 
 func TestPackageRefuses(t *testing.T) {
 	root := t.TempDir()
-	writeFiles(t, root, map[string]string{
+	sharedtest.WriteFiles(t, root, map[string]string{
 		"dup/ruleset.yaml":      "name: dup\nversion: 1.0.0\nfiles: [a/rules.yaml, b/rules.yaml]\n",
 		"dup/a/rules.yaml":      "- required_engine_version: 0.31.0\n",
 		"dup/b/rules.yaml":      "- list: l\n  items: [a]\n",
@@ -290,6 +291,18 @@ func TestPackageRefuses(t *testing.T) {
 	}
 	if _, err := Package(nil, nil, testOpts); !errors.Is(err, ErrInvalidArtifact) {
 		t.Errorf("nil ruleset: %v", err)
+	}
+	// A file that was not loaded with the ruleset was never validated: it
+	// is refused, not read from disk behind the loader's back.
+	rd, _ := rules.ReadManifest(filepath.Join(root, "json"))
+	rs, _ := rules.LoadRuleset(rd, rules.Options{})
+	extra := filepath.Join(root, "json", "unvalidated.yaml")
+	if err := os.WriteFile(extra, []byte("- rule: x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rd.Paths = append(rd.Paths, extra)
+	if _, err := Package(rd, rs, testOpts); !errors.Is(err, ErrInvalidArtifact) || !strings.Contains(err.Error(), "not validated") {
+		t.Errorf("unloaded file: %v", err)
 	}
 }
 

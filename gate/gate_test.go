@@ -6,74 +6,22 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/config"
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/falcops/falcops/gitrepo"
+	"github.com/falcops/falcops/gitrepo/gitrepotest"
+	"github.com/falcops/falcops/internal/sharedtest"
 )
 
-const baseRules = `- required_engine_version: 0.31.0
-- list: shell_binaries
-  items: [bash, sh]
-- macro: spawned_process
-  condition: evt.type in (execve, execveat)
-- rule: Shell spawned
-  desc: a shell was started
-  condition: spawned_process and proc.name in (shell_binaries)
-  output: shell %proc.name
-  priority: WARNING
-- rule: Netcat spawned
-  desc: netcat was started
-  condition: spawned_process and proc.name = nc
-  output: netcat %proc.cmdline
-  priority: NOTICE
-`
+// baseRules is the shared fixture: a list, a macro and two rules.
+var baseRules = sharedtest.Fixture("shell_rules.yaml")
 
-type gitRepo struct {
-	t    *testing.T
-	dir  string
-	repo *git.Repository
-}
-
-func newGitRepo(t *testing.T) *gitRepo {
-	dir := t.TempDir()
-	repo, err := git.PlainInit(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &gitRepo{t, dir, repo}
-}
-
-func (g *gitRepo) write(rel, body string) {
-	p := filepath.Join(g.dir, rel)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		g.t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-		g.t.Fatal(err)
-	}
-}
-
-func (g *gitRepo) ruleset(folder, name, version, rules string) {
-	g.write("rulesets/"+folder+"/ruleset.yaml", "name: "+name+"\nversion: "+version+"\nfiles: [rules.yaml]\n")
-	g.write("rulesets/"+folder+"/rules.yaml", rules)
-}
-
-func (g *gitRepo) commit(msg string) plumbing.Hash {
-	wt, err := g.repo.Worktree()
-	if err != nil {
-		g.t.Fatal(err)
-	}
-	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
-		g.t.Fatal(err)
-	}
-	h, err := wt.Commit(msg, &git.CommitOptions{All: true, Author: &object.Signature{Name: "t", Email: "t@example.com", When: time.Unix(1700000000, 0)}})
-	if err != nil {
-		g.t.Fatal(err)
-	}
-	return h
+// ruleset writes a ruleset folder with one rules file into the repository.
+func ruleset(g *gitrepotest.Repo, folder, name, version, rules string) {
+	g.Write("rulesets/"+folder+"/ruleset.yaml", "name: "+name+"\nversion: "+version+"\nfiles: [rules.yaml]\n")
+	g.Write("rulesets/"+folder+"/rules.yaml", rules)
 }
 
 func verdictOf(t *testing.T, res *Result, name string) Verdict {
@@ -106,54 +54,42 @@ func TestGateVerdicts(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			g := newGitRepo(t)
-			g.ruleset("shells", "shells", "1.0.0", baseRules)
-			base := g.commit("base")
-			g.ruleset("shells", "shells", c.newVersion, c.newRules)
-			res, err := Run(g.dir, base.String())
-			if err != nil {
-				t.Fatal(err)
-			}
+			g := gitrepotest.New(t)
+			ruleset(g, "shells", "shells", "1.0.0", baseRules)
+			base := g.Commit("base")
+			ruleset(g, "shells", "shells", c.newVersion, c.newRules)
+			res, err := Run(g.Dir, base)
+			require.NoError(t, err)
 			v := verdictOf(t, res, "shells")
-			if v.Status != c.want || !strings.Contains(v.Reason, c.reason) {
-				t.Errorf("got %s %q, want %s with %q", v.Status, v.Reason, c.want, c.reason)
-			}
-			if res.Passed() == (c.want == StatusFail) {
-				t.Errorf("Passed() = %v for %s", res.Passed(), c.want)
-			}
+			assert.Equal(t, c.want, v.Status, v.Reason)
+			assert.Contains(t, v.Reason, c.reason)
+			assert.Equal(t, c.want != StatusFail, res.Passed())
 		})
 	}
 }
 
 func TestGateNewRenamedDeleted(t *testing.T) {
-	g := newGitRepo(t)
-	g.ruleset("shells", "shells", "1.0.0", baseRules)
-	g.ruleset("old-name", "old-name", "1.0.0", strings.ReplaceAll(baseRules, "Shell", "Old shell"))
-	g.ruleset("gone", "gone", "3.0.0", strings.ReplaceAll(baseRules, "Shell", "Gone shell"))
-	g.commit("base")
-	must(t, os.RemoveAll(filepath.Join(g.dir, "rulesets", "old-name")))
-	must(t, os.RemoveAll(filepath.Join(g.dir, "rulesets", "gone")))
-	g.ruleset("new-name", "new-name", "1.0.0", strings.ReplaceAll(baseRules, "Shell", "Old shell"))
-	g.ruleset("fresh", "fresh", "0.1.0", strings.ReplaceAll(baseRules, "Shell", "Fresh shell"))
-	g.ruleset("broken", "broken", "0.1.0", "- rule: broken\n  desc: d\n")
-	res, err := Run(g.dir, "master")
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := gitrepotest.New(t)
+	ruleset(g, "shells", "shells", "1.0.0", baseRules)
+	ruleset(g, "old-name", "old-name", "1.0.0", strings.ReplaceAll(baseRules, "Shell", "Old shell"))
+	ruleset(g, "gone", "gone", "3.0.0", strings.ReplaceAll(baseRules, "Shell", "Gone shell"))
+	g.Commit("base")
+	require.NoError(t, os.RemoveAll(filepath.Join(g.Dir, "rulesets", "old-name")))
+	require.NoError(t, os.RemoveAll(filepath.Join(g.Dir, "rulesets", "gone")))
+	ruleset(g, "new-name", "new-name", "1.0.0", strings.ReplaceAll(baseRules, "Shell", "Old shell"))
+	ruleset(g, "fresh", "fresh", "0.1.0", strings.ReplaceAll(baseRules, "Shell", "Fresh shell"))
+	ruleset(g, "broken", "broken", "0.1.0", "- rule: broken\n  desc: d\n")
+	res, err := Run(g.Dir, "master")
+	require.NoError(t, err)
 	for name, want := range map[string]Status{"shells": StatusUnchanged, "new-name": StatusRenamed, "gone": StatusDeleted, "fresh": StatusNew, "broken": StatusFail} {
-		if v := verdictOf(t, res, name); v.Status != want {
-			t.Errorf("%s: %s (%s), want %s", name, v.Status, v.Reason, want)
-		}
+		v := verdictOf(t, res, name)
+		assert.Equal(t, want, v.Status, "%s: %s", name, v.Reason)
 	}
-	if v := verdictOf(t, res, "new-name"); !strings.Contains(v.Reason, `renamed from "old-name"`) {
-		t.Errorf("rename reason: %q", v.Reason)
-	}
+	assert.Contains(t, verdictOf(t, res, "new-name").Reason, `renamed from "old-name"`)
 	var md bytes.Buffer
-	must(t, res.WriteMarkdown(&md))
+	require.NoError(t, res.WriteMarkdown(&md))
 	for _, want := range []string{"❌ **falcops gate failed**", "### 🔀 `new-name`", "### 🗑️ `gone`", "### 🆕 `fresh`", "### ❌ `broken`"} {
-		if !strings.Contains(md.String(), want) {
-			t.Errorf("markdown lacks %q:\n%s", want, md.String())
-		}
+		assert.Contains(t, md.String(), want)
 	}
 }
 
@@ -161,44 +97,22 @@ func TestGateNewRenamedDeleted(t *testing.T) {
 // request's commit and the base branch's tip, each fetched with depth 1, as
 // CI checkouts do.
 func TestGateShallowClone(t *testing.T) {
-	src := newGitRepo(t)
-	src.ruleset("shells", "shells", "1.0.0", baseRules)
-	src.commit("one")
-	src.write("README.md", "history the clone does not need\n")
-	src.commit("two")
-	wt, err := src.repo.Worktree()
-	must(t, err)
-	must(t, wt.Checkout(&git.CheckoutOptions{Branch: plumbing.NewBranchReferenceName("pr"), Create: true}))
-	src.ruleset("shells", "shells", "1.0.0", strings.Split(baseRules, "- rule: Netcat spawned")[0])
-	src.commit("remove a rule without a version bump")
+	src := gitrepotest.New(t)
+	ruleset(src, "shells", "shells", "1.0.0", baseRules)
+	src.Commit("one")
+	src.Write("README.md", "history the clone does not need\n")
+	src.Commit("two")
+	src.NewBranch("pr")
+	ruleset(src, "shells", "shells", "1.0.0", strings.Split(baseRules, "- rule: Netcat spawned")[0])
+	src.Commit("remove a rule without a version bump")
 
-	dir := t.TempDir()
-	clone, err := git.PlainClone(dir, false, &git.CloneOptions{URL: src.dir, ReferenceName: plumbing.NewBranchReferenceName("pr"), SingleBranch: true, Depth: 1})
-	must(t, err)
-	must(t, clone.Fetch(&git.FetchOptions{Depth: 1, RefSpecs: []config.RefSpec{"+refs/heads/master:refs/remotes/origin/master"}}))
-	if _, err := clone.CommitObject(mustHash(t, src.repo, "master~1")); err == nil {
-		t.Fatal("the clone is not shallow: it has the base's parent")
-	}
-	res, err := Run(dir, "origin/master")
-	must(t, err)
+	clone := gitrepotest.ShallowClone(t, src, "pr", "+refs/heads/master:refs/remotes/origin/master")
+	require.False(t, clone.HasObject(src.Resolve("master~1")), "the clone is not shallow: it has the base's parent")
+	res, err := Run(clone.Dir, "origin/master")
+	require.NoError(t, err)
 	v := verdictOf(t, res, "shells")
-	if v.Status != StatusFail || !strings.Contains(v.Reason, "major") {
-		t.Errorf("got %s %q", v.Status, v.Reason)
-	}
-	if _, err := Run(dir, "origin/nope"); err == nil || !strings.Contains(err.Error(), "base revision not found") {
-		t.Errorf("unknown base: %v", err)
-	}
-}
-
-func mustHash(t *testing.T, r *git.Repository, rev string) plumbing.Hash {
-	h, err := r.ResolveRevision(plumbing.Revision(rev))
-	must(t, err)
-	return *h
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
+	assert.Equal(t, StatusFail, v.Status)
+	assert.Contains(t, v.Reason, "major")
+	_, err = Run(clone.Dir, "origin/nope")
+	require.ErrorIs(t, err, gitrepo.ErrBaseNotFound)
 }

@@ -3,17 +3,14 @@ package oci
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/falcops/falcops/artifacts"
-	"github.com/falcops/falcops/rules"
+	"github.com/falcops/falcops/oci/ocitest"
 )
 
 // heartbeatDir is the shipped ruleset the tests package.
@@ -61,20 +58,11 @@ func (r *recorder) writes() []string {
 	return out
 }
 
-// startRegistry runs an in-memory olareg registry on 127.0.0.1:0 behind
-// wrap (may be nil) and returns its host:port.
+// startRegistry runs the test registry behind wrap (may be nil) and
+// returns its host:port.
 func startRegistry(t *testing.T, wrap func(http.Handler) http.Handler) string {
 	t.Helper()
-	h, closeFn := NewRegistry("")
-	if wrap != nil {
-		h = wrap(h)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(func() {
-		srv.Close()
-		_ = closeFn()
-	})
-	return strings.TrimPrefix(srv.URL, "http://")
+	return ocitest.NewWith(t, ocitest.Options{Wrap: wrap}).Host
 }
 
 // newTestClient is a plain-HTTP client through rec (if not nil), without
@@ -95,55 +83,11 @@ func newTestClient(t *testing.T, rec *recorder, opts Options) *Client {
 	return c
 }
 
-var versionLine = regexp.MustCompile(`(?m)^version: .*$`)
-
 // heartbeat packages a copy of the shipped heartbeat ruleset as version;
-// variant, if not empty, is appended to the rules file as a comment so the
-// content (and digest) differs.
+// variant, if not empty, makes the content (and digest) differ.
 func heartbeat(t *testing.T, version, variant string) *artifacts.Artifact {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "heartbeat")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	entries, err := os.ReadDir(heartbeatDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if e.IsDir() {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(heartbeatDir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch {
-		case e.Name() == rules.ManifestFile:
-			data = versionLine.ReplaceAll(data, []byte("version: "+version))
-		case variant != "" && strings.HasSuffix(e.Name(), "_rules.yaml"):
-			data = append(data, []byte("\n# variant "+variant+"\n")...)
-		}
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rd, fs := rules.ReadManifest(dir)
-	if rd == nil || fs.Errors() > 0 {
-		t.Fatalf("reading %s: %v", dir, fs)
-	}
-	rs, fs := rules.LoadRuleset(rd, rules.Options{})
-	if fs.Errors() > 0 {
-		t.Fatalf("loading %s: %v", dir, fs)
-	}
-	a, err := artifacts.Package(rd, rs, artifacts.PackageOptions{Source: "https://github.com/falcops/falcops"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a.Config.Version != version {
-		t.Fatalf("packaged version %q, want %q", a.Config.Version, version)
-	}
-	return a
+	return ocitest.Package(t, ocitest.Variant(t, heartbeatDir, version, variant), artifacts.PackageOptions{Source: "https://github.com/falcops/falcops"})
 }
 
 func testContext(t *testing.T) context.Context {

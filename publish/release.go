@@ -95,9 +95,13 @@ func Rulesets(ctx context.Context, built []Built, opts Options) ([]Result, artif
 	return results, idx, nil
 }
 
-// release pushes an artifact under version (oci.Publish: immutable, content
-// already there is Unchanged) and signs its digest unless a signature is
-// already stored.
+// Artifact releases one packaged artifact under its config's name and
+// version: pushed and tagged (oci.Publish: immutable; content already there
+// is Unchanged), its digest signed unless a signature is already stored.
+func Artifact(ctx context.Context, a *artifacts.Artifact, opts Options) (Result, error) {
+	return release(ctx, opts, a.Config.Name, a.Config.Version, a)
+}
+
 func release(ctx context.Context, opts Options, name, version string, a *artifacts.Artifact) (Result, error) {
 	repo := opts.Registry.Repo(name)
 	pub, err := opts.Client.Publish(ctx, repo, a, version)

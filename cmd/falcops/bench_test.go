@@ -3,16 +3,15 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/falcops/falcops/artifacts"
 	"github.com/falcops/falcops/internal/clitest"
 	"github.com/falcops/falcops/oci"
+	"github.com/falcops/falcops/oci/ocitest"
 	"github.com/falcops/falcops/rules"
 )
 
@@ -46,13 +45,6 @@ func generateRulesets(b *testing.B, root string, n int) {
 	}
 }
 
-func benchRegistry(b *testing.B) string {
-	h, closeFn := oci.NewRegistry("")
-	srv := httptest.NewServer(h)
-	b.Cleanup(func() { srv.Close(); _ = closeFn() })
-	return strings.TrimPrefix(srv.URL, "http://")
-}
-
 // BenchmarkPublish50 is `falcops publish` of 50 rulesets into an empty
 // registry: validation, packaging, push, tags and cosign signing.
 func BenchmarkPublish50(b *testing.B) {
@@ -66,7 +58,7 @@ func BenchmarkPublish50(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		host := benchRegistry(b)
+		host := ocitest.New(b).Host
 		b.StartTimer()
 		var out bytes.Buffer
 		if code := run([]string{"publish", root, "--registry", host + "/bench", "--key", priv, "--plain-http", "--index", ""}, &out, &out); code != 0 {
@@ -88,11 +80,7 @@ func BenchmarkOrasPush50(b *testing.B) {
 	type files struct{ dir, name, version string }
 	var all []files
 	for _, d := range dirs {
-		rs, _ := rules.LoadRuleset(d, rules.Options{})
-		a, err := artifacts.Package(d, rs, artifacts.PackageOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
+		a := ocitest.Package(b, d.Dir, artifacts.PackageOptions{})
 		out := filepath.Join(b.TempDir(), d.Manifest.Name)
 		must(b, os.MkdirAll(out, 0o755))
 		must(b, os.WriteFile(filepath.Join(out, "config.json"), a.ConfigBytes, 0o644))
@@ -103,7 +91,7 @@ func BenchmarkOrasPush50(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		host := benchRegistry(b)
+		host := ocitest.New(b).Host
 		b.StartTimer()
 		for _, f := range all {
 			cmd := exec.Command(oras, "push", "--plain-http", host+"/bench/"+f.name+":"+f.version,

@@ -6,19 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/falcops/falcops/internal/sharedtest"
 )
 
-const diffBase = `- required_engine_version: 0.31.0
-- list: shell_binaries
-  items: [bash, sh]
-- macro: spawned_process
-  condition: evt.type in (execve, execveat)
-- rule: Shell spawned
-  desc: a shell was started
-  condition: spawned_process and proc.name in (shell_binaries)
-  output: shell %proc.name
-  priority: WARNING
-`
+// diffBase is the shared fixture: a list, a macro and two rules.
+var diffBase = sharedtest.Fixture("shell_rules.yaml")
 
 // writeDiffFile writes a rules file into dir and returns its path.
 func writeDiffFile(t *testing.T, dir, name, body string) string {

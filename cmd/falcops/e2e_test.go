@@ -3,12 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,35 +13,17 @@ import (
 
 	"github.com/falcops/falcops/artifacts"
 	"github.com/falcops/falcops/internal/clitest"
+	"github.com/falcops/falcops/internal/sharedtest"
 	"github.com/falcops/falcops/oci"
+	"github.com/falcops/falcops/oci/ocitest"
+	"github.com/falcops/falcops/publish"
 )
-
-// copyDir copies a folder tree (test fixtures only).
-func copyDir(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	must(t, err)
-}
 
 // repoWith makes a repository root holding copies of the named rulesets.
 func repoWith(t *testing.T, names ...string) string {
 	root := t.TempDir()
 	for _, n := range names {
-		copyDir(t, filepath.Join("..", "..", "rulesets", n), filepath.Join(root, "rulesets", n))
+		sharedtest.CopyDir(t, filepath.Join("..", "..", "rulesets", n), filepath.Join(root, "rulesets", n))
 	}
 	return root
 }
@@ -236,21 +215,9 @@ func TestCosignCLIVerifiesOurSignatures(t *testing.T) {
 	}
 }
 
-// countingRegistry serves an in-memory registry and counts its requests.
-func countingRegistry(t *testing.T) (host string, count *atomic.Int64) {
-	h, closeFn := oci.NewRegistry("")
-	t.Cleanup(func() { _ = closeFn() })
-	count = new(atomic.Int64)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		count.Add(1)
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://"), count
-}
-
 func TestPublishCLI(t *testing.T) {
-	host, count := countingRegistry(t)
+	reg := ocitest.New(t)
+	host := reg.Host
 	keyDir := t.TempDir()
 	priv, pub, err := oci.GenerateKeyPair(keyDir, []byte("pw"))
 	must(t, err)
@@ -276,12 +243,12 @@ func TestPublishCLI(t *testing.T) {
 	}
 
 	// Unchanged content: at most two registry requests per ruleset.
-	count.Store(0)
+	reg.Reset()
 	code, out = publish()
 	if code != exitOK || strings.Count(out, "unchanged") != 2 {
 		t.Fatalf("re-publish: exit %d\n%s", code, out)
 	}
-	if n := count.Load(); n > 4 {
+	if n := reg.Requests(); n > 4 {
 		t.Errorf("re-publishing 2 unchanged rulesets took %d registry requests, want at most 4", n)
 	}
 
@@ -308,14 +275,14 @@ func TestPublishCLI(t *testing.T) {
 
 	// Invalid rules: nothing is published at all.
 	must(t, os.WriteFile(rules, []byte("- rule: broken\n"), 0o644))
-	count.Store(0)
-	if code, out = publish(); code != exitInput || count.Load() != 0 {
-		t.Errorf("publishing an invalid ruleset: exit %d, %d registry requests\n%s", code, count.Load(), out)
+	reg.Reset()
+	if code, out = publish(); code != exitInput || reg.Requests() != 0 {
+		t.Errorf("publishing an invalid ruleset: exit %d, %d registry requests\n%s", code, reg.Requests(), out)
 	}
 }
 
 func TestVerifyCLIRefuses(t *testing.T) {
-	host, _ := countingRegistry(t)
+	host := ocitest.New(t).Host
 	keyDir := t.TempDir()
 	priv, pub, err := oci.GenerateKeyPair(keyDir, []byte("pw"))
 	must(t, err)
@@ -331,7 +298,7 @@ func TestVerifyCLIRefuses(t *testing.T) {
 	must(t, err)
 	ctx := context.Background()
 	pushUnsigned := func(dir, repoName, version string) string {
-		built, err := buildRulesets(newRootCmd(&bytes.Buffer{}, &bytes.Buffer{}), []string{dir})
+		built, _, err := publish.Build([]string{dir})
 		must(t, err)
 		res, err := c.Publish(ctx, host+"/r/"+repoName, built[0].Artifact, version)
 		must(t, err)
@@ -344,8 +311,7 @@ func TestVerifyCLIRefuses(t *testing.T) {
 	must(t, err)
 	bumpHeartbeat(t, repo, "1.0.1", "unsigned")
 	d101 := pushUnsigned(filepath.Join(repo, "rulesets", "heartbeat"), "heartbeat", "1.0.1")
-	sigTag := func(d string) string { return strings.Replace(d, ":", "-", 1) + ".sig" }
-	sig, err := c.Resolve(ctx, host+"/r/heartbeat:"+sigTag(signed.Digest.String()))
+	sig, err := c.Resolve(ctx, host+"/r/heartbeat:"+oci.SignatureTag(signed.Digest))
 	must(t, err)
 
 	cases := []struct {
@@ -359,7 +325,7 @@ func TestVerifyCLIRefuses(t *testing.T) {
 			must(t, c.Tag(ctx, host+"/r/heartbeat", digest.Digest(d101), "1.0.0"))
 		}},
 		{"signature of another digest", host + "/r/heartbeat@" + d101, pub, "digest", func() {
-			must(t, c.Tag(ctx, host+"/r/heartbeat", sig.Digest, sigTag(d101)))
+			must(t, c.Tag(ctx, host+"/r/heartbeat", sig.Digest, oci.SignatureTag(digest.Digest(d101))))
 		}},
 	}
 	for _, tc := range cases {

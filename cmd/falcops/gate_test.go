@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/falcops/falcops/internal/sharedtest"
 )
 
 // TestGateCLI runs `falcops gate` in a repository made with the git CLI, as
@@ -26,7 +28,7 @@ func TestGateCLI(t *testing.T) {
 		}
 	}
 	gitRun("init", "-q", "-b", "main")
-	copyDir(t, filepath.Join("..", "..", "rulesets", "heartbeat"), filepath.Join(dir, "rulesets", "heartbeat"))
+	sharedtest.CopyDir(t, filepath.Join("..", "..", "rulesets", "heartbeat"), filepath.Join(dir, "rulesets", "heartbeat"))
 	gitRun("add", "-A")
 	gitRun("commit", "-qm", "base")
 	rules := filepath.Join(dir, "rulesets", "heartbeat", "heartbeat_rules.yaml")

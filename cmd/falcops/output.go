@@ -76,12 +76,8 @@ func writeGitHub(w io.Writer, fs diag.Findings) error {
 		case diag.Info:
 			level = "notice"
 		}
-		title := f.Code
-		if title == "" {
-			title = "falcops"
-		}
 		if _, err := fmt.Fprintf(w, "::%s file=%s,line=%d,col=%d,title=%s::%s\n", level,
-			ghProperty(filepath.ToSlash(f.File)), f.Line, f.Column, ghProperty(title), ghData(f.Text())); err != nil {
+			ghProperty(filepath.ToSlash(f.File)), f.Line, f.Column, ghProperty(ruleID(f)), ghData(f.Text())); err != nil {
 			return err
 		}
 	}
@@ -104,7 +100,7 @@ var codeHelp = map[string]string{
 	ruletest.CodeInvalid:         "A rule test file or case is malformed.",
 	ruletest.CodeCoverage:        "A rule lacks a firing or a non-firing test case.",
 	ruletest.CodeEval:            "A rule's condition cannot be evaluated by the rule tests.",
-	sarifProfileRule:             "A Falco profile (FalcoProfile) problem: structure or lifecycle.",
+	profileRule:             "A Falco profile (FalcoProfile) problem: structure or lifecycle.",
 	rules.ErrFileRead:            "The file could not be read.",
 	rules.ErrYAMLParse:           "The file is not valid YAML.",
 	rules.ErrYAMLValidate:        "An item has the wrong structure, a missing key or a value of the wrong type.",
@@ -189,13 +185,13 @@ type sarifRegion struct {
 	StartColumn int `json:"startColumn"`
 }
 
-// sarifProfileRule is the SARIF rule of findings without a code of their
-// own (profile problems).
-const sarifProfileRule = "FALCOPS_PROFILE"
+// profileRule names findings without a code of their own (profile
+// problems) in GitHub annotations and SARIF.
+const profileRule = "FALCOPS_PROFILE"
 
-func sarifRuleID(f diag.Finding) string {
+func ruleID(f diag.Finding) string {
 	if f.Code == "" {
-		return sarifProfileRule
+		return profileRule
 	}
 	return f.Code
 }
@@ -204,7 +200,7 @@ func sarifRuleID(f diag.Finding) string {
 func writeSARIF(w io.Writer, fs diag.Findings) error {
 	codes := map[string]diag.Severity{}
 	for _, f := range fs {
-		codes[sarifRuleID(f)] = f.Severity
+		codes[ruleID(f)] = f.Severity
 	}
 	ids := make([]string, 0, len(codes))
 	for c := range codes {
@@ -224,7 +220,7 @@ func writeSARIF(w io.Writer, fs diag.Findings) error {
 	}
 	results := []sarifResult{}
 	for _, f := range fs {
-		id := sarifRuleID(f)
+		id := ruleID(f)
 		results = append(results, sarifResult{
 			RuleID: id, RuleIndex: index[id], Level: sarifLevel(f.Severity), Message: sarifMessage{f.Text()},
 			Locations: []sarifLocation{{sarifPhysical{sarifArtifact{filepath.ToSlash(f.File)}, sarifRegion{max(f.Line, 1), max(f.Column, 1)}}}},

@@ -2,14 +2,14 @@ package main
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/falcops/falcops/gitrepo/gitrepotest"
 )
 
 // editProfile is a valid profile with comments and odd-but-valid
@@ -46,65 +46,19 @@ spec:
 `
 
 type editRepo struct {
-	dir, file string
-	repo      *git.Repository
-	initial   plumbing.Hash
+	*gitrepotest.Repo
+	file    string
+	initial string
 }
 
 // newEditRepo creates a Git repository holding profiles/falco.yaml and a
 // README, committed on the default branch.
 func newEditRepo(t *testing.T) *editRepo {
 	t.Helper()
-	dir := t.TempDir()
-	repo, err := git.PlainInit(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := repo.Config()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.User.Name, cfg.User.Email = "Test", "test@example.com"
-	if err := repo.SetConfig(cfg); err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(dir, "profiles", "falco.yaml")
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(file, []byte(editProfile), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "README.md"), []byte("profiles\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	wt, err := repo.Worktree()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := wt.AddGlob("."); err != nil {
-		t.Fatal(err)
-	}
-	sig := &object.Signature{Name: "Test", Email: "test@example.com", When: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	h, err := wt.Commit("initial", &git.CommitOptions{Author: sig})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &editRepo{dir: dir, file: file, repo: repo, initial: h}
-}
-
-func (r *editRepo) branches(t *testing.T) []string {
-	t.Helper()
-	it, err := r.repo.Branches()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	_ = it.ForEach(func(ref *plumbing.Reference) error {
-		names = append(names, ref.Name().Short())
-		return nil
-	})
-	return names
+	g := gitrepotest.New(t)
+	file := g.Write("profiles/falco.yaml", editProfile)
+	g.Write("README.md", "profiles\n")
+	return &editRepo{Repo: g, file: file, initial: g.Commit("initial")}
 }
 
 // checkCommitted checks that HEAD is branch, one commit on top of the
@@ -112,57 +66,27 @@ func (r *editRepo) branches(t *testing.T) []string {
 func (r *editRepo) checkCommitted(t *testing.T, branch, message, want string) {
 	t.Helper()
 	got, err := os.ReadFile(r.file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != want {
-		t.Errorf("file differs:\n--- got\n%s\n--- want\n%s", got, want)
-	}
-	head, err := r.repo.Head()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if head.Name() != plumbing.NewBranchReferenceName(branch) {
-		t.Errorf("HEAD is %s, want branch %s", head.Name(), branch)
-	}
-	c, err := r.repo.CommitObject(head.Hash())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.TrimSpace(c.Message) != message {
-		t.Errorf("commit message %q, want %q", c.Message, message)
-	}
-	if len(c.ParentHashes) != 1 || c.ParentHashes[0] != r.initial {
-		t.Errorf("commit parents %v, want the initial commit %s", c.ParentHashes, r.initial)
-	}
-	parent, err := c.Parent(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pt, _ := parent.Tree()
-	ct, _ := c.Tree()
-	changes, err := pt.Diff(ct)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(changes) != 1 || changes[0].To.Name != "profiles/falco.yaml" || changes[0].From.Name != "profiles/falco.yaml" {
-		t.Errorf("commit changes %v, want only profiles/falco.yaml", changes)
-	}
-	f, err := ct.File("profiles/falco.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if committed, _ := f.Contents(); committed != want {
-		t.Errorf("committed file differs from the expected one:\n%s", committed)
-	}
-	// The default branch did not move.
-	if ref, err := r.repo.Reference(plumbing.Master, true); err != nil || ref.Hash() != r.initial {
-		t.Errorf("master moved: %v %v", ref, err)
-	}
-	wt, _ := r.repo.Worktree()
-	if st, err := wt.Status(); err != nil || !st.IsClean() {
-		t.Errorf("worktree not clean after the commit: %v %v", st, err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, want, string(got), "file on disk")
+	head, _ := r.Head()
+	assert.Equal(t, branch, head, "checked-out branch")
+	c := r.Show("HEAD")
+	assert.Equal(t, message, c.Message)
+	assert.Equal(t, []string{r.initial}, c.Parents, "one commit on top of the initial one")
+	assert.Equal(t, []string{"profiles/falco.yaml"}, c.Changed, "only the profile changes")
+	assert.Equal(t, want, c.Files["profiles/falco.yaml"], "committed file")
+	assert.Equal(t, r.initial, r.Resolve("master"), "the default branch did not move")
+	assert.True(t, r.Clean(), "worktree clean after the commit")
+}
+
+// unmoved checks that no branch was made and HEAD is still the initial
+// commit on master.
+func (r *editRepo) unmoved(t *testing.T) {
+	t.Helper()
+	assert.Equal(t, []string{"master"}, r.Branches())
+	head, hash := r.Head()
+	assert.Equal(t, "master", head)
+	assert.Equal(t, r.initial, hash)
 }
 
 func sub(t *testing.T, s, old, new string) string {
@@ -201,15 +125,7 @@ func TestProfileEditDeprecate(t *testing.T) {
 	if err := os.WriteFile(r.file, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	wt, _ := r.repo.Worktree()
-	if _, err := wt.Add("profiles/falco.yaml"); err != nil {
-		t.Fatal(err)
-	}
-	h, err := wt.Commit("0.43.0 supported", &git.CommitOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.initial = h
+	r.initial = r.Commit("0.43.0 supported")
 	code, out, errs := runCLI(t, "profile", "deprecate", "0.42.1", "--expires", "2099-06-30", "--profile", r.file, "--branch", "deprecate-0.42.1", "--commit")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s%s", code, out, errs)
@@ -244,9 +160,7 @@ func TestProfileEditWithoutGit(t *testing.T) {
 	if want := sub(t, editProfile, "{version: 0.44.1, classification: preview,", "{version: 0.44.1, classification: supported,"); string(got) != want {
 		t.Errorf("file differs:\n%s", got)
 	}
-	if head, _ := r.repo.Head(); head.Name() != plumbing.Master {
-		t.Errorf("HEAD moved to %s", head.Name())
-	}
+	r.unmoved(t)
 }
 
 func TestProfileEditRefused(t *testing.T) {
@@ -291,12 +205,7 @@ func TestProfileEditRefused(t *testing.T) {
 			if got, _ := os.ReadFile(r.file); string(got) != editProfile {
 				t.Errorf("the file changed:\n%s", got)
 			}
-			if b := r.branches(t); len(b) != 1 || b[0] != "master" {
-				t.Errorf("branches %v, want only master", b)
-			}
-			if head, _ := r.repo.Head(); head.Name() != plumbing.Master || head.Hash() != r.initial {
-				t.Errorf("HEAD moved to %s", head.Name())
-			}
+			r.unmoved(t)
 		})
 	}
 }

@@ -7,10 +7,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-)
 
-// gardenerProfile is the Gardener extension's own profile (shared reference).
-var gardenerProfile = filepath.Join("..", "..", "..", "shared", "reference", "gardener-falco-profile.yaml")
+	"github.com/falcops/falcops/internal/sharedtest"
+)
 
 const repoProfiles = "../../profiles"
 
@@ -160,12 +159,8 @@ func TestProfileMatrixOutput(t *testing.T) {
 // TestProfileMatrixGardenerExample: Gardener's own profile loads unchanged;
 // on 2026-08-01 its three deprecated versions have expired.
 func TestProfileMatrixGardenerExample(t *testing.T) {
-	if _, err := os.Stat(gardenerProfile); err != nil {
-		if os.Getenv("FALCOPS_REQUIRE_SHARED") == "1" {
-			t.Fatalf("%s is missing and FALCOPS_REQUIRE_SHARED=1", gardenerProfile)
-		}
-		t.Skipf("%s is absent; skipping (set FALCOPS_REQUIRE_SHARED=1 to make this an error)", gardenerProfile)
-	}
+	// The Gardener extension's own profile (shared reference).
+	gardenerProfile := sharedtest.Path(t, "reference/gardener-falco-profile.yaml")
 	code, out, stderr := runCLI(t, "profile", "matrix", "--profile", gardenerProfile, "--at", "2026-07-31T23:59:59Z")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)

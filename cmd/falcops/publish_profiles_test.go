@@ -7,17 +7,20 @@ import (
 	"testing"
 
 	"github.com/falcops/falcops/artifacts"
+	"github.com/falcops/falcops/internal/sharedtest"
 	"github.com/falcops/falcops/oci"
+	"github.com/falcops/falcops/oci/ocitest"
 )
 
 func TestPublishProfilesArtifact(t *testing.T) {
-	host, count := countingRegistry(t)
+	reg := ocitest.New(t)
+	host := reg.Host
 	priv, pub, err := oci.GenerateKeyPair(t.TempDir(), []byte("pw"))
 	must(t, err)
 	t.Setenv("COSIGN_PASSWORD", "pw")
 	repo := repoWith(t, "heartbeat")
 	profiles := filepath.Join(t.TempDir(), "profiles")
-	copyDir(t, filepath.Join("..", "..", "profiles"), profiles)
+	sharedtest.CopyDir(t, filepath.Join("..", "..", "profiles"), profiles)
 	index := filepath.Join(t.TempDir(), "index.yaml")
 	publish := func() (int, string) {
 		code, out, errOut := runCLI(t, "publish", repo, "--registry", host+"/acme", "--key", priv, "--plain-http", "--profiles", profiles, "--index", index)
@@ -41,9 +44,9 @@ func TestPublishProfilesArtifact(t *testing.T) {
 	// An invalid profile stops everything before the first request.
 	p := filepath.Join(profiles, "falco.yaml")
 	must(t, os.WriteFile(p, append(readFile(t, p), []byte("bogus: field\n")...), 0o644))
-	count.Store(0)
-	if code, out = publish(); code != exitInput || count.Load() != 0 || !strings.Contains(out, "nothing was published") {
-		t.Errorf("invalid profile: exit %d, %d requests\n%s", code, count.Load(), out)
+	reg.Reset()
+	if code, out = publish(); code != exitInput || reg.Requests() != 0 || !strings.Contains(out, "nothing was published") {
+		t.Errorf("invalid profile: exit %d, %d requests\n%s", code, reg.Requests(), out)
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/falcops/falcops/internal/sharedtest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -50,6 +52,26 @@ func TestValidateFormats(t *testing.T) {
 			}
 			golden(t, "validate."+format, out)
 		})
+	}
+}
+
+// TestFindingFormats pins every format of the commands that report
+// findings: validate (above), test and profile validate.
+func TestFindingFormats(t *testing.T) {
+	commands := map[string][]string{
+		"test":             {"test", "testdata/test/demo"},
+		"profile-validate": {"profile", "validate", "--profile", "testdata/profile/falco.yaml", "--at", "2027-06-01T00:00:00Z"},
+	}
+	for name, args := range commands {
+		for _, format := range []string{"text", "json", "github", "sarif"} {
+			t.Run(name+"/"+format, func(t *testing.T) {
+				code, out, errOut := runCLI(t, append(args, "-o", format)...)
+				if code != exitInput {
+					t.Fatalf("exit code %d, want %d\n%s", code, exitInput, errOut)
+				}
+				golden(t, name+"."+format, out)
+			})
+		}
 	}
 }
 
@@ -105,15 +127,25 @@ func TestValidateRepositoryRulesets(t *testing.T) {
 func TestSARIFSchema(t *testing.T) {
 	path := os.Getenv("FALCOPS_SARIF_SCHEMA")
 	if _, err := os.Stat(path); path == "" || err != nil {
-		if os.Getenv("FALCOPS_REQUIRE_SHARED") == "1" {
-			t.Fatalf("SARIF schema not found at %q; make test installs it with hack/sarif-schema.sh", path)
-		}
-		t.Skip("SARIF 2.1.0 schema not installed (run `make test`, which fetches it with hack/sarif-schema.sh)")
+		sharedtest.SkipOrFail(t, sharedtest.RequireEnv, "SARIF 2.1.0 schema not found at %q (run `make test`, which fetches it with hack/sarif-schema.sh)", path)
 	}
 	c := jsonschema.NewCompiler()
 	schema, err := c.Compile(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"test", "testdata/test/demo"},
+		{"profile", "validate", "--profile", "testdata/profile/falco.yaml", "--at", "2027-06-01T00:00:00Z"},
+	} {
+		_, out, _ := runCLI(t, append(args, "-o", "sarif")...)
+		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := schema.Validate(doc); err != nil {
+			t.Fatalf("falcops %s -o sarif does not match the schema: %v", args[0], err)
+		}
 	}
 	_, out, _ := runCLI(t, "validate", "testdata/validate/bad-ruleset", "-o", "sarif")
 	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(out))

@@ -13,11 +13,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-)
 
-// RequireToolsEnv names the environment variable that turns a missing tool
-// from a skipped test into a failed one (value "1"). CI sets it.
-const RequireToolsEnv = "FALCOPS_REQUIRE_TOOLS"
+	"github.com/falcops/falcops/internal/sharedtest"
+)
 
 // Timeout bounds each [Run]; the test's own deadline applies as well.
 const Timeout = 2 * time.Minute
@@ -46,11 +44,7 @@ func Tool(t testing.TB, name string) string {
 	if err == nil && info.Mode().IsRegular() && info.Mode().Perm()&0o111 != 0 {
 		return path
 	}
-	msg := fmt.Sprintf("%s not found in %s: run `hack/tools.sh %s` from the repository root", name, BinDir(), name)
-	if os.Getenv(RequireToolsEnv) == "1" {
-		t.Fatal(msg + " (" + RequireToolsEnv + "=1)")
-	}
-	t.Skip(msg)
+	sharedtest.SkipOrFail(t, sharedtest.RequireToolsEnv, "%s not found in %s: run `hack/tools.sh %s` from the repository root", name, BinDir(), name)
 	return ""
 }
 

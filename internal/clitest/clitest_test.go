@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"go/parser"
 	"go/token"
 	"io/fs"
@@ -25,6 +26,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/falcops/falcops/internal/clitest"
+	"github.com/falcops/falcops/internal/sharedtest"
 	"github.com/falcops/falcops/oci/ocitest"
 )
 
@@ -229,6 +231,9 @@ func (r *recordingTB) Fatal(args ...any) {
 	runtime.Goexit()
 }
 
+func (r *recordingTB) Skipf(format string, args ...any)  { r.Skip(fmt.Sprintf(format, args...)) }
+func (r *recordingTB) Fatalf(format string, args ...any) { r.Fatal(fmt.Sprintf(format, args...)) }
+
 func sprint(args []any) string {
 	var b strings.Builder
 	for _, a := range args {
@@ -253,13 +258,13 @@ func TestToolSkipsOrFailsWhenMissing(t *testing.T) {
 	cache := t.TempDir()
 	t.Setenv("FALCOPS_CACHE", cache)
 
-	t.Setenv(clitest.RequireToolsEnv, "")
+	t.Setenv(sharedtest.RequireToolsEnv, "")
 	if _, r := callTool(t, "falcoctl"); !strings.Contains(r.skip, "hack/tools.sh falcoctl") || r.fatal != "" {
 		t.Errorf("missing tool: skip %q, fatal %q", r.skip, r.fatal)
 	}
-	t.Setenv(clitest.RequireToolsEnv, "1")
+	t.Setenv(sharedtest.RequireToolsEnv, "1")
 	if _, r := callTool(t, "falcoctl"); !strings.Contains(r.fatal, "hack/tools.sh falcoctl") || r.skip != "" {
-		t.Errorf("missing tool with %s=1: skip %q, fatal %q", clitest.RequireToolsEnv, r.skip, r.fatal)
+		t.Errorf("missing tool with %s=1: skip %q, fatal %q", sharedtest.RequireToolsEnv, r.skip, r.fatal)
 	}
 
 	bin := filepath.Join(cache, "bin", "falcoctl")
@@ -349,16 +354,6 @@ func tarGz(t *testing.T, name string, content []byte) []byte {
 	return buf.Bytes()
 }
 
-func writeFile(t *testing.T, path string, data []byte) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func mustRun(t *testing.T, bin string, env []string, dir string, args ...string) string {
 	t.Helper()
 	stdout, stderr, err := clitest.Run(t, bin, env, dir, args...)
@@ -384,9 +379,10 @@ func TestRealFalcoctlVerifiesOfflineCosignSignature(t *testing.T) {
 	work := t.TempDir()
 
 	// The artifact, as in shared/reference/falcoctl-artifacts.md 10.3.
-	writeFile(t, filepath.Join(work, "demo-rules.tar.gz"), tarGz(t, "demo-rules.yaml", []byte(demoRules)))
-	writeFile(t, filepath.Join(work, "config.json"), []byte(
-		`{"name":"demo-rules","version":"1.0.0","requirements":[{"name":"engine_version_semver","version":"0.31.0"}]}`))
+	sharedtest.WriteFiles(t, work, map[string]string{
+		"demo-rules.tar.gz": string(tarGz(t, "demo-rules.yaml", []byte(demoRules))),
+		"config.json":       `{"name":"demo-rules","version":"1.0.0","requirements":[{"name":"engine_version_semver","version":"0.31.0"}]}`,
+	})
 	mustRun(t, oras, nil, work, "push", "--plain-http", reg+"/"+repo+":1.0.0",
 		"--config", "config.json:"+configMediaType,
 		"demo-rules.tar.gz:"+layerMediaType)

@@ -1,47 +1,37 @@
-// Package sharedtest finds the shared test data beside the repository
-// (../shared/upstream-rules: every upstream Falco rules release) for tests.
-// A user's clone has no shared/: tests then skip, unless
-// FALCOPS_REQUIRE_SHARED=1 (set by .ci/run), which makes them fail.
 package sharedtest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 )
 
-// RequireEnv makes a missing shared folder an error instead of a skip.
-const RequireEnv = "FALCOPS_REQUIRE_SHARED"
+// Environment variables that turn a skip into a failure (CI sets both).
+const (
+	// RequireEnv makes a missing shared folder an error instead of a skip.
+	RequireEnv = "FALCOPS_REQUIRE_SHARED"
+	// RequireToolsEnv makes missing tools (falcoctl, cosign, envtest assets)
+	// an error instead of a skip.
+	RequireToolsEnv = "FALCOPS_REQUIRE_TOOLS"
+)
 
-// UpstreamRules returns the absolute path of ../shared/upstream-rules next to
-// the module root, or skips the test when it is absent.
-func UpstreamRules(t testing.TB) string {
+// SkipOrFail skips the test because a prerequisite is missing, or fails it
+// when the environment variable require is 1 (CI).
+func SkipOrFail(t testing.TB, require, format string, args ...any) {
 	t.Helper()
-	dir, ok := UpstreamRulesIfPresent(t)
-	if !ok {
-		t.Skipf("shared upstream rules folder %s is absent; skipping (set %s=1 to make this an error)", dir, RequireEnv)
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv(require) == "1" {
+		t.Fatalf("%s (%s=1)", msg, require)
 	}
-	return dir
+	t.Skipf("%s; skipping (set %s=1 to make this an error)", msg, require)
 }
 
-// UpstreamRulesIfPresent is UpstreamRules for optional uses such as fuzz
-// seeding: it reports whether the folder exists instead of skipping, and
-// still fails when FALCOPS_REQUIRE_SHARED=1 and it is absent.
-func UpstreamRulesIfPresent(t testing.TB) (string, bool) {
-	t.Helper()
-	dir := filepath.Join(filepath.Dir(moduleRoot(t)), "shared", "upstream-rules")
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		if os.Getenv(RequireEnv) == "1" {
-			t.Fatalf("shared upstream rules folder %s is missing and %s=1", dir, RequireEnv)
-		}
-		return dir, false
-	}
-	return dir, true
-}
-
-// moduleRoot walks up from the test's working directory (its package) to the
-// folder holding go.mod.
-func moduleRoot(t testing.TB) string {
+// RepoRoot is the repository root: the folder holding go.mod, found by
+// walking up from the test's working directory (its package).
+func RepoRoot(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -55,4 +45,103 @@ func moduleRoot(t testing.TB) string {
 			t.Fatalf("no go.mod above %s", dir)
 		}
 	}
+}
+
+// Path returns the absolute path of rel (slash-separated) inside the shared
+// folder beside the repository, or skips the test when it is absent (fails
+// with FALCOPS_REQUIRE_SHARED=1).
+func Path(t testing.TB, rel string) string {
+	t.Helper()
+	p, ok := PathIfPresent(t, rel)
+	if !ok {
+		SkipOrFail(t, RequireEnv, "shared %s is absent", p)
+	}
+	return p
+}
+
+// PathIfPresent is Path for optional uses such as fuzz seeding: it reports
+// whether the path exists instead of skipping, and still fails when
+// FALCOPS_REQUIRE_SHARED=1 and it is absent.
+func PathIfPresent(t testing.TB, rel string) (string, bool) {
+	t.Helper()
+	p := filepath.Join(filepath.Dir(RepoRoot(t)), "shared", filepath.FromSlash(rel))
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv(RequireEnv) == "1" {
+			t.Fatalf("shared %s is missing and %s=1", p, RequireEnv)
+		}
+		return p, false
+	}
+	return p, true
+}
+
+// UpstreamRules returns ../shared/upstream-rules (one folder per upstream
+// rules release), or skips the test when it is absent.
+func UpstreamRules(t testing.TB) string {
+	t.Helper()
+	return Path(t, "upstream-rules")
+}
+
+// UpstreamRulesIfPresent is UpstreamRules without the skip.
+func UpstreamRulesIfPresent(t testing.TB) (string, bool) {
+	t.Helper()
+	return PathIfPresent(t, "upstream-rules")
+}
+
+// WriteFiles writes each slash-separated name -> content below dir,
+// creating folders, and returns dir. A leading newline of a content is
+// dropped, so fixtures can start on the line after the backquote.
+func WriteFiles(t testing.TB, dir string, files map[string]string) string {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(strings.TrimPrefix(content, "\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// CopyDir copies the regular files of the folder tree src into dst
+// (created) and returns dst.
+func CopyDir(t testing.TB, src, dst string) string {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// Fixture returns the content of a file of sharedtest's testdata folder,
+// the fixtures several packages' tests share (e.g. shell_rules.yaml).
+func Fixture(name string) string {
+	_, file, _, _ := runtime.Caller(0)
+	data, err := os.ReadFile(filepath.Join(filepath.Dir(file), "testdata", name))
+	if err != nil {
+		panic(err) // a missing fixture is a broken test suite
+	}
+	return string(data)
 }

@@ -19,6 +19,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/falcops/falcops/internal/scheme"
+	"github.com/falcops/falcops/internal/sharedtest"
 )
 
 // Env is a running kube-apiserver with falcops' CRDs installed.
@@ -104,11 +105,7 @@ func RequireEnv(t testing.TB, name, hint string) string {
 	t.Helper()
 	v := os.Getenv(name)
 	if v == "" {
-		msg := name + " is not set: " + hint
-		if os.Getenv("FALCOPS_REQUIRE_TOOLS") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		sharedtest.SkipOrFail(t, sharedtest.RequireToolsEnv, "%s is not set: %s", name, hint)
 	}
 	return v
 }

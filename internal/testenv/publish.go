@@ -2,9 +2,7 @@ package testenv
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	digest "github.com/opencontainers/go-digest"
@@ -13,7 +11,8 @@ import (
 
 	"github.com/falcops/falcops/artifacts"
 	"github.com/falcops/falcops/oci"
-	"github.com/falcops/falcops/rules"
+	"github.com/falcops/falcops/oci/ocitest"
+	"github.com/falcops/falcops/publish"
 )
 
 // Publisher publishes small signed rulesets to a registry, as `falcops
@@ -58,51 +57,26 @@ func (p *Publisher) Repo(name string) string { return p.Host + "/rules/" + name 
 // version.
 func Package(t testing.TB, name, version, engine, salt string) *artifacts.Artifact {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	manifest := fmt.Sprintf("name: %s\nversion: %s\nfiles: [%s_rules.yaml]\n", name, version, name)
-	ruleFile := fmt.Sprintf(`- required_engine_version: %s
-
-- rule: %s marker %s
-  desc: A marker program ran (test rule, %s).
-  condition: evt.type = execve and proc.name = falcops-marker
-  output: marker ran (proc.name=%%proc.name)
-  priority: INFO
-`, engine, name, version, salt)
-	for file, data := range map[string]string{rules.ManifestFile: manifest, name + "_rules.yaml": ruleFile} {
-		if err := os.WriteFile(filepath.Join(dir, file), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rd, fs := rules.ReadManifest(dir)
-	if rd == nil || fs.Errors() > 0 {
-		t.Fatalf("reading %s: %v", dir, fs)
-	}
-	rs, fs := rules.LoadRuleset(rd, rules.Options{})
-	if fs.Errors() > 0 {
-		t.Fatalf("loading %s: %v", dir, fs)
-	}
-	a, err := artifacts.Package(rd, rs, artifacts.PackageOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
+	return ocitest.Package(t, ocitest.Ruleset(t, name, version, engine, salt), artifacts.PackageOptions{})
 }
 
-// Publish pushes and tags the artifact (X.Y.Z and the moving tags), and
-// signs it unless unsigned. It returns the manifest digest.
+// Publish releases the artifact as `falcops publish` does (X.Y.Z and the
+// moving tags, signed), or only pushes and tags it when unsigned. It
+// returns the manifest digest.
 func (p *Publisher) Publish(t testing.TB, a *artifacts.Artifact, unsigned bool) digest.Digest {
 	t.Helper()
 	ctx := context.Background()
-	repo := p.Repo(a.Config.Name)
-	res, err := p.Client.Publish(ctx, repo, a, a.Config.Version)
+	if unsigned {
+		res, err := p.Client.Publish(ctx, p.Repo(a.Config.Name), a, a.Config.Version)
+		if err != nil {
+			t.Fatalf("publishing %s %s: %v", a.Config.Name, a.Config.Version, err)
+		}
+		return res.Digest
+	}
+	res, err := publish.Artifact(ctx, a, publish.Options{Client: p.Client, Registry: publish.Registry{Host: p.Host, Prefix: "rules"},
+		Sign: oci.SignOptions{Signer: p.Signer}})
 	if err != nil {
 		t.Fatalf("publishing %s %s: %v", a.Config.Name, a.Config.Version, err)
-	}
-	if !unsigned {
-		p.Sign(t, repo, res.Digest, p.Signer)
 	}
 	return res.Digest
 }

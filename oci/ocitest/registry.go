@@ -97,6 +97,15 @@ func (r *Registry) count(w http.ResponseWriter, req *http.Request) {
 // Requests is the number of requests served so far.
 func (r *Registry) Requests() int64 { return r.requests.Load() }
 
+// Reset sets the request counters to zero.
+func (r *Registry) Reset() {
+	r.requests.Store(0)
+	r.byKind.Range(func(_, c any) bool {
+		c.(*atomic.Int64).Store(0)
+		return true
+	})
+}
+
 // RequestsOf counts requests by method and kind ("HEAD manifests",
 // "GET blobs", "GET tags").
 func (r *Registry) RequestsOf(methodKind string) int64 {

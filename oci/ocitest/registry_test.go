@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/falcops/falcops/artifacts"
 )
 
 func TestRegistryCountsStopsAndStarts(t *testing.T) {
@@ -34,4 +36,17 @@ func TestRegistryCountsStopsAndStarts(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, resp.Body.Close())
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+func TestRulesetFixtures(t *testing.T) {
+	a := Package(t, Ruleset(t, "demo", "1.2.3", "0.50.0", "x"), artifacts.PackageOptions{})
+	assert.Equal(t, "demo", a.Config.Name)
+	assert.Equal(t, "1.2.3", a.Config.Version)
+	b := Package(t, Ruleset(t, "demo", "1.2.3", "0.50.0", "y"), artifacts.PackageOptions{})
+	assert.NotEqual(t, a.ManifestDigest, b.ManifestDigest, "the salt changes the digest")
+
+	v := Package(t, Variant(t, "../../rulesets/heartbeat", "9.9.9", ""), artifacts.PackageOptions{})
+	assert.Equal(t, "9.9.9", v.Config.Version)
+	w := Package(t, Variant(t, "../../rulesets/heartbeat", "9.9.9", "other"), artifacts.PackageOptions{})
+	assert.NotEqual(t, v.LayerDescriptor.Digest, w.LayerDescriptor.Digest, "a variant changes the layer")
 }

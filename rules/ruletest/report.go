@@ -57,7 +57,7 @@ type CaseReport struct {
 	// Fired lists every loaded rule of the event's source that fired.
 	Fired []string `json:"fired"`
 	// Findings say why the case failed.
-	Findings diag.Findings `json:"-"`
+	Findings diag.Findings `json:"findings,omitempty"`
 }
 
 // Findings returns every finding of the report, in the order they are
