@@ -100,7 +100,7 @@ var codeHelp = map[string]string{
 	ruletest.CodeInvalid:         "A rule test file or case is malformed.",
 	ruletest.CodeCoverage:        "A rule lacks a firing or a non-firing test case.",
 	ruletest.CodeEval:            "A rule's condition cannot be evaluated by the rule tests.",
-	profileRule:             "A Falco profile (FalcoProfile) problem: structure or lifecycle.",
+	profileRule:                  "A Falco profile (FalcoProfile) problem: structure or lifecycle.",
 	rules.ErrFileRead:            "The file could not be read.",
 	rules.ErrYAMLParse:           "The file is not valid YAML.",
 	rules.ErrYAMLValidate:        "An item has the wrong structure, a missing key or a value of the wrong type.",
