@@ -6,15 +6,11 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
-	"go/parser"
-	"go/token"
-	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -276,47 +272,6 @@ func TestToolSkipsOrFailsWhenMissing(t *testing.T) {
 	}
 	if path, r := callTool(t, "falcoctl"); path != bin || r.skip != "" || r.fatal != "" {
 		t.Errorf("present tool: path %q, skip %q, fatal %q", path, r.skip, r.fatal)
-	}
-}
-
-// TestOnlyTestsImportClitest keeps clitest out of production binaries.
-func TestOnlyTestsImportClitest(t *testing.T) {
-	t.Parallel()
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const self = "github.com/falcops/falcops/internal/clitest"
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" || d.Name() == "vendor") {
-				return filepath.SkipDir
-			}
-			if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil && path != root {
-				return filepath.SkipDir // another module
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") || filepath.Dir(path) == filepath.Join(root, "internal", "clitest") {
-			return nil
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
-		if err != nil {
-			return nil // not ours to judge
-		}
-		for _, imp := range f.Imports {
-			if p, _ := strconv.Unquote(imp.Path.Value); p == self {
-				rel, _ := filepath.Rel(root, path)
-				t.Errorf("%s imports %s; only _test.go files may", rel, self)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -1,7 +1,8 @@
 // Package clitest drives the real falcoctl, cosign and oras binaries from Go
 // tests, offline, against servers on 127.0.0.1.
 //
-// It is test support: import it only from _test.go files.
+// It is test support: import it only from _test.go files (the
+// architecture test in the repository root checks that).
 //
 //   - [Tool] finds a binary built by `hack/tools.sh NAME` in the falcops tool
 //     cache and skips the test when it is missing (fails instead when

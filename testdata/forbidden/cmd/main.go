@@ -1,0 +1,5 @@
+package main
+
+import "example.com/forbidden/controllers/x"
+
+func main() { _ = x.X }

@@ -1,0 +1,3 @@
+package client
+
+const C = 1
