@@ -5,9 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
+	"io/fs"
 	"os/exec"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -217,4 +222,65 @@ func TestImportRulesCatchViolations(t *testing.T) {
 	assert.Contains(t, got, "rollout depends on sigs.k8s.io/controller-runtime/pkg/client (transitively): rollout is pure: no controller-runtime, no client-go")
 	assert.Contains(t, got, "shoot depends on sigs.k8s.io/controller-runtime/pkg/client (directly): only controllers/, webhooks/, dashboard/, internal/reconcile and cmd/ import controller-runtime")
 	assert.NotContains(t, got, "cmd depends on example.com/forbidden/controllers/x (directly): only cmd/ imports controllers/")
+}
+
+// Size limits of the house style: a longer file mixes layers, a longer
+// function mixes steps. A function may be longer when the first line of
+// its body is a comment that says why (a table, a mirrored upstream switch).
+const (
+	maxFileLines = 600
+	maxFuncLines = 80
+)
+
+// TestSizes checks every non-test, non-generated Go file of the module.
+func TestSizes(t *testing.T) {
+	var problems []string
+	err := filepath.WalkDir(".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || (strings.HasPrefix(d.Name(), ".") && p != ".")) {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") || strings.HasPrefix(d.Name(), "zz_generated") {
+			return nil
+		}
+		problems = append(problems, sizeProblems(t, p)...)
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Empty(t, problems)
+}
+
+func sizeProblems(t *testing.T, file string) []string {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, file, nil, parser.ParseComments)
+	require.NoError(t, err)
+	var out []string
+	if n := fset.File(f.Pos()).LineCount(); n > maxFileLines {
+		out = append(out, fmt.Sprintf("%s: %d lines (limit %d): split it by layer", file, n, maxFileLines))
+	}
+	for _, decl := range f.Decls {
+		fn, ok := decl.(*ast.FuncDecl)
+		if !ok || fn.Body == nil {
+			continue
+		}
+		start, end := fset.Position(fn.Body.Lbrace).Line, fset.Position(fn.Body.Rbrace).Line
+		if end-start-1 <= maxFuncLines || reasonGiven(fset, f, start) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s:%d: func %s has %d lines (limit %d): split it or say why in a comment on its first line",
+			file, fset.Position(fn.Pos()).Line, fn.Name.Name, end-start-1, maxFuncLines))
+	}
+	return out
+}
+
+// reasonGiven reports whether a comment sits on the line after line.
+func reasonGiven(fset *token.FileSet, f *ast.File, line int) bool {
+	for _, cg := range f.Comments {
+		if fset.Position(cg.Pos()).Line == line+1 {
+			return true
+		}
+	}
+	return false
 }
