@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"path/filepath"
 	"slices"
@@ -346,4 +347,23 @@ func fileData(p string, rs *rules.Ruleset) ([]byte, error) {
 		}
 	}
 	return nil, fmt.Errorf("%w: %s was not loaded with the ruleset, so it was not validated", ErrInvalidArtifact, p)
+}
+
+// WithRevision returns the artifact with its manifest's revision
+// annotation set to revision ("" removes it); config and layer are shared.
+// Publishing compares the registry's manifest with its own rebuilt this
+// way, so only the commit may differ between two builds of the same content.
+func (a *Artifact) WithRevision(revision string) (*Artifact, error) {
+	b := *a
+	b.Manifest.Annotations = maps.Clone(a.Manifest.Annotations)
+	delete(b.Manifest.Annotations, AnnotationRevision)
+	if revision != "" {
+		b.Manifest.Annotations[AnnotationRevision] = revision
+	}
+	var err error
+	if b.ManifestBytes, err = json.Marshal(b.Manifest); err != nil {
+		return nil, fmt.Errorf("artifact %q: encoding manifest: %w", a.Config.Name, err)
+	}
+	b.ManifestDigest = digest.FromBytes(b.ManifestBytes)
+	return &b, nil
 }

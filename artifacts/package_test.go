@@ -385,3 +385,24 @@ func TestPackageRoundTrip(t *testing.T) {
 		t.Error("repackaging the extracted files gives another artifact")
 	}
 }
+
+func TestWithRevision(t *testing.T) {
+	a := mustPackageDir(t, "testdata/heartbeat")
+	b, err := a.WithRevision("0123456789abcdef")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Manifest.Annotations[AnnotationRevision] != "0123456789abcdef" || b.ManifestDigest == a.ManifestDigest || b.ConfigDescriptor.Digest != a.ConfigDescriptor.Digest {
+		t.Fatalf("revision not set: %s", b.ManifestBytes)
+	}
+	back, err := b.WithRevision(a.Manifest.Annotations[AnnotationRevision])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.ManifestDigest != a.ManifestDigest || !bytes.Equal(back.ManifestBytes, a.ManifestBytes) {
+		t.Fatalf("setting the revision back does not restore the manifest:\n%s\n%s", back.ManifestBytes, a.ManifestBytes)
+	}
+	if a.Manifest.Annotations[AnnotationRevision] == "0123456789abcdef" {
+		t.Fatal("WithRevision changed the original")
+	}
+}

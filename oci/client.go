@@ -3,11 +3,11 @@ package oci
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
-	"slices"
+	"strings"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -42,9 +42,12 @@ var manifestMediaTypes = []string{
 // Options configure a Client. The zero value talks HTTPS with the Docker
 // credentials of the current user.
 type Options struct {
-	// PlainHTTP talks HTTP instead of HTTPS (loopback test registries,
-	// `falcops registry serve`).
+	// PlainHTTP talks HTTP instead of HTTPS, to loopback registries only
+	// (tests, `falcops registry serve`) unless AllowInsecureRemote is set.
 	PlainHTTP bool
+	// AllowInsecureRemote lets PlainHTTP reach registries that are not on
+	// loopback: anyone on the path can then change what is pulled and pushed.
+	AllowInsecureRemote bool
 	// Transport is the base round tripper (default: a clone of
 	// http.DefaultTransport). Retries and authentication are layered on top,
 	// so a middleware here sees every single request.
@@ -74,6 +77,7 @@ type Options struct {
 // reused: it caches authentication tokens per registry and scope.
 type Client struct {
 	plainHTTP   bool
+	insecureAny bool
 	http        *http.Client // retrying, unauthenticated (ggcr/cosign add auth)
 	auth        *auth.Client // retrying and authenticating (oras)
 	credential  auth.CredentialFunc
@@ -105,6 +109,7 @@ func New(opts Options) (*Client, error) {
 	}
 	c := &Client{
 		plainHTTP:   opts.PlainHTTP,
+		insecureAny: opts.AllowInsecureRemote,
 		http:        hc,
 		auth:        ac,
 		credential:  cred,
@@ -146,6 +151,9 @@ func (c *Client) repository(repo string) (*remote.Repository, error) {
 		return nil, fmt.Errorf("repository %q: %w", repo, err)
 	}
 	ref.Reference = ""
+	if err := c.checkTransport(ref.Registry); err != nil {
+		return nil, err
+	}
 	return &remote.Repository{
 		Client:             c.auth,
 		Reference:          ref,
@@ -316,109 +324,29 @@ func (c *Client) FetchBlob(ctx context.Context, repo string, desc ocispec.Descri
 	return data, nil
 }
 
-// Result is the outcome of Publish.
-type Result struct {
-	// Digest is the manifest digest now under the version tag.
-	Digest digest.Digest
-	// Tags are the tags this call wrote, the version tag first; empty when
-	// Unchanged.
-	Tags []string
-	// Unchanged means the version was already published with the same
-	// content (the same config and layer; annotations such as the commit
-	// may differ); nothing was written and Digest is what the registry has.
-	Unchanged bool
+// ErrInsecure means plain HTTP was asked for a registry that is not on
+// loopback without AllowInsecureRemote.
+var ErrInsecure = errors.New("plain HTTP is only allowed to loopback registries")
+
+// checkTransport refuses plain HTTP to a host that is not on loopback.
+func (c *Client) checkTransport(host string) error {
+	if !c.plainHTTP || c.insecureAny || IsLoopback(host) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s (allow it explicitly to talk HTTP to a remote registry)", ErrInsecure, host)
 }
 
-// Publish releases an artifact as version in repo ("host/path"):
-//
-//   - it resolves repo:version first (one HEAD request). The same digest
-//     means Unchanged and nothing else is sent; another digest whose
-//     manifest has the artifact's config and layer (only annotations such as
-//     the commit differ) is Unchanged too; anything else is ErrImmutable and
-//     nothing is written;
-//   - otherwise it lists the tags, computes the tags to move with
-//     artifacts.Tags (X.Y.Z, and X.Y, X, latest unless a higher final
-//     release exists), uploads the missing blobs, pushes the manifest under
-//     the version tag and then under each other tag.
-//
-// Publishing is not atomic: two publishers of the same version race, and a
-// failure after the version tag leaves the floating tags where they were
-// (a later Publish reports Unchanged; Tag repairs them).
-func (c *Client) Publish(ctx context.Context, repo string, a *artifacts.Artifact, version string) (Result, error) {
-	if a == nil {
-		return Result{}, errors.New("publish: no artifact")
+// IsLoopback reports whether a registry host[:port] is localhost or a
+// loopback address.
+func IsLoopback(host string) bool {
+	h := host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		h = hh
 	}
-	if a.Config.Version != "" && a.Config.Version != version {
-		return Result{}, fmt.Errorf("publish %s: artifact version %q differs from %q", repo, a.Config.Version, version)
+	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+	if h == "localhost" {
+		return true
 	}
-	r, err := c.repository(repo)
-	if err != nil {
-		return Result{}, err
-	}
-	desc, err := r.Resolve(ctx, version)
-	switch err = classify(err); {
-	case err == nil:
-		same, err := c.sameContent(ctx, r, desc, a)
-		if err != nil {
-			return Result{}, err
-		}
-		if same {
-			return Result{Digest: desc.Digest, Unchanged: true}, nil
-		}
-		return Result{}, fmt.Errorf("%w: %s:%s is %s, the new content is %s", ErrImmutable, repo, version, desc.Digest, a.ManifestDigest)
-	case errors.Is(err, ErrNotFound):
-	default:
-		return Result{}, fmt.Errorf("resolving %s:%s: %w", repo, version, err)
-	}
-	existing, err := c.tags(ctx, r)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return Result{}, err
-	}
-	tags, err := artifacts.Tags(version, existing)
-	if err != nil {
-		return Result{}, fmt.Errorf("publish %s: %w", repo, err)
-	}
-	if len(tags) == 0 || tags[0] != version {
-		// artifacts.Tags promises the version first; keep it so.
-		tags = append([]string{version}, slices.DeleteFunc(tags, func(t string) bool { return t == version })...)
-	}
-	if err := c.pushBlobs(ctx, r, a); err != nil {
-		return Result{}, err
-	}
-	res := Result{Digest: a.ManifestDigest}
-	for _, t := range tags {
-		if err := c.pushManifest(ctx, r, a, t); err != nil {
-			return res, err
-		}
-		res.Tags = append(res.Tags, t)
-	}
-	return res, nil
-}
-
-// sameContent reports whether the manifest desc describes holds the
-// artifact's config and layer: then only annotations such as the commit
-// differ.
-func (c *Client) sameContent(ctx context.Context, r *remote.Repository, desc ocispec.Descriptor, a *artifacts.Artifact) (bool, error) {
-	if desc.Digest == a.ManifestDigest {
-		return true, nil
-	}
-	_, data, err := c.fetchManifest(ctx, r, desc.Digest.String())
-	if err != nil {
-		return false, err
-	}
-	var m ocispec.Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		return false, fmt.Errorf("manifest %s@%s: %w", r.Reference, desc.Digest, err)
-	}
-	return m.Config.Digest == a.ConfigDescriptor.Digest && len(m.Layers) == 1 && m.Layers[0].Digest == a.LayerDescriptor.Digest, nil
-}
-
-// HasSignature reports whether a cosign signature is stored for the
-// digest in repo (one HEAD request on its SignatureTag).
-func (c *Client) HasSignature(ctx context.Context, repo string, dgst digest.Digest) (bool, error) {
-	_, err := c.Resolve(ctx, repo+":"+SignatureTag(dgst))
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
-	}
-	return err == nil, err
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

@@ -64,7 +64,7 @@ func TestServe(t *testing.T) {
 	if err != nil || !res.Unchanged {
 		t.Fatalf("after restart: %+v, %v; want unchanged", res, err)
 	}
-	if d, err := c.Verify(ctx, repo+":latest", VerifyOptions{KeyRef: pub}); err != nil || d != a.ManifestDigest {
+	if d, err := c.Verify(ctx, repo+":latest", VerifyOptions{KeyRef: pub}); err != nil || d.Digest != a.ManifestDigest {
 		t.Fatalf("verify after restart: %s, %v", d, err)
 	}
 

@@ -16,6 +16,8 @@ import (
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	cbundle "github.com/sigstore/cosign/v2/pkg/cosign/bundle"
 	cremote "github.com/sigstore/cosign/v2/pkg/cosign/remote"
+	coci "github.com/sigstore/cosign/v2/pkg/oci"
+	"github.com/sigstore/cosign/v2/pkg/oci/empty"
 	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
@@ -70,10 +72,14 @@ type SignOptions struct {
 
 // Sign signs the manifest that ref ("host/path@sha256:...") names with a
 // legacy cosign signature: a simple-signing payload whose
-// critical.image.docker-manifest-digest is the digest, stored as a layer of
-// the manifest tagged sha256-<hex>.sig in the same repository. This is the
-// format falcoctl (v0.11 and later) and the cosign v2/v3 CLIs verify.
-// Signing again with the same key adds no duplicate.
+// critical.image.docker-manifest-digest is the digest and
+// critical.identity.docker-reference the repository, with the artifact
+// config's name and version as signed annotations (SignedName,
+// SignedVersion), stored as a layer of the manifest tagged
+// sha256-<hex>.sig in the same repository. This is the format falcoctl
+// (v0.11 and later) and the cosign v2/v3 CLIs verify. Signing again with
+// the same key adds no duplicate; a signature manifest that cannot be read
+// (junk under the tag) is replaced by one holding only this signature.
 func (c *Client) Sign(ctx context.Context, ref string, opts SignOptions) error {
 	d, err := name.NewDigest(ref, c.nameOptions()...)
 	if err != nil {
@@ -85,6 +91,12 @@ func (c *Client) Sign(ctx context.Context, ref string, opts SignOptions) error {
 	}
 	if keyless && !opts.TlogUpload {
 		return fmt.Errorf("sign %s: keyless signing needs TlogUpload (the certificate expires within minutes)", ref)
+	}
+
+	// Read what is signed first: its name and version go into the payload.
+	v, err := c.artifactOf(ctx, d.Repository.Name(), digest.Digest(d.DigestStr()))
+	if err != nil {
+		return fmt.Errorf("sign %s: %w", ref, err)
 	}
 
 	var sv signature.SignerVerifier
@@ -101,12 +113,12 @@ func (c *Client) Sign(ctx context.Context, ref string, opts SignOptions) error {
 		return fmt.Errorf("sign %s: %w", ref, err)
 	}
 
-	ann := make(map[string]interface{}, len(opts.Annotations))
-	for k, v := range opts.Annotations {
-		ann[k] = v
-	}
-	if len(ann) == 0 {
-		ann = nil
+	ann := map[string]interface{}{SignedName: v.Name, SignedVersion: v.Version}
+	for k, val := range opts.Annotations {
+		if prev, ok := ann[k]; ok && prev != val {
+			return fmt.Errorf("sign %s: annotation %s %q differs from the artifact's %q", ref, k, val, prev)
+		}
+		ann[k] = val
 	}
 	pl, err := (&payload.Cosign{Image: d, Annotations: ann}).MarshalJSON()
 	if err != nil {
@@ -137,6 +149,11 @@ func (c *Client) Sign(ctx context.Context, ref string, opts SignOptions) error {
 	if err != nil {
 		return fmt.Errorf("sign %s: %w", ref, classify(err))
 	}
+	if !readableSignatures(se) {
+		if se, err = empty.SignedImage(d); err != nil {
+			return fmt.Errorf("sign %s: %w", ref, err)
+		}
+	}
 	newSE, err := mutate.AttachSignatureToEntity(se, ociSig, mutate.WithDupeDetector(cremote.NewDupeDetector(sv)))
 	if err != nil {
 		return fmt.Errorf("sign %s: %w", ref, err)
@@ -145,6 +162,26 @@ func (c *Client) Sign(ctx context.Context, ref string, opts SignOptions) error {
 		return fmt.Errorf("sign %s: writing signature: %w", ref, classify(err))
 	}
 	return nil
+}
+
+// readableSignatures reports whether the signatures already stored for an
+// entity can be read (at most maxSignatures of them): junk, or more than
+// that, under the signature tag is replaced rather than appended to.
+func readableSignatures(se coci.SignedEntity) bool {
+	sigs, err := se.Signatures()
+	if err != nil {
+		return false
+	}
+	list, err := sigs.Get()
+	if err != nil || len(list) > maxSignatures {
+		return false
+	}
+	for _, s := range list {
+		if _, err := s.Payload(); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // keylessSigner makes an ephemeral key and has Fulcio certify it for the

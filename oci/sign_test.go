@@ -82,8 +82,8 @@ func TestSignVerify(t *testing.T) {
 		if err != nil {
 			t.Fatalf("verify %s: %v", ref, err)
 		}
-		if got != e.a.ManifestDigest {
-			t.Fatalf("verify %s: digest %s, want %s", ref, got, e.a.ManifestDigest)
+		if got.Digest != e.a.ManifestDigest || got.Name != "heartbeat" || got.Version != "1.0.0" {
+			t.Fatalf("verify %s: %+v, want heartbeat 1.0.0 %s", ref, got, e.a.ManifestDigest)
 		}
 	}
 	if _, err := e.c.Verify(e.ctx, e.repo+":1.0.0", VerifyOptions{KeyRef: e.pub, ExpectedDigest: e.a.ManifestDigest}); err != nil {
@@ -224,7 +224,7 @@ func TestVerifyPayloadNamesOtherDigest(t *testing.T) {
 
 	for _, r := range []string{e.repo + ":1.0.1", e.ref(b)} {
 		_, err = e.c.Verify(e.ctx, r, VerifyOptions{KeyRef: e.pub})
-		wantSignatureError(t, err, "payload names digest "+e.a.ManifestDigest.String(), b.ManifestDigest.String())
+		wantSignatureError(t, err, `payload names digest "`+e.a.ManifestDigest.String()+`"`, b.ManifestDigest.String())
 	}
 }
 
@@ -238,7 +238,7 @@ func TestVerifyAnnotations(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := e.c.Verify(e.ctx, e.ref(e.a), VerifyOptions{KeyRef: e.pub, Annotations: map[string]string{"ruleset": "other"}})
-	wantSignatureError(t, err, "annotation")
+	wantSignatureError(t, err, `payload signs ruleset heartbeat, not "other"`)
 }
 
 // TestEnvKeyRef: env://VAR holds the PEM of the private or public key.
@@ -260,8 +260,8 @@ func TestEnvKeyRef(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := e.c.Verify(e.ctx, e.repo+":1.0.0", VerifyOptions{KeyRef: "env://FALCOPS_TEST_COSIGN_PUB"})
-	if err != nil || got != e.a.ManifestDigest {
-		t.Fatalf("verify: %s, %v", got, err)
+	if err != nil || got.Digest != e.a.ManifestDigest {
+		t.Fatalf("verify: %s, %v", got.Digest, err)
 	}
 	if _, err := e.c.Verify(e.ctx, e.repo+":1.0.0", VerifyOptions{KeyRef: "env://FALCOPS_TEST_UNSET"}); err == nil || !strings.Contains(err.Error(), "FALCOPS_TEST_UNSET") {
 		t.Fatalf("unset variable: %v", err)

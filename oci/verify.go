@@ -6,11 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/falcops/falcops/artifacts"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
@@ -42,8 +47,15 @@ type VerifyOptions struct {
 	// ExpectedDigest, if set, is the digest the reference must resolve to;
 	// another digest fails as "manifest changed".
 	ExpectedDigest digest.Digest
-	// Annotations, if set, must all be claims of the signed payload.
+	// Annotations, if set, must all be claims of the signed payload, in
+	// addition to the name and version every falcops signature carries.
 	Annotations map[string]string
+	// Repository is the repository path (without the registry host) the
+	// signature must name in its docker-reference (default: the path of
+	// the reference being verified, so a signature copied to another
+	// repository fails). The host is not compared: a registry reachable
+	// under two names, or a mirror keeping the paths, still verifies.
+	Repository string
 
 	// Keyless verification (KeyRef empty): the certificate identity and
 	// issuer that must have signed (exact or regular expression), and the
@@ -56,6 +68,27 @@ type VerifyOptions struct {
 	TrustedRootFile      string
 }
 
+// Signed annotations of every falcops signature: the artifact config's name
+// and version, so a signature cannot be moved to another ruleset or version.
+const (
+	SignedName    = "name"
+	SignedVersion = "version"
+)
+
+// maxConfigSize bounds an artifact config read during verification.
+const maxConfigSize = 1 << 20
+
+// Verified is what a verification established about an artifact.
+type Verified struct {
+	Digest digest.Digest
+	// Name and Version are the artifact config's, which the signature names.
+	Name, Version string
+	// Config is the artifact config.
+	Config artifacts.ArtifactConfig
+	// Annotations are the manifest's annotations.
+	Annotations map[string]string
+}
+
 // claimError marks a signature that is valid for the key but whose payload
 // does not claim the artifact's digest (or lacks a required annotation).
 type claimError struct{ err error }
@@ -64,45 +97,141 @@ func (e *claimError) Error() string { return e.err.Error() }
 func (e *claimError) Unwrap() error { return e.err }
 
 // Verify checks the cosign signatures of the manifest ref names
-// ("host/path:tag", "host/path@sha256:..." or "host/path:tag@sha256:...")
-// and returns the verified digest. A signature counts only if it verifies
-// with the key AND its payload's critical.image.docker-manifest-digest is
-// the manifest's digest (falcoctl does not check the latter). Failures wrap
-// ErrSignature and say which check failed: no signatures, wrong key, a
-// payload naming another digest, or a manifest that changed (the tag no
-// longer points at the expected digest).
-func (c *Client) Verify(ctx context.Context, ref string, opts VerifyOptions) (digest.Digest, error) {
-	dgst, repo, err := c.resolveForVerify(ctx, ref, opts.ExpectedDigest)
+// ("host/path:tag", "host/path@sha256:..." or "host/path:tag@sha256:...").
+// A signature counts only if it verifies with the key (or trusted
+// identity) AND its payload binds it to this artifact: the digest claim
+// (critical.image.docker-manifest-digest; falcoctl does not check it), the
+// repository (critical.identity.docker-reference) and the signed
+// annotations name and version, which must be the artifact config's.
+// Where ref has a tag, the version must be that tag, lie in that X or X.Y
+// line, or the tag must be latest; the manifest's version annotation, when
+// present, must be the config's. Failures wrap ErrSignature and say which
+// check failed.
+func (c *Client) Verify(ctx context.Context, ref string, opts VerifyOptions) (Verified, error) {
+	dgst, repo, tag, err := c.resolveForVerify(ctx, ref, opts.ExpectedDigest)
 	if err != nil {
-		return "", err
+		return Verified{}, err
 	}
-	co, err := c.checkOpts(ctx, opts)
+	v, err := c.artifactOf(ctx, repo, dgst)
 	if err != nil {
-		return "", fmt.Errorf("verify %s: %w", ref, err)
+		return Verified{}, fmt.Errorf("verify %s: %w", ref, err)
 	}
-	h, err := v1.NewHash(dgst.String())
-	if err != nil {
-		return "", fmt.Errorf("verify %s: %w", ref, err)
+	if err := v.matchesTag(tag); err != nil {
+		return Verified{}, fmt.Errorf("%w: %s: %w", ErrSignature, ref, err)
 	}
-	d, err := name.NewDigest(repo+"@"+dgst.String(), c.nameOptions()...)
+	signedRepo := opts.Repository
+	if signedRepo == "" {
+		signedRepo = repositoryPath(repo)
+	}
+	want := claims{digest: dgst, repository: signedRepo, annotations: map[string]string{SignedName: v.Name, SignedVersion: v.Version}}
+	for k, val := range opts.Annotations {
+		want.annotations[k] = val
+	}
+	if err := c.verifySignatures(ctx, repo, want, opts); err != nil {
+		return Verified{}, fmt.Errorf("%w (%s)", err, ref)
+	}
+	return v, nil
+}
+
+// artifactOf reads the manifest and config of repo@dgst, bounded.
+func (c *Client) artifactOf(ctx context.Context, repo string, dgst digest.Digest) (Verified, error) {
+	_, data, err := c.FetchManifest(ctx, repo+"@"+dgst.String())
 	if err != nil {
-		return "", fmt.Errorf("verify %s: %w", ref, err)
+		return Verified{}, err
+	}
+	var m ocispec.Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return Verified{}, fmt.Errorf("%w: manifest %s is not an image manifest: %w", ErrSignature, dgst, err)
+	}
+	if m.Config.Size > maxConfigSize {
+		return Verified{}, fmt.Errorf("%w: config of %s: %d bytes, more than %d", ErrSignature, dgst, m.Config.Size, maxConfigSize)
+	}
+	raw, err := c.FetchBlob(ctx, repo, m.Config)
+	if err != nil {
+		return Verified{}, err
+	}
+	v := Verified{Digest: dgst, Annotations: m.Annotations}
+	if err := json.Unmarshal(raw, &v.Config); err != nil {
+		return Verified{}, fmt.Errorf("%w: config of %s: %w", ErrSignature, dgst, err)
+	}
+	v.Name, v.Version = v.Config.Name, v.Config.Version
+	if v.Name == "" || v.Version == "" {
+		return Verified{}, fmt.Errorf("%w: config of %s names no artifact name and version", ErrSignature, dgst)
+	}
+	if a, ok := m.Annotations[artifacts.AnnotationVersion]; ok && a != v.Version {
+		return Verified{}, fmt.Errorf("%w: %s: manifest annotation version %q differs from the config's %q", ErrSignature, dgst, a, v.Version)
+	}
+	return v, nil
+}
+
+// matchesTag checks the version against the tag it was reached by: X.Y.Z
+// must be the version, X and X.Y must contain it; latest and tags that are
+// no version say nothing.
+func (v Verified) matchesTag(tag string) error {
+	if tag == "" || tag == artifacts.TagLatest || tag == v.Version {
+		return nil
+	}
+	parts := strings.Split(tag, ".")
+	for _, p := range parts {
+		if _, err := strconv.ParseUint(p, 10, 64); err != nil {
+			if len(parts) == 3 {
+				break
+			}
+			return nil // not a version tag
+		}
+	}
+	if len(parts) < 3 && strings.HasPrefix(v.Version, tag+".") {
+		return nil
+	}
+	return fmt.Errorf("tag %s names version %s", tag, v.Version)
+}
+
+// repositoryPath is a repository reference without its registry host:
+// 127.0.0.1:5000/falcops/heartbeat -> falcops/heartbeat.
+func repositoryPath(repo string) string {
+	if host, path, ok := strings.Cut(repo, "/"); ok && (strings.ContainsAny(host, ".:") || host == "localhost") {
+		return path
+	}
+	return repo
+}
+
+// claims are what a signature's payload must say.
+type claims struct {
+	digest      digest.Digest
+	repository  string
+	annotations map[string]string
+}
+
+// verifySignatures finds one signature of want.digest in repo that
+// verifies with the key or identity and makes the claims.
+func (c *Client) verifySignatures(ctx context.Context, repo string, want claims, opts VerifyOptions) error {
+	co, err := c.checkOpts(ctx, opts, want)
+	if err != nil {
+		return err
+	}
+	h, err := v1.NewHash(want.digest.String())
+	if err != nil {
+		return err
+	}
+	d, err := name.NewDigest(repo+"@"+want.digest.String(), c.nameOptions()...)
+	if err != nil {
+		return err
 	}
 	ropts := c.ociremoteOptions(ctx)
 	st, err := ociremote.SignatureTag(d, ropts...)
 	if err != nil {
-		return "", fmt.Errorf("verify %s: %w", ref, err)
+		return err
 	}
 	sigs, err := ociremote.Signatures(st, ropts...)
 	if err != nil {
-		return "", fmt.Errorf("verify %s: fetching signatures: %w", ref, classify(err))
+		return fmt.Errorf("fetching signatures: %w", classify(err))
 	}
 	list, err := sigs.Get()
 	if err != nil {
-		return "", fmt.Errorf("verify %s: reading signatures: %w", ref, classify(err))
+		return fmt.Errorf("%w: reading the signatures of %s@%s: %w", ErrSignature, repo, want.digest, classify(err))
 	}
 	if len(list) == 0 {
-		return "", fmt.Errorf("%w: no signatures for %s@%s (unsigned, or the manifest changed after signing)", ErrSignature, repo, dgst)
+		return fmt.Errorf("%w: no signatures for %s@%s (unsigned, or the manifest changed after signing)", ErrSignature, repo, want.digest)
 	}
 	if len(list) > maxSignatures {
 		list = list[:maxSignatures]
@@ -116,7 +245,7 @@ func (c *Client) Verify(ctx context.Context, ref string, opts VerifyOptions) (di
 		}
 		_, err = cosign.VerifyImageSignature(ctx, s, h, co)
 		if err == nil {
-			return dgst, nil
+			return nil
 		}
 		var ce *claimError
 		if errors.As(err, &ce) {
@@ -126,7 +255,7 @@ func (c *Client) Verify(ctx context.Context, ref string, opts VerifyOptions) (di
 		}
 	}
 	if len(claimErrs) > 0 {
-		return "", fmt.Errorf("%w: %s@%s: a signature valid for the key claims something else: %s", ErrSignature, repo, dgst, strings.Join(claimErrs, "; "))
+		return fmt.Errorf("%w: %s@%s: a signature valid for the key claims something else: %s", ErrSignature, repo, want.digest, strings.Join(slices.Compact(claimErrs), "; "))
 	}
 	who := "key " + opts.KeyRef
 	if len(opts.PublicKey) > 0 {
@@ -134,59 +263,50 @@ func (c *Client) Verify(ctx context.Context, ref string, opts VerifyOptions) (di
 	} else if opts.KeyRef == "" {
 		who = "the trusted identity"
 	}
-	return "", fmt.Errorf("%w: %s@%s: no signature verifies with %s (wrong key?): %s", ErrSignature, repo, dgst, who, strings.Join(keyErrs, "; "))
+	return fmt.Errorf("%w: %s@%s: no signature verifies with %s (wrong key?): %s", ErrSignature, repo, want.digest, who, strings.Join(keyErrs, "; "))
 }
 
 // resolveForVerify turns ref into a digest and a repository. A tag is
 // resolved by HEAD; a tag with a digest must still point at that digest.
-func (c *Client) resolveForVerify(ctx context.Context, ref string, expected digest.Digest) (digest.Digest, string, error) {
+func (c *Client) resolveForVerify(ctx context.Context, ref string, expected digest.Digest) (dgst digest.Digest, repo, tag string, err error) {
 	base, dstr, hasDigest := strings.Cut(ref, "@")
-	var dgst digest.Digest
 	if hasDigest {
 		d, err := digest.Parse(dstr)
 		if err != nil {
-			return "", "", fmt.Errorf("verify %q: %w", ref, err)
+			return "", "", "", fmt.Errorf("verify %q: %w", ref, err)
 		}
 		dgst = d
 	}
 	r, err := registry.ParseReference(base)
 	if err != nil {
-		return "", "", fmt.Errorf("verify %q: %w", ref, err)
+		return "", "", "", fmt.Errorf("verify %q: %w", ref, err)
 	}
-	repo := r.Registry + "/" + r.Repository
+	repo, tag = r.Registry+"/"+r.Repository, r.Reference
 	if r.Reference != "" {
 		desc, err := c.Resolve(ctx, base)
 		if err != nil {
-			return "", "", fmt.Errorf("verify %s: %w", ref, err)
+			return "", "", "", fmt.Errorf("verify %s: %w", ref, err)
 		}
 		if hasDigest && desc.Digest != dgst {
-			return "", "", fmt.Errorf("%w: manifest changed: %s now points at %s, not %s", ErrSignature, base, desc.Digest, dgst)
+			return "", "", "", fmt.Errorf("%w: manifest changed: %s now points at %s, not %s", ErrSignature, base, desc.Digest, dgst)
 		}
 		dgst = desc.Digest
 	}
 	if dgst == "" {
-		return "", "", fmt.Errorf("verify %q: no tag or digest", ref)
+		return "", "", "", fmt.Errorf("verify %q: no tag or digest", ref)
 	}
 	if expected != "" && dgst != expected {
-		return "", "", fmt.Errorf("%w: manifest changed: %s is %s, expected %s", ErrSignature, ref, dgst, expected)
+		return "", "", "", fmt.Errorf("%w: manifest changed: %s is %s, expected %s", ErrSignature, ref, dgst, expected)
 	}
-	return dgst, repo, nil
+	return dgst, repo, tag, nil
 }
 
 // checkOpts builds the cosign check options: offline for keys, with the
 // digest claim always checked.
-func (c *Client) checkOpts(ctx context.Context, opts VerifyOptions) (*cosign.CheckOpts, error) {
-	var ann map[string]interface{}
-	if len(opts.Annotations) > 0 {
-		ann = make(map[string]interface{}, len(opts.Annotations))
-		for k, v := range opts.Annotations {
-			ann[k] = v
-		}
-	}
+func (c *Client) checkOpts(ctx context.Context, opts VerifyOptions, want claims) (*cosign.CheckOpts, error) {
 	co := &cosign.CheckOpts{
 		RegistryClientOpts: c.ociremoteOptions(ctx),
-		ClaimVerifier:      claimVerifier,
-		Annotations:        ann,
+		ClaimVerifier:      want.verify,
 		IgnoreTlog:         !opts.RequireTlog,
 		Offline:            true,
 		MaxWorkers:         1,
@@ -232,34 +352,33 @@ func (c *Client) checkOpts(ctx context.Context, opts VerifyOptions) (*cosign.Che
 	return co, nil
 }
 
-// claimVerifier is cosign.SimpleClaimVerifier (the payload must claim the
-// digest being verified, and carry the required annotations) plus an
-// explicit comparison of the claimed digest, so a change in the library
-// cannot silently drop the check. Failures are claimErrors.
-func claimVerifier(sig oci.Signature, h v1.Hash, ann map[string]interface{}) error {
-	if err := cosign.SimpleClaimVerifier(sig, h, ann); err != nil {
-		claimed := claimedDigest(sig)
-		if claimed != "" && claimed != h.String() {
-			return &claimError{fmt.Errorf("payload names digest %s, not %s", claimed, h)}
-		}
-		return &claimError{err}
-	}
-	if claimed := claimedDigest(sig); claimed != h.String() {
-		return &claimError{fmt.Errorf("payload names digest %q, not %s", claimed, h)}
-	}
-	return nil
-}
-
-func claimedDigest(sig oci.Signature) string {
+// verify is the claim verifier: the payload must claim the digest, name
+// the repository and carry the annotations. Failures are claimErrors.
+func (want claims) verify(sig oci.Signature, h v1.Hash, _ map[string]interface{}) error {
 	p, err := sig.Payload()
 	if err != nil {
-		return ""
+		return &claimError{err}
 	}
 	var ss payload.SimpleContainerImage
 	if err := json.Unmarshal(p, &ss); err != nil {
-		return ""
+		return &claimError{fmt.Errorf("payload: %w", err)}
 	}
-	return ss.Critical.Image.DockerManifestDigest
+	if claimed := ss.Critical.Image.DockerManifestDigest; claimed != h.String() || claimed != want.digest.String() {
+		return &claimError{fmt.Errorf("payload names digest %q, not %s", claimed, h)}
+	}
+	if got := repositoryPath(ss.Critical.Identity.DockerReference); got != want.repository {
+		return &claimError{fmt.Errorf("payload names repository %q, not %s (a signature copied from another repository)", got, want.repository)}
+	}
+	for _, k := range slices.Sorted(maps.Keys(want.annotations)) {
+		got, ok := ss.Optional[k]
+		if !ok {
+			return &claimError{fmt.Errorf("payload has no signed %s (want %q)", k, want.annotations[k])}
+		}
+		if s, _ := got.(string); s != want.annotations[k] {
+			return &claimError{fmt.Errorf("payload signs %s %v, not %q", k, got, want.annotations[k])}
+		}
+	}
+	return nil
 }
 
 // verifier loads the public key of a key-based verification.

@@ -9,16 +9,29 @@ import (
 	"github.com/falcops/falcops/artifacts"
 )
 
+// ReadIndexFile reads the falcoctl index at path; a missing file is an
+// empty index, one that does not parse wraps ErrInvalid.
+func ReadIndexFile(path string) (artifacts.Index, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	idx, err := artifacts.ParseIndex(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalid, path, err)
+	}
+	return idx, nil
+}
+
 // MergeIndexFile merges entries into the falcoctl index at path (created
 // if missing) and replaces the file atomically. An existing file that does
 // not parse wraps ErrInvalid and is left alone.
 func MergeIndexFile(path string, entries artifacts.Index) error {
-	var old artifacts.Index
-	if data, err := os.ReadFile(path); err == nil {
-		if old, err = artifacts.ParseIndex(data); err != nil {
-			return fmt.Errorf("%w: %s: %w", ErrInvalid, path, err)
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
+	old, err := ReadIndexFile(path)
+	if err != nil {
 		return err
 	}
 	merged, err := artifacts.Merge(old, entries)

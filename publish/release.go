@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	digest "github.com/opencontainers/go-digest"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
 	"github.com/falcops/falcops/artifacts"
 	"github.com/falcops/falcops/oci"
@@ -48,6 +49,9 @@ type Result struct {
 	// Tags are the tags written, the version first (Published only).
 	Tags  []string
 	State State
+	// Repaired are the floating tags an earlier, interrupted release left
+	// behind and this one moved (Unchanged and SignatureAdded only).
+	Repaired []string
 	// TaggedLatest is set for the profiles artifact, whose "latest" always
 	// names the newest content.
 	TaggedLatest bool
@@ -62,11 +66,15 @@ func (r Result) String() string {
 		}
 		return fmt.Sprintf("%s %s: %s %s, signed, tagged latest", r.Name, r.Version, word, r.Digest)
 	}
+	repaired := ""
+	if len(r.Repaired) > 0 {
+		repaired = ", moved " + strings.Join(r.Repaired, ", ")
+	}
 	switch r.State {
 	case Unchanged:
-		return fmt.Sprintf("%s %s: unchanged (%s)", r.Name, r.Version, r.Digest)
+		return fmt.Sprintf("%s %s: unchanged (%s)%s", r.Name, r.Version, r.Digest, repaired)
 	case SignatureAdded:
-		return fmt.Sprintf("%s %s: unchanged (%s), signature added", r.Name, r.Version, r.Digest)
+		return fmt.Sprintf("%s %s: unchanged (%s), signature added%s", r.Name, r.Version, r.Digest, repaired)
 	}
 	return fmt.Sprintf("%s %s: published %s as %s, signed", r.Name, r.Version, r.Digest, strings.Join(r.Tags, ", "))
 }
@@ -96,36 +104,101 @@ func Rulesets(ctx context.Context, built []Built, opts Options) ([]Result, artif
 }
 
 // Artifact releases one packaged artifact under its config's name and
-// version: pushed and tagged (oci.Publish: immutable; content already there
-// is Unchanged), its digest signed unless a signature is already stored.
+// version (see release).
 func Artifact(ctx context.Context, a *artifacts.Artifact, opts Options) (Result, error) {
 	return release(ctx, opts, a.Config.Name, a.Config.Version, a)
 }
 
+// release is the convergent release of one artifact, in an order that
+// never lets a tag point at unsigned content and that any re-run completes:
+//
+//  1. push the content under the version (oci.PushVersion: only content
+//     this build made, byte for byte but for the commit, is accepted under
+//     an existing version; a concurrent publisher is detected);
+//  2. make sure a signature that verifies with the signer's public key (and
+//     is bound to this repository, name and version) exists, else sign;
+//  3. check the version still names that digest, so a publisher that lost
+//     a race never moves floating tags or reports success;
+//  4. move the floating tags (X.Y, X, latest) that should name it.
 func release(ctx context.Context, opts Options, name, version string, a *artifacts.Artifact) (Result, error) {
 	repo := opts.Registry.Repo(name)
-	pub, err := opts.Client.Publish(ctx, repo, a, version)
+	pushed, err := opts.Client.PushVersion(ctx, repo, a, version)
 	if err != nil {
 		if errors.Is(err, oci.ErrImmutable) {
 			return Result{}, err
 		}
 		return Result{}, fmt.Errorf("%s %s: %w", name, version, err)
 	}
-	res := Result{Name: name, Version: version, Digest: pub.Digest, Tags: pub.Tags, State: Published}
-	if pub.Unchanged {
+	res := Result{Name: name, Version: version, Digest: pushed.Digest, Tags: pushed.Tags, State: Published}
+	signed := false
+	if pushed.Unchanged {
 		res.State = Unchanged
-		signed, err := opts.Client.HasSignature(ctx, repo, pub.Digest)
-		if err != nil {
+		if signed, err = hasValidSignature(ctx, opts, repo, pushed.Digest); err != nil {
 			return Result{}, fmt.Errorf("%s %s: %w", name, version, err)
 		}
-		if signed {
-			return res, nil
+		if !signed {
+			res.State = SignatureAdded
 		}
-		res.State = SignatureAdded
 	}
-	ref := repo + "@" + pub.Digest.String()
-	if err := opts.Client.Sign(ctx, ref, opts.Sign); err != nil {
-		return Result{}, fmt.Errorf("signing %s: %w", ref, err)
+	ref := repo + "@" + pushed.Digest.String()
+	if !signed {
+		if err := opts.Client.Sign(ctx, ref, opts.Sign); err != nil {
+			return Result{}, fmt.Errorf("signing %s: %w", ref, err)
+		}
+	}
+	now, err := opts.Client.Resolve(ctx, repo+":"+version)
+	if err != nil {
+		return Result{}, fmt.Errorf("%s %s: %w", name, version, err)
+	}
+	if now.Digest != pushed.Digest {
+		return Result{}, fmt.Errorf("%w: %s:%s changed from %s to %s while it was being released: another publisher is at work",
+			oci.ErrImmutable, repo, version, pushed.Digest, now.Digest)
+	}
+	moved, err := opts.Client.MoveTags(ctx, repo, version, pushed.Digest)
+	if err != nil {
+		return Result{}, fmt.Errorf("%s %s: moving tags: %w", name, version, err)
+	}
+	if pushed.Unchanged {
+		res.Repaired = moved
+	} else {
+		res.Tags = append(res.Tags, moved...)
 	}
 	return res, nil
+}
+
+// hasValidSignature reports whether the digest carries a signature by the
+// signing key, bound to this repository, name and version. Keyless signers
+// have no lasting key: any stored signature counts for them.
+func hasValidSignature(ctx context.Context, opts Options, repo string, d digest.Digest) (bool, error) {
+	pub, err := signerPublicKey(ctx, opts.Sign)
+	if err != nil {
+		return false, err
+	}
+	if pub == nil {
+		return opts.Client.HasSignature(ctx, repo, d)
+	}
+	_, err = opts.Client.Verify(ctx, repo+"@"+d.String(), oci.VerifyOptions{PublicKey: pub})
+	if errors.Is(err, oci.ErrSignature) || errors.Is(err, oci.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// signerPublicKey is the PEM public key of the signing key; nil for keyless.
+func signerPublicKey(ctx context.Context, so oci.SignOptions) ([]byte, error) {
+	sv := so.Signer
+	if sv == nil && so.KeyRef != "" {
+		var err error
+		if sv, err = oci.LoadSigner(ctx, so.KeyRef, so.Password); err != nil {
+			return nil, err
+		}
+	}
+	if sv == nil {
+		return nil, nil
+	}
+	pub, err := sv.PublicKey()
+	if err != nil {
+		return nil, err
+	}
+	return cryptoutils.MarshalPublicKeyToPEM(pub)
 }

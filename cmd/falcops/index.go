@@ -13,7 +13,8 @@ import (
 
 func newIndexCmd() *cobra.Command {
 	var registry, out string
-	var plainHTTP bool
+	var transport transportFlags
+	var allowUnsigned bool
 	var signing signingFlags
 	cmd := &cobra.Command{
 		Use:   "index --registry HOST/PREFIX [--out FILE] [RULESET_DIR...]",
@@ -35,11 +36,19 @@ printed. RULESET_DIR defaults to the repository root (all rulesets/*).`,
 			if len(args) == 0 {
 				args = []string{"."}
 			}
+			if err := checkSigned(cmd, signing.indexSignature(), allowUnsigned); err != nil {
+				return err
+			}
+			if out != "" {
+				if _, err := publish.ReadIndexFile(out); err != nil {
+					return err
+				}
+			}
 			built, err := buildRulesets(cmd, args)
 			if err != nil {
 				return err
 			}
-			c, err := oci.New(oci.Options{PlainHTTP: plainHTTP})
+			c, err := transport.client()
 			if err != nil {
 				return err
 			}
@@ -73,7 +82,8 @@ printed. RULESET_DIR defaults to the repository root (all rulesets/*).`,
 	}
 	cmd.Flags().StringVar(&registry, "registry", "", "registry and repository prefix, HOST[:PORT][/PREFIX] (required)")
 	cmd.Flags().StringVar(&out, "out", "", "index file to merge into (default: print)")
-	cmd.Flags().BoolVar(&plainHTTP, "plain-http", false, "talk HTTP to the registry (loopback registries)")
+	transport.register(cmd)
+	cmd.Flags().BoolVar(&allowUnsigned, "allow-unsigned", false, "write entries without a signature block when no key or identity is given (falcoctl then installs these artifacts without verifying them)")
 	signing.register(cmd, false)
 	return cmd
 }

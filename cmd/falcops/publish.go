@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -81,11 +82,12 @@ func parseRegistry(s string) (publish.Registry, error) {
 }
 
 type publishOptions struct {
-	profiles  string
-	registry  string
-	plainHTTP bool
-	indexFile string
-	signing   signingFlags
+	profiles      string
+	registry      string
+	transport     transportFlags
+	indexFile     string
+	allowUnsigned bool
+	signing       signingFlags
 }
 
 func newPublishCmd() *cobra.Command {
@@ -112,7 +114,8 @@ RULESET_DIR defaults to the repository root (all rulesets/*).`,
 		},
 	}
 	cmd.Flags().StringVar(&o.registry, "registry", "", "registry and repository prefix, HOST[:PORT][/PREFIX] (required)")
-	cmd.Flags().BoolVar(&o.plainHTTP, "plain-http", false, "talk HTTP to the registry (loopback registries)")
+	o.transport.register(cmd)
+	cmd.Flags().BoolVar(&o.allowUnsigned, "allow-unsigned-index", false, "write index entries without a signature block when keyless signing has no --certificate-identity-regexp (falcoctl then installs unverified)")
 	cmd.Flags().StringVar(&o.profiles, "profiles", "profiles", "folder of FalcoProfile documents published as the signed asset artifact "+artifacts.ProfilesArtifact+" (skipped when missing; \"\" to skip)")
 	cmd.Flags().StringVar(&o.indexFile, "index", "index.yaml", "falcoctl index to merge the published entries into (\"\" to skip)")
 	o.signing.register(cmd, true)
@@ -131,6 +134,15 @@ func (o *publishOptions) run(ctx context.Context, cmd *cobra.Command, paths []st
 	if err != nil {
 		return err
 	}
+	if o.indexFile != "" {
+		// A broken index stops the release before anything is pushed.
+		if _, err := publish.ReadIndexFile(o.indexFile); err != nil {
+			return err
+		}
+		if err := checkSigned(cmd, o.signing.indexSignature(), o.allowUnsigned); err != nil {
+			return err
+		}
+	}
 	built, err := buildRulesets(cmd, paths)
 	if err != nil {
 		return err
@@ -147,7 +159,7 @@ func (o *publishOptions) run(ctx context.Context, cmd *cobra.Command, paths []st
 			return fmt.Errorf("loading the signing key: %w", err)
 		}
 	}
-	client, err := oci.New(oci.Options{PlainHTTP: o.plainHTTP})
+	client, err := o.transport.client()
 	if err != nil {
 		return err
 	}
@@ -181,4 +193,22 @@ func (o *publishOptions) run(ctx context.Context, cmd *cobra.Command, paths []st
 // printResult prints each release result as it happens.
 func printResult(w io.Writer) func(publish.Result) {
 	return func(r publish.Result) { fmt.Fprintln(w, r.String()) }
+}
+
+// errUnsignedIndex: an index entry without a signature block makes
+// falcoctl install without verifying.
+var errUnsignedIndex = errors.New("index entries would carry no signature block, and falcoctl installs such artifacts without verifying them: " +
+	"give --index-key (or --key), or --certificate-identity-regexp for keyless signatures")
+
+// checkSigned refuses to write unsigned index entries unless allowed, and
+// then says what falcoctl will do.
+func checkSigned(cmd *cobra.Command, sig *artifacts.CosignSignature, allowUnsigned bool) error {
+	if sig != nil {
+		return nil
+	}
+	if !allowUnsigned {
+		return badInput(fmt.Errorf("%w (or allow it explicitly)", errUnsignedIndex))
+	}
+	fmt.Fprintln(cmd.ErrOrStderr(), "falcops: warning: index entries without a signature block: falcoctl installs these artifacts without verifying any signature")
+	return nil
 }

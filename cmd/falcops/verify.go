@@ -11,7 +11,7 @@ import (
 
 func newVerifyCmd() *cobra.Command {
 	var key string
-	var plainHTTP bool
+	var transport transportFlags
 	cmd := &cobra.Command{
 		Use:   "verify REF --key FILE",
 		Short: "Verify an artifact's cosign signature and that it was signed for this digest",
@@ -30,22 +30,22 @@ registry errors.`,
 			if key == "" {
 				return usageError("--key is required")
 			}
-			c, err := oci.New(oci.Options{PlainHTTP: plainHTTP})
+			c, err := transport.client()
 			if err != nil {
 				return err
 			}
-			d, err := c.Verify(cmd.Context(), args[0], oci.VerifyOptions{KeyRef: key})
+			v, err := c.Verify(cmd.Context(), args[0], oci.VerifyOptions{KeyRef: key})
 			switch {
 			case errors.Is(err, oci.ErrSignature), errors.Is(err, oci.ErrNotFound):
 				return badInput(fmt.Errorf("%s: not verified: %w", args[0], err))
 			case err != nil:
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: verified %s (signature by %s, digest claim checked)\n", args[0], d, key)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: verified %s %s %s (signature by %s; digest, repository, name and version checked)\n", args[0], v.Name, v.Version, v.Digest, key)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&key, "key", "", "public key: cosign.pub file, env://VAR or KMS URI")
-	cmd.Flags().BoolVar(&plainHTTP, "plain-http", false, "talk HTTP to the registry (loopback registries)")
+	transport.register(cmd)
 	return cmd
 }
