@@ -152,9 +152,7 @@ func (p *parser) parseCheck() Expr {
 		return p.parseCondition(left, pos)
 	}
 	if p.transformerName() {
-		p.blank()
-		left := p.parseTransformerRemainder(strings.TrimSuffix(p.last, "("), pos)
-		return p.parseCondition(left, pos)
+		return p.parseCondition(p.transformerCall(pos), pos)
 	}
 	if p.identifier() {
 		return &Identifier{base{pos}, p.last}
@@ -183,6 +181,13 @@ func (p *parser) optionalFieldArg() (string, bool) {
 		p.fail("expected a ']' token")
 	}
 	return arg, true
+}
+
+// transformerCall parses the rest of a transformer whose name and opening
+// parenthesis the scanner has just consumed.
+func (p *parser) transformerCall(pos int) Expr {
+	p.blank()
+	return p.parseTransformerRemainder(strings.TrimSuffix(p.last, "("), pos)
 }
 
 func (p *parser) parseTransformerRemainder(name string, pos int) Expr {
@@ -252,8 +257,7 @@ func (p *parser) parseTransformerListArg() Expr {
 	case p.fieldName():
 		return p.parseFieldRemainder(p.last, pos)
 	case p.transformerName():
-		p.blank()
-		return p.parseTransformerRemainder(strings.TrimSuffix(p.last, "("), pos)
+		return p.transformerCall(pos)
 	case p.quoted():
 		return &Value{base{pos}, p.last}
 	case p.hexNum() || p.num():
@@ -420,8 +424,7 @@ func (p *parser) tryTransformerOrVal() Expr {
 		return t
 	}
 	if p.transformerName() {
-		p.blank()
-		return p.parseTransformerRemainder(strings.TrimSuffix(p.last, "("), pos)
+		return p.transformerCall(pos)
 	}
 	return nil
 }
@@ -452,8 +455,7 @@ func ParseField(s string) (e Expr, n int, err error) {
 	case p.fieldName():
 		e = p.parseFieldRemainder(p.last, 0)
 	case p.transformerName():
-		p.blank()
-		e = p.parseTransformerRemainder(strings.TrimSuffix(p.last, "("), 0)
+		e = p.transformerCall(0)
 	default:
 		p.fail("expected a field or a transformer")
 	}
