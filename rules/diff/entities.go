@@ -320,28 +320,17 @@ func (d *differ) compareRule(or, nr *rules.Rule) {
 	}
 }
 
-// outputFields extracts the %fields of an output format, as Falco's
-// formatter reads them (optional width digits after %).
+// outputFields lists the %fields of an output format as written: whatever
+// parses as a field, known to Falco or not.
 func outputFields(s string) []string {
 	var out []string
-	start := 0
-	if strings.HasPrefix(s, "*") {
-		start = 1
-	}
-	for j := start; j < len(s); j++ {
-		if s[j] != '%' {
-			continue
-		}
-		k := j + 1
-		for k < len(s) && s[k] >= '0' && s[k] <= '9' {
-			k++
-		}
-		e, n, err := condition.ParseField(s[k:])
+	for sc := rules.NewOutputScanner(s); sc.Next(); {
+		e, n, err := condition.ParseField(s[sc.Field():])
 		if err != nil || n == 0 {
 			continue
 		}
 		out = append(out, "%"+condition.String(e))
-		j = k + n - 1
+		sc.Skip(n)
 	}
 	return sortedUnique(out)
 }
