@@ -266,7 +266,7 @@ func (l *loader) lookupField(source, s string) (fields.Field, error) {
 // skip-if-unknown-filter).
 func (c *compiler) checkOutput(r *Rule, item string) (ok, skipped bool) {
 	out := r.Output
-	s := out.S
+	s := out.Value
 	if i := strings.Index(s, "%container.info"); i >= 0 {
 		if !c.engine.Less(Engine041) {
 			c.add(diag.Warning, WarnDeprecatedItem, "%container.info is deprecated and no more useful, and will be dropped by Falco 1.0.0. The container plugin will automatically add required fields to the output message.", r.At, item)

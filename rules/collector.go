@@ -42,10 +42,10 @@ func (l *loader) appendRule(name string, item *yaml.Node, u *ruleUpdate) {
 	if !u.hasAnyValue() {
 		l.fail(ErrValidate, "Appended rule must have exceptions or condition property", item)
 	}
-	if u.cond != nil && u.cond.S != "" {
+	if u.cond != nil && u.cond.Value != "" {
 		prev.Condition.appendText(" ", *u.cond)
 	}
-	if u.output != nil && u.output.S != "" {
+	if u.output != nil && u.output.Value != "" {
 		prev.Output.appendText(" ", *u.output)
 	}
 	if u.desc != nil && *u.desc != "" {

@@ -76,7 +76,7 @@ func unquote(item string) string {
 
 // parse parses a condition text and expands list references in it.
 func (c *compiler) parse(t Text, item string) condition.Expr {
-	e, err := condition.Parse(t.S)
+	e, err := condition.Parse(t.Value)
 	if err != nil {
 		var pe *condition.Error
 		if !errors.As(err, &pe) {

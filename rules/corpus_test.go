@@ -247,12 +247,12 @@ func TestCorpusRoundTrip(t *testing.T) {
 	for _, f := range corpus(t) {
 		rs := Load([]*Source{readCorpusFile(t, f)}, Options{})
 		for _, m := range rs.Macros {
-			if corpusRoundTrip(t, f.folder+": macro "+m.Name, m.Condition.S) {
+			if corpusRoundTrip(t, f.folder+": macro "+m.Name, m.Condition.Value) {
 				macros++
 			}
 		}
 		for _, r := range rs.Rules {
-			if corpusRoundTrip(t, f.folder+": rule "+r.Name, r.Condition.S) {
+			if corpusRoundTrip(t, f.folder+": rule "+r.Name, r.Condition.Value) {
 				rules++
 			}
 			e := rs.Expand(r)

@@ -59,7 +59,7 @@ func TestRulesetLoadOrderAndDependsOn(t *testing.T) {
 	if got := strings.Join(rs.List("shells").Items, ","); got != "bash,sh,zsh" {
 		t.Errorf("list items %q", got)
 	}
-	if got := rs.Rule("Shell spawned").Condition.S; !strings.HasSuffix(got, "and not trusted") {
+	if got := rs.Rule("Shell spawned").Condition.Value; !strings.HasSuffix(got, "and not trusted") {
 		t.Errorf("condition %q", got)
 	}
 	// Loaded alone, tuning's appends have nothing to append to.
