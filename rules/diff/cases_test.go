@@ -31,7 +31,7 @@ func replace(old, new string) edit {
 func replaceAll(old, new string) edit {
 	return func(t *testing.T, s string) string {
 		t.Helper()
-		require.Contains(t, s, old, "replaceAll")
+		require.True(t, strings.Contains(s, old), "replaceAll: %q does not occur", old)
 		return strings.ReplaceAll(s, old, new)
 	}
 }
