@@ -207,18 +207,12 @@ func (rs *Ruleset) Expand(r *Rule) condition.Expr {
 func (rs *Ruleset) expand(e condition.Expr, path map[string]bool) condition.Expr {
 	switch n := e.(type) {
 	case *condition.And:
-		c := &condition.And{Children: make([]condition.Expr, len(n.Children))}
+		c := &condition.And{Children: rs.expandAll(n.Children, path)}
 		c.Offset = n.Offset
-		for i, ch := range n.Children {
-			c.Children[i] = rs.expand(ch, path)
-		}
 		return c
 	case *condition.Or:
-		c := &condition.Or{Children: make([]condition.Expr, len(n.Children))}
+		c := &condition.Or{Children: rs.expandAll(n.Children, path)}
 		c.Offset = n.Offset
-		for i, ch := range n.Children {
-			c.Children[i] = rs.expand(ch, path)
-		}
 		return c
 	case *condition.Not:
 		c := &condition.Not{Child: rs.expand(n.Child, path)}
@@ -235,6 +229,14 @@ func (rs *Ruleset) expand(e condition.Expr, path map[string]bool) condition.Expr
 		return out
 	}
 	return e
+}
+
+func (rs *Ruleset) expandAll(children []condition.Expr, path map[string]bool) []condition.Expr {
+	out := make([]condition.Expr, len(children))
+	for i, ch := range children {
+		out[i] = rs.expand(ch, path)
+	}
+	return out
 }
 
 func sortedSet(tags []string) []string {

@@ -260,12 +260,8 @@ func (l *loader) readPluginVersions(item *yaml.Node) {
 	}
 	for _, p := range reqs.Content {
 		p = deref(p)
-		if p.Kind != yaml.MappingNode {
-			l.fail(ErrYAMLValidate, "Plugin version must be a mapping", p)
-		}
-		name, nn := l.str(p, "name")
-		version, vn := l.str(p, "version")
-		req := PluginRequirement{At: l.at(p), Alternatives: []PluginVersion{{name, version}}}
+		pv, nn, vn := l.pluginVersion(p, "Plugin version must be a mapping")
+		req := PluginRequirement{At: l.at(p), Alternatives: []PluginVersion{pv}}
 		nodes, nameNodes := []*yaml.Node{vn}, []*yaml.Node{nn}
 		if has(p, "alternatives") {
 			alts := get(p, "alternatives")
@@ -273,13 +269,8 @@ func (l *loader) readPluginVersions(item *yaml.Node) {
 				l.fail(ErrYAMLValidate, "Value of plugin version alternatives must be a sequence", valueOr(alts, p))
 			}
 			for _, a := range alts.Content {
-				a = deref(a)
-				if a.Kind != yaml.MappingNode {
-					l.fail(ErrYAMLValidate, "Plugin version alternative must be a mapping", a)
-				}
-				an, ann := l.str(a, "name")
-				av, avn := l.str(a, "version")
-				req.Alternatives = append(req.Alternatives, PluginVersion{an, av})
+				av, ann, avn := l.pluginVersion(deref(a), "Plugin version alternative must be a mapping")
+				req.Alternatives = append(req.Alternatives, av)
 				nodes, nameNodes = append(nodes, avn), append(nameNodes, ann)
 			}
 		}
@@ -296,6 +287,17 @@ func (l *loader) readPluginVersions(item *yaml.Node) {
 		l.rs.Plugins = append(l.rs.Plugins, req)
 	}
 	l.warnUnknownKeys(item, "required_plugin_versions")
+}
+
+// pluginVersion decodes a name and version mapping of required_plugin_versions
+// (a requirement or one of its alternatives), with the nodes of both values.
+func (l *loader) pluginVersion(m *yaml.Node, notMapping string) (pv PluginVersion, nameNode, versionNode *yaml.Node) {
+	if m.Kind != yaml.MappingNode {
+		l.fail(ErrYAMLValidate, notMapping, m)
+	}
+	pv.Name, nameNode = l.str(m, "name")
+	pv.Version, versionNode = l.str(m, "version")
+	return pv, nameNode, versionNode
 }
 
 // readAppendFlag decodes the deprecated append key and warns about it.
