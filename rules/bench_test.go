@@ -6,6 +6,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -34,9 +35,7 @@ func BenchmarkValidateCorpus(b *testing.B) {
 	for b.Loop() {
 		for i := range data {
 			rs := Load([]*Source{{Name: names[i], Data: data[i]}}, Options{})
-			if rs.Findings.Errors() != 0 {
-				b.Fatalf("%s: %d errors", names[i], rs.Findings.Errors())
-			}
+			require.Zero(b, rs.Findings.Errors(), "%s: errors", names[i])
 		}
 	}
 }
@@ -57,9 +56,7 @@ func BenchmarkDecodeCorpus(b *testing.B) {
 				if errors.Is(err, io.EOF) {
 					break
 				}
-				if err != nil {
-					b.Fatal(err)
-				}
+				require.NoError(b, err)
 			}
 		}
 	}

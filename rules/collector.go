@@ -19,7 +19,7 @@ func (l *loader) findPrevRule(name, source string, item *yaml.Node) *Rule {
 }
 
 func (l *loader) defineRule(r *Rule, item *yaml.Node) {
-	prev := l.findPrevRule(r.Name, r.Source, item)
+	l.findPrevRule(r.Name, r.Source, item) // only to refuse a change of source
 	if !fields.KnownSource(r.Source) {
 		r.unknownSource = true
 		r.Skipped = true
@@ -31,15 +31,7 @@ func (l *loader) defineRule(r *Rule, item *yaml.Node) {
 		}
 		l.validateException(r, ex)
 	}
-	if prev != nil {
-		r.index, r.visibility = prev.index, l.next()
-		*prev = *r
-		return
-	}
-	r.index = l.next()
-	r.visibility = r.index
-	l.rs.rules[r.Name] = r
-	l.rs.Rules = append(l.rs.Rules, r)
+	define(l, l.rs.rules, &l.rs.Rules, r)
 }
 
 func (l *loader) appendRule(name string, item *yaml.Node, u *ruleUpdate) {
@@ -50,10 +42,10 @@ func (l *loader) appendRule(name string, item *yaml.Node, u *ruleUpdate) {
 	if !u.hasAnyValue() {
 		l.fail(ErrValidate, "Appended rule must have exceptions or condition property", item)
 	}
-	if u.cond != nil && u.cond.S != "" {
+	if u.cond != nil && u.cond.Value != "" {
 		prev.Condition.appendText(" ", *u.cond)
 	}
-	if u.output != nil && u.output.S != "" {
+	if u.output != nil && u.output.Value != "" {
 		prev.Output.appendText(" ", *u.output)
 	}
 	if u.desc != nil && *u.desc != "" {

@@ -11,7 +11,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/falcops/falcops/diag"
+	"github.com/falcops/falcops/internal/sharedtest"
 	"github.com/falcops/falcops/rules/condition"
 )
 
@@ -25,31 +29,23 @@ type corpusFile struct {
 }
 
 // corpus lists the upstream release files, sorted by folder. It skips the
-// test when the shared folder is absent (see sharedDir).
+// test when the shared folder is absent (see package sharedtest).
 func corpus(t testing.TB) []corpusFile {
 	t.Helper()
-	dir := sharedDir(t)
+	dir := sharedtest.UpstreamRules(t)
 	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var out []corpusFile
 	for _, e := range ents {
 		if !e.IsDir() {
 			continue
 		}
 		files, err := filepath.Glob(filepath.Join(dir, e.Name(), "*.yaml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(files) != 1 {
-			t.Fatalf("%s: %d rules files, want 1", e.Name(), len(files))
-		}
+		require.NoError(t, err)
+		require.Len(t, files, 1, "%s: rules files", e.Name())
 		out = append(out, corpusFile{folder: e.Name(), path: files[0], final: !strings.Contains(e.Name(), "-rc")})
 	}
-	if len(out) == 0 {
-		t.Fatalf("%s holds no release folders", dir)
-	}
+	require.NotEmpty(t, out, "%s holds no release folders", dir)
 	sort.Slice(out, func(i, j int) bool { return out[i].folder < out[j].folder })
 	return out
 }
@@ -57,9 +53,7 @@ func corpus(t testing.TB) []corpusFile {
 func readCorpusFile(t testing.TB, f corpusFile) *Source {
 	t.Helper()
 	src, err := ReadSource(f.path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return src
 }
 
@@ -94,14 +88,11 @@ func corpusWarnings(t *testing.T, f corpusFile, rs *Ruleset) []string {
 	t.Helper()
 	var lines []string
 	for _, fd := range rs.Findings {
-		if fd.Severity == diag.Error {
-			t.Errorf("%s (engine %s): %s", f.folder, rs.Engine, fd)
+		if !assert.NotEqual(t, diag.Error, fd.Severity, "%s (engine %s): %s", f.folder, rs.Engine, fd) {
 			continue
 		}
-		if _, ok := corpusWarningKinds[fd.Code]; !ok {
-			t.Errorf("%s (engine %s): warning kind %s is not explained in corpusWarningKinds; check that Falco emits it: %s",
-				f.folder, rs.Engine, fd.Code, fd)
-		}
+		assert.Contains(t, corpusWarningKinds, fd.Code,
+			"%s (engine %s): warning kind %s is not explained in corpusWarningKinds; check that Falco emits it: %s", f.folder, rs.Engine, fd.Code, fd)
 		msg := fd.Message
 		if fd.Item != "" {
 			msg += " (" + fd.Item + ")"
@@ -131,21 +122,13 @@ func TestCorpusValidates(t *testing.T) {
 		src := readCorpusFile(t, f)
 
 		rs := Load([]*Source{src}, Options{})
-		if rs.RequiredEngine.IsZero() {
-			t.Errorf("%s declares no required_engine_version", f.folder)
-		}
-		if rs.Engine != rs.RequiredEngine {
-			t.Errorf("%s: validated for engine %s, but it declares %s", f.folder, rs.Engine, rs.RequiredEngine)
-		}
-		if len(rs.Rules) == 0 {
-			t.Errorf("%s: no rules loaded", f.folder)
-		}
+		assert.False(t, rs.RequiredEngine.IsZero(), "%s declares no required_engine_version", f.folder)
+		assert.Equal(t, rs.RequiredEngine, rs.Engine, "%s: validated for another engine than it declares", f.folder)
+		assert.NotEmpty(t, rs.Rules, "%s: no rules loaded", f.folder)
 		declared = append(declared, corpusWarnings(t, f, rs)...)
 
 		rs = Load([]*Source{src}, Options{Engine: Engine044})
-		if rs.Engine != Engine044 {
-			t.Errorf("%s: validated for engine %s, want %s", f.folder, rs.Engine, Engine044)
-		}
+		assert.Equal(t, Engine044, rs.Engine, "%s: validated engine", f.folder)
 		latest = append(latest, corpusWarnings(t, f, rs)...)
 	}
 	t.Logf("%d final release files validated", n)
@@ -165,9 +148,7 @@ func TestCorpusPrereleases(t *testing.T) {
 		for _, engine := range []Version{{}, Engine044} {
 			rs := Load([]*Source{src}, Options{Engine: engine})
 			for _, fd := range rs.Findings {
-				if fd.Severity == diag.Error {
-					t.Errorf("%s (engine %s): %s", f.folder, rs.Engine, fd)
-				}
+				assert.NotEqual(t, diag.Error, fd.Severity, "%s (engine %s): %s", f.folder, rs.Engine, fd)
 			}
 		}
 	}
@@ -178,18 +159,12 @@ func checkCorpusGolden(t *testing.T, path, header string, lines []string) {
 	got := header + "\n# Format: folder: CODE line:col message (item). Regenerate: go test ./rules/ -run TestCorpusValidates -update\n" +
 		strings.Join(lines, "\n") + "\n"
 	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
 		return
 	}
 	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
+	require.NoError(t, err, "run with -update to create it")
 	if string(want) == got {
 		return
 	}
@@ -202,10 +177,8 @@ func checkCorpusGolden(t *testing.T, path, header string, lines []string) {
 		if i < len(wl) {
 			w = wl[i]
 		}
-		if g != w {
-			t.Fatalf("%s differs at line %d:\n got: %s\nwant: %s\n(%d lines, golden has %d; run with -update if the change is intended)",
-				path, i+1, g, w, len(gl), len(wl))
-		}
+		require.Equal(t, w, g, "%s differs at line %d (%d lines, golden has %d; run with -update if the change is intended)",
+			path, i+1, len(gl), len(wl))
 	}
 }
 
@@ -214,8 +187,7 @@ func checkCorpusGolden(t *testing.T, path, header string, lines []string) {
 func corpusRoundTrip(t *testing.T, where, s string) bool {
 	t.Helper()
 	e, err := condition.Parse(s)
-	if err != nil {
-		t.Errorf("%s: %v\n%s", where, err, s)
+	if !assert.NoError(t, err, "%s:\n%s", where, s) {
 		return false
 	}
 	return corpusRoundTripExpr(t, where, e)
@@ -225,17 +197,13 @@ func corpusRoundTripExpr(t *testing.T, where string, e condition.Expr) bool {
 	t.Helper()
 	printed := condition.String(e)
 	e2, err := condition.Parse(printed)
-	if err != nil {
-		t.Errorf("%s: printed form does not parse: %v\n%s", where, err, printed)
+	if !assert.NoError(t, err, "%s: printed form does not parse:\n%s", where, printed) {
 		return false
 	}
-	if !condition.Equal(e, e2) {
-		t.Errorf("%s: printed form parses to a different tree:\n%s", where, printed)
+	if !assert.True(t, condition.Equal(e, e2), "%s: printed form parses to a different tree:\n%s", where, printed) {
 		return false
 	}
-	if again := condition.String(e2); again != printed {
-		t.Errorf("%s: printing is not stable:\n%s\n%s", where, printed, again)
-	}
+	assert.Equal(t, printed, condition.String(e2), "%s: printing is not stable", where)
 	return true
 }
 
@@ -247,17 +215,16 @@ func TestCorpusRoundTrip(t *testing.T) {
 	for _, f := range corpus(t) {
 		rs := Load([]*Source{readCorpusFile(t, f)}, Options{})
 		for _, m := range rs.Macros {
-			if corpusRoundTrip(t, f.folder+": macro "+m.Name, m.Condition.S) {
+			if corpusRoundTrip(t, f.folder+": macro "+m.Name, m.Condition.Value) {
 				macros++
 			}
 		}
 		for _, r := range rs.Rules {
-			if corpusRoundTrip(t, f.folder+": rule "+r.Name, r.Condition.S) {
+			if corpusRoundTrip(t, f.folder+": rule "+r.Name, r.Condition.Value) {
 				rules++
 			}
 			e := rs.Expand(r)
-			if e == nil {
-				t.Errorf("%s: rule %s has no compiled condition", f.folder, r.Name)
+			if !assert.NotNil(t, e, "%s: rule %s has no compiled condition", f.folder, r.Name) {
 				continue
 			}
 			if corpusRoundTripExpr(t, f.folder+": expanded rule "+r.Name, e) {
@@ -266,9 +233,9 @@ func TestCorpusRoundTrip(t *testing.T) {
 		}
 	}
 	t.Logf("round-tripped %d macro conditions, %d rule conditions and %d expanded rule trees", macros, rules, expanded)
-	if macros == 0 || rules == 0 || expanded != rules {
-		t.Errorf("counts: %d macros, %d rules, %d expanded", macros, rules, expanded)
-	}
+	assert.Positive(t, macros, "macros")
+	assert.Positive(t, rules, "rules")
+	assert.Equal(t, rules, expanded, "expanded rules")
 }
 
 // TestCorpusPositions checks item positions against the file text: the line
@@ -302,12 +269,8 @@ func TestCorpusPositions(t *testing.T) {
 	check := func(kind, name string, at diag.Position) {
 		t.Helper()
 		want, ok := where(kind, name)
-		if !ok {
-			t.Fatalf("%s %q not found in %s", kind, name, file.path)
-		}
-		if at != want {
-			t.Errorf("%s %q at %s, want %s", kind, name, at, want)
-		}
+		require.True(t, ok, "%s %q not found in %s", kind, name, file.path)
+		assert.Equal(t, want, at, "%s %q", kind, name)
 	}
 	for _, name := range []string{
 		"Directory traversal monitored file read", // the first rule
@@ -318,24 +281,21 @@ func TestCorpusPositions(t *testing.T) {
 		rs.Rules[len(rs.Rules)-1].Name, // the last rule
 	} {
 		r := rs.Rule(name)
-		if r == nil {
-			t.Errorf("rule %q not loaded", name)
+		if !assert.NotNil(t, r, "rule %q not loaded", name) {
 			continue
 		}
 		check("rule", name, r.At)
 	}
 	for _, name := range []string{"spawned_process", "open_read", "container", rs.Macros[len(rs.Macros)-1].Name} {
 		m := rs.Macro(name)
-		if m == nil {
-			t.Errorf("macro %q not loaded", name)
+		if !assert.NotNil(t, m, "macro %q not loaded", name) {
 			continue
 		}
 		check("macro", name, m.At)
 	}
 	for _, name := range []string{"shell_binaries", rs.Lists[0].Name} {
 		l := rs.List(name)
-		if l == nil {
-			t.Errorf("list %q not loaded", name)
+		if !assert.NotNil(t, l, "list %q not loaded", name) {
 			continue
 		}
 		check("list", name, l.At)

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/falcops/falcops/diag"
 	"github.com/falcops/falcops/rules/condition"
 	"github.com/falcops/falcops/rules/fields"
@@ -63,14 +66,10 @@ func loadEvttypeRule(t *testing.T, src string, engine Version) (*Ruleset, *Rule)
 	t.Helper()
 	rs := LoadBytes("evttype.yaml", []byte(src), Options{Engine: engine})
 	for _, f := range rs.Findings {
-		if f.Severity == diag.Error {
-			t.Fatalf("unexpected error: %s\n%s", f, src)
-		}
+		require.NotEqual(t, diag.Error, f.Severity, "unexpected error: %s\n%s", f, src)
 	}
 	r := rs.Rule("R")
-	if r == nil {
-		t.Fatalf("rule R not loaded:\n%s", src)
-	}
+	require.NotNil(t, r, "rule R not loaded:\n%s", src)
 	return rs, r
 }
 
@@ -257,9 +256,7 @@ func TestEventTypeInference(t *testing.T) {
 		{cond: "evt.type = open or always_true", engine: EngineNext, want: etAll},
 		{cond: "evt.type = open and not always_true", engine: EngineNext, want: etNone},
 	}
-	if len(cases) < 30 {
-		t.Fatalf("only %d cases", len(cases))
-	}
+	require.GreaterOrEqual(t, len(cases), 30, "cases")
 	for _, c := range cases {
 		engine := c.engine
 		if engine.IsZero() {
@@ -267,12 +264,8 @@ func TestEventTypeInference(t *testing.T) {
 		}
 		t.Run(engine.String()+"/"+c.cond, func(t *testing.T) {
 			_, r := loadEvttypeRule(t, evttypeRule(c.cond), engine)
-			if !r.EventTypes.Equal(c.want) {
-				t.Errorf("%q at %s: event types %q, want %q", c.cond, engine, r.EventTypes, c.want)
-			}
-			if got, want := r.EventTypes.Codes(), c.want.Codes(); got != want {
-				t.Errorf("%q: %d event codes, want %d", c.cond, got, want)
-			}
+			assert.True(t, r.EventTypes.Equal(c.want), "%q at %s: event types %q, want %q", c.cond, engine, r.EventTypes, c.want)
+			assert.Equal(t, c.want.Codes(), r.EventTypes.Codes(), "%q: event codes", c.cond)
 		})
 	}
 }
@@ -294,59 +287,45 @@ func TestEvtNumInvariantLiterals(t *testing.T) {
 		{"0b0", 0, false}, {"0o0", 0, false}, {"1_0", 0, false}, {"1.5", 0, false}, {"1e3", 0, false},
 	} {
 		n, ok := parseU64(c.in)
-		if ok != c.ok || (ok && n != c.n) {
-			t.Errorf("parseU64(%q) = %d, %v; want %d, %v", c.in, n, ok, c.n, c.ok)
+		if assert.Equal(t, c.ok, ok, "parseU64(%q) ok", c.in) && ok {
+			assert.Equal(t, c.n, n, "parseU64(%q)", c.in)
 		}
 	}
 	// ut: check_evt_num_invariants, "evt.num=0x0" stays undecided.
 	for cond, decided := range map[string]bool{"evt.num = 0x0": false, "evt.num in (0, 0x0)": false,
 		"evt.num = 0": true, "evt.num < 1": true, "evt.num[1] = 0": false, "evt.num = val(evt.num)": false} {
 		e, err := condition.Parse(cond)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, ok := evtNumInvariant(e.(*condition.BinaryCheck)); ok != decided {
-			t.Errorf("%q decided = %v, want %v", cond, ok, decided)
-		}
+		require.NoError(t, err)
+		_, ok := evtNumInvariant(e.(*condition.BinaryCheck))
+		assert.Equal(t, decided, ok, "%q decided", cond)
 	}
 }
 
 func TestEventTypesSetMethods(t *testing.T) {
 	s := EventTypesOf("openat", "open", "open")
-	if got := strings.Join(s.Names(), ","); got != "open,openat" {
-		t.Errorf("Names() = %s", got)
-	}
-	if s.All() || s.Negated() || s.String() != "open, openat" {
-		t.Errorf("set %v: All=%v Negated=%v", s, s.All(), s.Negated())
-	}
-	if n := s.Codes(); n != fields.EventCodes("open")+fields.EventCodes("openat") {
-		t.Errorf("Codes() = %d", n)
-	}
+	assert.Equal(t, []string{"open", "openat"}, s.Names())
+	assert.False(t, s.All())
+	assert.False(t, s.Negated())
+	assert.Equal(t, "open, openat", s.String())
+	assert.Equal(t, fields.EventCodes("open")+fields.EventCodes("openat"), s.Codes())
 	c := s.Complement()
-	if !c.Negated() || c.All() || strings.Join(c.Listed(), ",") != "open,openat" || c.String() != "all except open, openat" {
-		t.Errorf("complement %v", c)
-	}
-	if c.Codes() != fields.AllEventCodes()-s.Codes() {
-		t.Errorf("complement has %d codes", c.Codes())
-	}
+	assert.True(t, c.Negated(), "complement")
+	assert.False(t, c.All(), "complement")
+	assert.Equal(t, []string{"open", "openat"}, c.Listed(), "complement")
+	assert.Equal(t, "all except open, openat", c.String())
+	assert.Equal(t, fields.AllEventCodes()-s.Codes(), c.Codes(), "complement codes")
 	names := c.Names()
-	if len(names) != len(fields.EventNames())-2 {
-		t.Errorf("complement resolves to %d names, want %d", len(names), len(fields.EventNames())-2)
-	}
-	for _, n := range names {
-		if n == "open" || n == "openat" {
-			t.Errorf("complement contains %s", n)
-		}
-	}
-	if !AllEventTypes().All() || AllEventTypes().String() != "all" || AllEventTypes().Codes() != fields.AllEventCodes() {
-		t.Errorf("AllEventTypes wrong")
-	}
-	if EventTypesOf().String() != "none" || EventTypesOf().Codes() != 0 {
-		t.Errorf("empty set wrong")
-	}
-	if !AllEventTypes().Contains(s) || s.Contains(AllEventTypes()) || !s.Contains(EventTypesOf("open")) {
-		t.Errorf("Contains wrong")
-	}
+	assert.Len(t, names, len(fields.EventNames())-2, "complement names")
+	assert.NotContains(t, names, "open")
+	assert.NotContains(t, names, "openat")
+	assert.True(t, AllEventTypes().All())
+	assert.Equal(t, "all", AllEventTypes().String())
+	assert.Equal(t, fields.AllEventCodes(), AllEventTypes().Codes())
+	assert.Equal(t, "none", EventTypesOf().String())
+	assert.Zero(t, EventTypesOf().Codes())
+	assert.True(t, AllEventTypes().Contains(s))
+	assert.False(t, s.Contains(AllEventTypes()))
+	assert.True(t, s.Contains(EventTypesOf("open")))
 }
 
 // TestEventTypeSearchErrors checks the conditions on which libsinsp's event
@@ -381,17 +360,15 @@ func TestEventTypeSearchErrors(t *testing.T) {
 				}
 			}
 			if c.msg == "" {
-				if len(errs) > 0 {
-					t.Fatalf("unexpected errors: %v", errs)
-				}
+				require.Empty(t, errs)
 				return
 			}
-			if len(errs) != 1 || !strings.Contains(errs[0], ErrCompileCondition) || !strings.Contains(errs[0], c.msg) {
-				t.Fatalf("errors %v, want one %s containing %q", errs, ErrCompileCondition, c.msg)
-			}
-			if r := rs.Rule("R"); r == nil || r.Compiled != nil {
-				t.Errorf("rule should not compile")
-			}
+			require.Len(t, errs, 1)
+			assert.Contains(t, errs[0], ErrCompileCondition)
+			assert.Contains(t, errs[0], c.msg)
+			r := rs.Rule("R")
+			require.NotNil(t, r)
+			assert.Nil(t, r.Compiled, "rule should not compile")
 		})
 	}
 }
@@ -404,21 +381,13 @@ func TestEventTypeSearchErrors(t *testing.T) {
 func TestEventTypeUnknownNames(t *testing.T) {
 	for _, cond := range []string{"evt.type = nosuchevent", "evt.type in (open, nosuchevent)", "not evt.type != nosuchevent"} {
 		rs := LoadBytes("u.yaml", []byte(evttypeRule(cond)), Options{Engine: Engine044})
-		if got := findingCodes(rs.Findings, diag.Error); got != ErrCompileCondition {
-			t.Errorf("%q: errors %q, want %s", cond, got, ErrCompileCondition)
-		}
-		if !hasFindingMessage(rs.Findings, "unknown event type nosuchevent") {
-			t.Errorf("%q: no 'unknown event type' message in %v", cond, rs.Findings)
-		}
+		assert.Equal(t, ErrCompileCondition, findingCodes(rs.Findings, diag.Error), "%q: errors", cond)
+		assert.True(t, hasFindingMessage(rs.Findings, "unknown event type nosuchevent"), "%q: no 'unknown event type' message in %v", cond, rs.Findings)
 		rs = LoadBytes("u.yaml", []byte(evttypeRule(cond, "skip-if-unknown-filter: true")), Options{Engine: Engine044})
-		if got := findingCodes(rs.Findings, diag.Error); got != "" {
-			t.Errorf("%q with skip-if-unknown-filter: errors %q", cond, got)
-		}
-		if !strings.Contains(findingCodes(rs.Findings, diag.Warning), WarnUnknownFilter) {
-			t.Errorf("%q with skip-if-unknown-filter: warnings %q, want %s", cond, findingCodes(rs.Findings, diag.Warning), WarnUnknownFilter)
-		}
-		if r := rs.Rule("R"); r == nil || !r.Skipped {
-			t.Errorf("%q with skip-if-unknown-filter: rule not skipped", cond)
+		assert.Empty(t, findingCodes(rs.Findings, diag.Error), "%q with skip-if-unknown-filter: errors", cond)
+		assert.Contains(t, findingCodes(rs.Findings, diag.Warning), WarnUnknownFilter, "%q with skip-if-unknown-filter: warnings", cond)
+		if r := rs.Rule("R"); assert.NotNil(t, r, "%q with skip-if-unknown-filter", cond) {
+			assert.True(t, r.Skipped, "%q with skip-if-unknown-filter: rule not skipped", cond)
 		}
 	}
 }
@@ -457,9 +426,7 @@ var dedicated100 = []string{"execve", "clone", "accept", "fork", "vfork",
 // set has more than 100 codes and warn_evttypes is true. Rules of other
 // sources are not searched.
 func TestNoEvttypeWarning(t *testing.T) {
-	if n := EventTypesOf(dedicated100...).Codes(); n != 100 {
-		t.Fatalf("dedicated100 has %d codes, want 100 (events table changed?)", n)
-	}
+	require.Equal(t, 100, EventTypesOf(dedicated100...).Codes(), "dedicated100 codes (events table changed?)")
 	list := strings.Join(dedicated100, ", ")
 	for _, c := range []struct {
 		name   string
@@ -498,24 +465,22 @@ func TestNoEvttypeWarning(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rs := LoadBytes("n.yaml", []byte(c.src), Options{Engine: c.engine})
-			if errs := findingCodes(rs.Findings, diag.Error); errs != "" {
-				t.Fatalf("errors: %v", rs.Findings)
-			}
+			require.Empty(t, findingCodes(rs.Findings, diag.Error), "errors: %v", rs.Findings)
 			var got []diag.Finding
 			for _, f := range rs.Findings {
 				if f.Code == WarnNoEvttype {
 					got = append(got, f)
 				}
 			}
-			if c.warn != (len(got) == 1) || len(got) > 1 {
-				t.Fatalf("LOAD_NO_EVTTYPE findings %v, want warning=%v (event types %s, %d codes)",
-					got, c.warn, rs.Rule("R").EventTypes, rs.Rule("R").EventTypes.Codes())
-			}
+			want := 0
 			if c.warn {
-				if got[0].Item != "rule 'R'" || got[0].Severity != diag.Warning ||
-					got[0].Message != "Rule matches too many evt.type values. This has a significant performance penalty." {
-					t.Errorf("finding %s", got[0])
-				}
+				want = 1
+			}
+			require.Len(t, got, want, "LOAD_NO_EVTTYPE findings (event types %s, %d codes)", rs.Rule("R").EventTypes, rs.Rule("R").EventTypes.Codes())
+			if c.warn {
+				assert.Equal(t, "rule 'R'", got[0].Item)
+				assert.Equal(t, diag.Warning, got[0].Severity)
+				assert.Equal(t, "Rule matches too many evt.type values. This has a significant performance penalty.", got[0].Message)
 			}
 		})
 	}

@@ -6,12 +6,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/falcops/falcops/internal/sharedtest"
 )
 
 // FuzzLoad loads arbitrary bytes as a rules file: the loader must not panic
 // and every finding must have a position, a code and a known severity.
 func FuzzLoad(f *testing.F) {
-	if dir, ok := sharedDirIfPresent(f); ok {
+	if dir, ok := sharedtest.UpstreamRulesIfPresent(f); ok {
 		seen := map[string]bool{}
 		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yaml") {
@@ -30,9 +35,7 @@ func FuzzLoad(f *testing.F) {
 			}
 			return nil
 		})
-		if err != nil {
-			f.Fatalf("reading %s: %v", dir, err)
-		}
+		require.NoError(f, err, "reading %s", dir)
 	} else {
 		for _, s := range []string{
 			"- required_engine_version: 0.31.0\n",
@@ -42,12 +45,7 @@ func FuzzLoad(f *testing.F) {
 			f.Add([]byte(s))
 		}
 	}
-	for _, tc := range brokenCases {
-		if len(tc.yaml) < 4096 {
-			f.Add([]byte(tc.yaml))
-		}
-	}
-	for _, s := range nastyInputs() {
+	for _, s := range nastyInputs(f) {
 		if len(s) < 4096 {
 			f.Add([]byte(s))
 		}
@@ -56,9 +54,7 @@ func FuzzLoad(f *testing.F) {
 		rs := LoadBytes("fuzz.yaml", data, Options{})
 		checkFindings(t, "fuzz", rs)
 		for _, fd := range rs.Findings {
-			if fd.File != "fuzz.yaml" {
-				t.Errorf("finding in unexpected file: %s", fd)
-			}
+			assert.Equal(t, "fuzz.yaml", fd.File, "finding in unexpected file: %s", fd)
 		}
 		// Ruleset.Expand is not called: a chain of macros each using the
 		// previous one twice legitimately expands exponentially.

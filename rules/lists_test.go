@@ -3,6 +3,9 @@ package rules
 import (
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/falcops/falcops/rules/condition"
 )
 
@@ -17,9 +20,7 @@ func TestQuotedListItems(t *testing.T) {
   output: o
   priority: INFO
 `), Options{})
-	if len(rs.Findings) != 0 {
-		t.Fatalf("findings: %v", rs.Findings)
-	}
+	require.Empty(t, rs.Findings)
 	e := rs.Expand(rs.Rule("r"))
 	var got []string
 	condition.Walk(e, func(n condition.Expr) bool {
@@ -28,21 +29,11 @@ func TestQuotedListItems(t *testing.T) {
 		}
 		return true
 	})
-	want := []string{"10.0.0.0/8", "192.168.0.0/16", "plain", "with space"}
-	if len(got) != len(want) {
-		t.Fatalf("got %q, want %q", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("got %q, want %q", got, want)
-		}
-	}
+	assert.Equal(t, []string{"10.0.0.0/8", "192.168.0.0/16", "plain", "with space"}, got)
 }
 
 func TestModifierOperators(t *testing.T) {
 	for op, want := range map[string]bool{"startswith oneof": true, "= anyof": true, "!= allof": true, "== oneof": true, "in oneof": false, "startswith": false, "glob someof": false} {
-		if got := condition.IsModifierOperator(op); got != want {
-			t.Errorf("IsModifierOperator(%q) = %v, want %v", op, got, want)
-		}
+		assert.Equal(t, want, condition.IsModifierOperator(op), "IsModifierOperator(%q)", op)
 	}
 }

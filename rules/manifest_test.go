@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/falcops/falcops/diag"
 )
 
@@ -13,12 +16,8 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
 	for name, body := range files {
 		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
 	}
 }
 
@@ -43,32 +42,26 @@ func TestRulesetLoadOrderAndDependsOn(t *testing.T) {
 			"- rule: Shell spawned\n  condition: and not trusted\n  override:\n    condition: append\n",
 	})
 	dirs, fs := Discover(root)
-	if fs.Errors() > 0 || len(dirs) != 2 {
-		t.Fatalf("discover: %v %v", dirs, fs)
-	}
+	require.Zero(t, fs.Errors(), "discover: %v", fs)
+	require.Len(t, dirs, 2, "discover")
 	var tuning *RulesetDir
 	for _, d := range dirs {
 		if d.Manifest.Name == "tuning" {
 			tuning = d
 		}
 	}
+	require.NotNil(t, tuning)
 	rs, fs := LoadRuleset(tuning, Options{})
-	if len(fs) != 0 {
-		t.Fatalf("unexpected findings: %v", fs)
-	}
-	if got := strings.Join(rs.List("shells").Items, ","); got != "bash,sh,zsh" {
-		t.Errorf("list items %q", got)
-	}
-	if got := rs.Rule("Shell spawned").Condition.S; !strings.HasSuffix(got, "and not trusted") {
-		t.Errorf("condition %q", got)
-	}
+	require.Empty(t, fs, "findings")
+	assert.Equal(t, []string{"bash", "sh", "zsh"}, rs.List("shells").Items)
+	assert.True(t, strings.HasSuffix(rs.Rule("Shell spawned").Condition.Value, "and not trusted"), "condition %q", rs.Rule("Shell spawned").Condition.Value)
 	// Loaded alone, tuning's appends have nothing to append to.
 	alone := *tuning
 	alone.Manifest.DependsOn = nil
 	_, fs = LoadRuleset(&alone, Options{})
-	if fs.Errors() == 0 || !strings.Contains(fs[0].Message, "no list by that name") || fs[0].File != filepath.Join(tuning.Dir, "a.yaml") {
-		t.Errorf("want an append error in a.yaml, got %v", fs)
-	}
+	require.NotZero(t, fs.Errors(), "want an append error in a.yaml")
+	assert.Contains(t, fs[0].Message, "no list by that name")
+	assert.Equal(t, filepath.Join(tuning.Dir, "a.yaml"), fs[0].File)
 }
 
 func TestManifestErrors(t *testing.T) {
@@ -89,13 +82,10 @@ func TestManifestErrors(t *testing.T) {
 			dir := t.TempDir()
 			writeFiles(t, dir, map[string]string{"ruleset.yaml": c.manifest, "r.yaml": baseRules})
 			_, fs := ReadManifest(dir)
-			if fs.Errors() != 1 {
-				t.Fatalf("want one error, got %v", fs)
-			}
+			require.Equal(t, 1, fs.Errors(), "want one error, got %v", fs)
 			f := fs[0]
-			if !strings.Contains(f.Message, c.want) || f.Line != c.pos.Line || f.Column != c.pos.Column || f.File != filepath.Join(dir, ManifestFile) {
-				t.Errorf("got %v, want %q at %v", f, c.want, c.pos)
-			}
+			assert.Contains(t, f.Message, c.want)
+			assert.Equal(t, diag.At(filepath.Join(dir, ManifestFile), c.pos.Line, c.pos.Column), f.Position)
 		})
 	}
 }
@@ -104,10 +94,10 @@ func TestDiscoverLooseFileAndNothing(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"x_rules.yaml": baseRules})
 	dirs, fs := Discover(filepath.Join(dir, "x_rules.yaml"))
-	if len(fs) != 0 || len(dirs) != 1 || dirs[0].Manifest.Name != "x_rules" {
-		t.Fatalf("loose file: %v %v", dirs, fs)
-	}
-	if _, fs := Discover(t.TempDir()); fs.Errors() != 1 || !strings.Contains(fs[0].Message, "no ruleset found") {
-		t.Fatalf("empty folder: %v", fs)
-	}
+	require.Empty(t, fs, "loose file")
+	require.Len(t, dirs, 1, "loose file")
+	assert.Equal(t, "x_rules", dirs[0].Manifest.Name)
+	_, fs = Discover(t.TempDir())
+	require.Equal(t, 1, fs.Errors(), "empty folder: %v", fs)
+	assert.Contains(t, fs[0].Message, "no ruleset found")
 }

@@ -67,7 +67,7 @@ type List struct {
 	At    diag.Position
 	Used  bool
 
-	index, visibility int
+	loadOrder
 }
 
 // Macro is a macro after all appends and overrides.
@@ -79,8 +79,25 @@ type Macro struct {
 	// AST is the parsed condition with lists expanded; nil if it did not parse.
 	AST condition.Expr
 
-	index, visibility int
+	loadOrder
 }
+
+// loadOrder is where an item stands in the load order: index is where it was
+// first defined, visibility where it was last defined or appended to. An item
+// sees only the items defined before its visibility.
+type loadOrder struct{ index, visibility int }
+
+func (o *loadOrder) order() *loadOrder { return o }
+
+// named is a list, macro or rule as the loader defines it (see define).
+type named interface {
+	name() string
+	order() *loadOrder
+}
+
+func (li *List) name() string { return li.Name }
+func (m *Macro) name() string { return m.Name }
+func (r *Rule) name() string  { return r.Name }
 
 // Exception is one entry of a rule's exceptions.
 type Exception struct {
@@ -144,8 +161,8 @@ type Rule struct {
 	// unknown field with skip-if-unknown-filter).
 	Skipped bool
 
-	index, visibility int
-	unknownSource     bool
+	loadOrder
+	unknownSource bool
 }
 
 // Ruleset is the result of loading one or more rules files in order.
@@ -190,18 +207,12 @@ func (rs *Ruleset) Expand(r *Rule) condition.Expr {
 func (rs *Ruleset) expand(e condition.Expr, path map[string]bool) condition.Expr {
 	switch n := e.(type) {
 	case *condition.And:
-		c := &condition.And{Children: make([]condition.Expr, len(n.Children))}
+		c := &condition.And{Children: rs.expandAll(n.Children, path)}
 		c.Offset = n.Offset
-		for i, ch := range n.Children {
-			c.Children[i] = rs.expand(ch, path)
-		}
 		return c
 	case *condition.Or:
-		c := &condition.Or{Children: make([]condition.Expr, len(n.Children))}
+		c := &condition.Or{Children: rs.expandAll(n.Children, path)}
 		c.Offset = n.Offset
-		for i, ch := range n.Children {
-			c.Children[i] = rs.expand(ch, path)
-		}
 		return c
 	case *condition.Not:
 		c := &condition.Not{Child: rs.expand(n.Child, path)}
@@ -218,6 +229,14 @@ func (rs *Ruleset) expand(e condition.Expr, path map[string]bool) condition.Expr
 		return out
 	}
 	return e
+}
+
+func (rs *Ruleset) expandAll(children []condition.Expr, path map[string]bool) []condition.Expr {
+	out := make([]condition.Expr, len(children))
+	for i, ch := range children {
+		out[i] = rs.expand(ch, path)
+	}
+	return out
 }
 
 func sortedSet(tags []string) []string {

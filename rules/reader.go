@@ -87,18 +87,6 @@ func firstColumn(src *Source, line int) int {
 	return col
 }
 
-func deref(n *yaml.Node) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	return n
-}
-
-func isNull(n *yaml.Node) bool {
-	n = deref(n)
-	return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
-}
-
 func (l *loader) readDocument(doc *yaml.Node) {
 	root := doc
 	if root.Kind == yaml.DocumentNode {
@@ -142,137 +130,6 @@ func (l *loader) readItemSafely(item *yaml.Node) {
 		}
 	}()
 	l.readItem(item)
-}
-
-// get returns the value of key in a mapping, or nil.
-func get(m *yaml.Node, key string) *yaml.Node {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return deref(m.Content[i+1])
-		}
-	}
-	return nil
-}
-
-// keyNode returns the key node of key in a mapping, or the mapping itself.
-func keyNode(m *yaml.Node, key string) *yaml.Node {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i]
-		}
-	}
-	return m
-}
-
-func has(m *yaml.Node, key string) bool {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return false
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return true
-		}
-	}
-	return false
-}
-
-// scalar decodes a required or optional non-empty scalar as Falco's
-// decode_val does. It returns the value node (nil when absent and optional).
-func (l *loader) scalar(item *yaml.Node, key string, optional, canBeEmpty bool) (string, *yaml.Node) {
-	if !has(item, key) {
-		if optional {
-			return "", nil
-		}
-		l.fail(ErrYAMLValidate, "Item has no mapping for key '"+key+"'", item)
-	}
-	v := get(item, key)
-	if isNull(v) {
-		if canBeEmpty {
-			return "", nil
-		}
-		l.fail(ErrYAMLValidate, "Mapping for key '"+key+"' is empty", keyNode(item, key))
-	}
-	if v.Kind != yaml.ScalarNode {
-		l.fail(ErrYAMLValidate, "Value is not a scalar value", v)
-	}
-	if v.Value == "" && !canBeEmpty {
-		l.fail(ErrYAMLValidate, "Value must be non-empty", v)
-	}
-	return v.Value, v
-}
-
-func (l *loader) str(item *yaml.Node, key string) (string, *yaml.Node) {
-	return l.scalar(item, key, false, false)
-}
-
-func parseBool(s string) (bool, bool) {
-	switch s {
-	case "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON":
-		return true, true
-	case "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF":
-		return false, true
-	}
-	return false, false
-}
-
-// optBool decodes an optional boolean; present reports whether it was given.
-func (l *loader) optBool(item *yaml.Node, key string) (value, present bool) {
-	s, n := l.scalar(item, key, true, false)
-	if n == nil {
-		return false, false
-	}
-	b, ok := parseBool(s)
-	if !ok {
-		l.fail(ErrYAMLValidate, "Can't decode YAML scalar value", n)
-	}
-	return b, true
-}
-
-func (l *loader) reqBool(item *yaml.Node, key string) bool {
-	s, n := l.str(item, key)
-	b, ok := parseBool(s)
-	if !ok {
-		l.fail(ErrYAMLValidate, "Can't decode YAML scalar value", n)
-	}
-	return b
-}
-
-func (l *loader) uint(item *yaml.Node, key string, optional bool) (uint64, bool) {
-	s, n := l.scalar(item, key, optional, false)
-	if n == nil {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		l.fail(ErrYAMLValidate, "Can't decode YAML scalar value", n)
-	}
-	return v, true
-}
-
-// seq decodes a sequence of scalars (items, tags).
-func (l *loader) seq(item *yaml.Node, key string, optional bool) ([]string, bool) {
-	if !has(item, key) {
-		if optional {
-			return nil, false
-		}
-		l.fail(ErrYAMLValidate, "Item has no mapping for key '"+key+"'", item)
-	}
-	v := get(item, key)
-	if v.Kind != yaml.SequenceNode {
-		l.fail(ErrYAMLValidate, "Value is not a sequence", v)
-	}
-	out := make([]string, 0, len(v.Content))
-	for _, e := range v.Content {
-		e = deref(e)
-		if e.Kind != yaml.ScalarNode {
-			l.fail(ErrYAMLValidate, "sequence value is not scalar", e)
-		}
-		out = append(out, e.Value)
-	}
-	return out, true
 }
 
 // overrides decodes the override map into the keys to append and replace.
@@ -403,12 +260,8 @@ func (l *loader) readPluginVersions(item *yaml.Node) {
 	}
 	for _, p := range reqs.Content {
 		p = deref(p)
-		if p.Kind != yaml.MappingNode {
-			l.fail(ErrYAMLValidate, "Plugin version must be a mapping", p)
-		}
-		name, nn := l.str(p, "name")
-		version, vn := l.str(p, "version")
-		req := PluginRequirement{At: l.at(p), Alternatives: []PluginVersion{{name, version}}}
+		pv, nn, vn := l.pluginVersion(p, "Plugin version must be a mapping")
+		req := PluginRequirement{At: l.at(p), Alternatives: []PluginVersion{pv}}
 		nodes, nameNodes := []*yaml.Node{vn}, []*yaml.Node{nn}
 		if has(p, "alternatives") {
 			alts := get(p, "alternatives")
@@ -416,13 +269,8 @@ func (l *loader) readPluginVersions(item *yaml.Node) {
 				l.fail(ErrYAMLValidate, "Value of plugin version alternatives must be a sequence", valueOr(alts, p))
 			}
 			for _, a := range alts.Content {
-				a = deref(a)
-				if a.Kind != yaml.MappingNode {
-					l.fail(ErrYAMLValidate, "Plugin version alternative must be a mapping", a)
-				}
-				an, ann := l.str(a, "name")
-				av, avn := l.str(a, "version")
-				req.Alternatives = append(req.Alternatives, PluginVersion{an, av})
+				av, ann, avn := l.pluginVersion(deref(a), "Plugin version alternative must be a mapping")
+				req.Alternatives = append(req.Alternatives, av)
 				nodes, nameNodes = append(nodes, avn), append(nameNodes, ann)
 			}
 		}
@@ -441,11 +289,15 @@ func (l *loader) readPluginVersions(item *yaml.Node) {
 	l.warnUnknownKeys(item, "required_plugin_versions")
 }
 
-func valueOr(v, fallback *yaml.Node) *yaml.Node {
-	if v != nil {
-		return v
+// pluginVersion decodes a name and version mapping of required_plugin_versions
+// (a requirement or one of its alternatives), with the nodes of both values.
+func (l *loader) pluginVersion(m *yaml.Node, notMapping string) (pv PluginVersion, nameNode, versionNode *yaml.Node) {
+	if m.Kind != yaml.MappingNode {
+		l.fail(ErrYAMLValidate, notMapping, m)
 	}
-	return fallback
+	pv.Name, nameNode = l.str(m, "name")
+	pv.Version, versionNode = l.str(m, "version")
+	return pv, nameNode, versionNode
 }
 
 // readAppendFlag decodes the deprecated append key and warns about it.
@@ -457,19 +309,47 @@ func (l *loader) readAppendFlag(item *yaml.Node) bool {
 	return app
 }
 
-func (l *loader) readList(item *yaml.Node) {
-	name, nn := l.str(item, "list")
-	l.item = "list '" + name + "'"
-	if !l.engine.Less(Engine038) && !rgxBareStr.MatchString(name) {
-		l.warn(WarnInvalidListName, `List has an invalid name. List names should match a regular expression: ([^()"'[:space:]=,]+)`, nn)
+// namedItem is what the list and macro readers differ in.
+type namedItem struct {
+	kind     string // the key naming the item: "list" or "macro"
+	body     string // the one key an append or override changes
+	nameRgx  *regexp.Regexp
+	nameCode string // the warning for a name that does not match nameRgx
+	nameMsg  string
+}
+
+var (
+	listItem = namedItem{kind: "list", body: "items", nameRgx: rgxBareStr, nameCode: WarnInvalidListName,
+		nameMsg: `List has an invalid name. List names should match a regular expression: ([^()"'[:space:]=,]+)`}
+	macroItem = namedItem{kind: "macro", body: "condition", nameRgx: rgxIdentifier, nameCode: WarnInvalidMacroName,
+		nameMsg: "Macro has an invalid name. Macro names should match a regular expression: ([a-zA-Z]+[a-zA-Z0-9_]*)"}
+)
+
+// keys are the keys a list or macro item may have.
+func (k namedItem) keys() []string { return []string{k.kind, k.body, "append", "override"} }
+
+// readNamed reads what a list and a macro item share, in Falco's order: the
+// name, the body (with readBody), and whether the item appends to an earlier
+// one, by append: true or by an override of its body.
+func (l *loader) readNamed(item *yaml.Node, kind namedItem, readBody func()) (name string, appends bool) {
+	name, nn := l.str(item, kind.kind)
+	l.item = kind.kind + " '" + name + "'"
+	if !l.engine.Less(Engine038) && !kind.nameRgx.MatchString(name) {
+		l.warn(kind.nameCode, kind.nameMsg, nn)
 	}
-	items, _ := l.seq(item, "items", false)
+	readBody()
 	app := l.readAppendFlag(item)
-	oa, or := l.overrides(item, map[string]bool{"items": true}, map[string]bool{"items": true})
+	body := map[string]bool{kind.body: true}
+	oa, or := l.overrides(item, body, body)
 	if app && (len(oa) > 0 || len(or) > 0) {
 		l.fail(ErrYAMLValidate, msgOverrideAppend, keyNode(item, "append"))
 	}
-	app = app || oa["items"]
+	return name, app || oa[kind.body]
+}
+
+func (l *loader) readList(item *yaml.Node) {
+	var items []string
+	name, app := l.readNamed(item, listItem, func() { items, _ = l.seq(item, "items", false) })
 	if app {
 		prev := l.rs.lists[name]
 		if prev == nil {
@@ -478,40 +358,14 @@ func (l *loader) readList(item *yaml.Node) {
 		prev.Items = append(prev.Items, items...)
 		prev.visibility = l.next()
 	} else {
-		li := &List{Name: name, Items: items, At: l.at(item)}
-		if prev := l.rs.lists[name]; prev != nil {
-			li.index, li.visibility = prev.index, l.next()
-			*prev = *li
-		} else {
-			li.index = l.next()
-			li.visibility = li.index
-			l.rs.lists[name] = li
-			l.rs.Lists = append(l.rs.Lists, li)
-		}
+		define(l, l.rs.lists, &l.rs.Lists, &List{Name: name, Items: items, At: l.at(item)})
 	}
-	l.warnUnknownKeys(item, "list", "items", "append", "override")
-}
-
-func (l *loader) next() int {
-	i := l.index
-	l.index++
-	return i
+	l.warnUnknownKeys(item, listItem.keys()...)
 }
 
 func (l *loader) readMacro(item *yaml.Node) {
-	name, nn := l.str(item, "macro")
-	l.item = "macro '" + name + "'"
-	if !l.engine.Less(Engine038) && !rgxIdentifier.MatchString(name) {
-		l.warn(WarnInvalidMacroName, "Macro has an invalid name. Macro names should match a regular expression: ([a-zA-Z]+[a-zA-Z0-9_]*)", nn)
-	}
-	_, cn := l.str(item, "condition")
-	app := l.readAppendFlag(item)
-	oa, or := l.overrides(item, map[string]bool{"condition": true}, map[string]bool{"condition": true})
-	if app && (len(oa) > 0 || len(or) > 0) {
-		l.fail(ErrYAMLValidate, msgOverrideAppend, keyNode(item, "append"))
-	}
-	app = app || oa["condition"]
-	cond := scalarText(l.src, cn)
+	var cond Text
+	name, app := l.readNamed(item, macroItem, func() { cond = l.text(item, "condition") })
 	if app {
 		prev := l.rs.macros[name]
 		if prev == nil {
@@ -520,315 +374,32 @@ func (l *loader) readMacro(item *yaml.Node) {
 		prev.Condition.appendText(" ", cond)
 		prev.visibility = l.next()
 	} else {
-		m := &Macro{Name: name, Condition: cond, At: l.at(item)}
-		if prev := l.rs.macros[name]; prev != nil {
-			m.index, m.visibility = prev.index, l.next()
-			*prev = *m
-		} else {
-			m.index = l.next()
-			m.visibility = m.index
-			l.rs.macros[name] = m
-			l.rs.Macros = append(l.rs.Macros, m)
-		}
+		define(l, l.rs.macros, &l.rs.Macros, &Macro{Name: name, Condition: cond, At: l.at(item)})
 	}
-	l.warnUnknownKeys(item, "macro", "condition", "append", "override")
+	l.warnUnknownKeys(item, macroItem.keys()...)
 }
 
-var ruleKeys = []string{"rule", "condition", "output", "desc", "priority", "source", "enabled", "capture",
-	"capture_duration", "warn_evttypes", "skip-if-unknown-filter", "tags", "exceptions", "override", "append"}
-
-// ruleUpdate is an append or replace of an existing rule.
-type ruleUpdate struct {
-	cond, output                  *Text
-	desc                          *string
-	tags                          []string
-	hasTags                       bool
-	exceptions                    []*Exception
-	hasExceptions                 bool
-	priority                      *Priority
-	enabled, warnEvttypes, skipUF *bool
-	capture                       *bool
-	captureDuration               *uint64
-	source                        string
+func (l *loader) next() int {
+	i := l.index
+	l.index++
+	return i
 }
 
-func (u *ruleUpdate) hasAnyValue() bool {
-	return u.cond != nil || u.output != nil || u.desc != nil || u.hasTags || u.hasExceptions || u.priority != nil ||
-		u.enabled != nil || u.warnEvttypes != nil || u.skipUF != nil || u.capture != nil || u.captureDuration != nil
-}
-
-func (l *loader) readRule(item *yaml.Node) {
-	name, _ := l.str(item, "rule")
-	l.item = "rule '" + name + "'"
-	source, _ := l.scalar(item, "source", true, true)
-	appendFlag := l.readAppendFlag(item)
-
-	appendable := map[string]bool{"condition": true, "output": true, "desc": true, "tags": true, "exceptions": true}
-	replaceable := map[string]bool{"condition": true, "output": true, "desc": true, "priority": true, "tags": true,
-		"exceptions": true, "enabled": true, "warn_evttypes": true, "skip-if-unknown-filter": true}
-	if !l.engine.Less(Engine042) {
-		replaceable["capture"], replaceable["capture_duration"] = true, true
-	}
-	oa, or := l.overrides(item, appendable, replaceable)
-	hasOverrides := len(oa) > 0 || len(or) > 0
-	if appendFlag && hasOverrides {
-		l.fail(ErrYAMLValidate, msgOverrideAppend, keyNode(item, "append"))
-	}
-
-	switch {
-	case hasOverrides:
-		expected := map[string]bool{}
-		for k := range appendable {
-			if has(item, k) {
-				expected[k] = true
-			}
-		}
-		for k := range replaceable {
-			if has(item, k) {
-				expected[k] = true
-			}
-		}
-		check := func(ops map[string]bool, kind, key string) bool {
-			if !ops[key] {
-				return false
-			}
-			if !expected[key] {
-				l.fail(ErrYAMLValidate, "An "+kind+" override for '"+key+"' was specified but '"+key+"' is not defined", keyNode(get(item, "override"), key))
-			}
-			delete(expected, key)
-			return true
-		}
-		var appendU, replaceU *ruleUpdate
-		if len(oa) > 0 {
-			u := &ruleUpdate{}
-			l.readUpdate(item, u, "append", source, func(k string) bool { return check(oa, "append", k) })
-			appendU = u
-		}
-		if len(or) > 0 {
-			u := &ruleUpdate{}
-			l.readUpdate(item, u, "replace", source, func(k string) bool { return check(or, "replace", k) })
-			replaceU = u
-		}
-		for _, k := range ruleKeys {
-			if expected[k] {
-				l.fail(ErrYAMLValidate, "Unexpected key '"+k+"': no corresponding entry under 'override' is defined.", keyNode(item, k))
-			}
-		}
-		if appendU != nil {
-			l.appendRule(name, item, appendU)
-		}
-		if replaceU != nil {
-			l.replaceRule(name, item, replaceU)
-		}
-	case appendFlag:
-		u := &ruleUpdate{source: source}
-		if has(item, "condition") {
-			_, cn := l.str(item, "condition")
-			t := scalarText(l.src, cn)
-			u.cond = &t
-		}
-		if has(item, "exceptions") {
-			u.exceptions, u.hasExceptions = l.readExceptions(item, true), true
-		}
-		l.appendRule(name, item, u)
-	default:
-		r := &Rule{Name: name, Enabled: true, WarnEvttypes: true, At: l.at(item)}
-		if !has(item, "condition") && !has(item, "output") && !has(item, "desc") && !has(item, "priority") {
-			r.Enabled = l.reqBool(item, "enabled")
-			l.warn(WarnDeprecatedItem, msgWarnEnabled, keyNode(item, "enabled"))
-			prev := l.rs.rules[name]
-			if prev == nil {
-				l.fail(ErrValidate, "Rule has 'enabled' key but no rule by that name already exists", item)
-			}
-			prev.Enabled = r.Enabled
-			break
-		}
-		_, cn := l.str(item, "condition")
-		r.Condition = scalarText(l.src, cn)
-		_, on := l.str(item, "output")
-		r.Output = scalarText(l.src, on)
-		r.Desc, _ = l.str(item, "desc")
-		pri, pn := l.str(item, "priority")
-		p, ok := ParsePriority(pri)
-		if !ok {
-			l.fail(ErrYAMLValidate, "Invalid priority", pn)
-		}
-		r.Priority = p
-		r.Source = "syscall"
-		if s, sn := l.scalar(item, "source", true, false); sn != nil {
-			r.Source = s
-		}
-		if b, ok := l.optBool(item, "enabled"); ok {
-			r.Enabled = b
-		}
-		if b, ok := l.optBool(item, "capture"); ok {
-			r.Capture = b
-		}
-		if d, ok := l.uint(item, "capture_duration", true); ok {
-			r.CaptureDuration = d
-		}
-		if b, ok := l.optBool(item, "warn_evttypes"); ok {
-			r.WarnEvttypes = b
-		}
-		if b, ok := l.optBool(item, "skip-if-unknown-filter"); ok {
-			r.SkipIfUnknownFilter = b
-		}
-		tags, _ := l.seq(item, "tags", true)
-		r.Tags = sortedSet(tags)
-		r.Exceptions = l.readExceptions(item, false)
-		l.defineRule(r, item)
-	}
-	l.warnUnknownKeys(item, ruleKeys...)
-}
-
-func (l *loader) readUpdate(item *yaml.Node, u *ruleUpdate, kind, source string, want func(string) bool) {
-	if want("condition") {
-		u.source = source
-		_, cn := l.str(item, "condition")
-		t := scalarText(l.src, cn)
-		u.cond = &t
-	}
-	if want("exceptions") {
-		u.exceptions, u.hasExceptions = l.readExceptions(item, kind == "append"), true
-	}
-	if want("output") {
-		_, on := l.str(item, "output")
-		t := scalarText(l.src, on)
-		u.output = &t
-	}
-	if want("desc") {
-		d, _ := l.str(item, "desc")
-		u.desc = &d
-	}
-	if want("tags") {
-		u.tags, _ = l.seq(item, "tags", true)
-		u.hasTags = true
-	}
-	if kind != "replace" {
+// define adds a list, macro or rule. A redefinition replaces the earlier one
+// in place: it keeps the earlier one's place in the load order and becomes
+// visible from here on.
+func define[T any, P interface {
+	*T
+	named
+}](l *loader, byName map[string]P, all *[]P, v P) {
+	o := v.order()
+	if prev := byName[v.name()]; prev != nil {
+		o.index, o.visibility = prev.order().index, l.next()
+		*prev = *v
 		return
 	}
-	if want("priority") {
-		s, pn := l.str(item, "priority")
-		p, ok := ParsePriority(s)
-		if !ok {
-			l.fail(ErrYAMLValidate, "Invalid priority", pn)
-		}
-		u.priority = &p
-	}
-	if want("capture") {
-		b := l.reqBool(item, "capture")
-		u.capture = &b
-	}
-	if want("capture_duration") {
-		d, _ := l.uint(item, "capture_duration", false)
-		u.captureDuration = &d
-	}
-	if want("enabled") {
-		b := l.reqBool(item, "enabled")
-		u.enabled = &b
-	}
-	if want("warn_evttypes") {
-		b := l.reqBool(item, "warn_evttypes")
-		u.warnEvttypes = &b
-	}
-	if want("skip-if-unknown-filter") {
-		b := l.reqBool(item, "skip-if-unknown-filter")
-		u.skipUF = &b
-	}
-}
-
-// readExceptions decodes a rule's exceptions; in append mode fields are optional.
-func (l *loader) readExceptions(item *yaml.Node, appendMode bool) []*Exception {
-	exs := get(item, "exceptions")
-	if isNull(exs) {
-		return nil
-	}
-	if exs.Kind != yaml.SequenceNode {
-		l.fail(ErrYAMLValidate, "Rule exceptions must be a sequence", exs)
-	}
-	var out []*Exception
-	for _, ex := range exs.Content {
-		ex = deref(ex)
-		if ex.Kind != yaml.MappingNode {
-			l.fail(ErrYAMLValidate, "Rule exception must be a mapping", ex)
-		}
-		name, _ := l.str(ex, "name")
-		e := &Exception{Name: name, At: l.at(ex), src: l.src, node: ex}
-		for _, prev := range out {
-			if prev.Name == name {
-				l.warn(WarnExceptionNotUnique, "Multiple definitions of exception '"+name+"' in the same rule", ex)
-			}
-		}
-		if has(ex, "fields") || !appendMode {
-			e.Fields = l.exceptionEntry(ex, "fields")
-		}
-		if has(ex, "comps") {
-			e.Comps = l.exceptionEntry(ex, "comps")
-		}
-		if has(ex, "values") {
-			vals := get(ex, "values")
-			if vals == nil || vals.Kind != yaml.SequenceNode {
-				l.fail(ErrYAMLValidate, "Rule exception values must be a sequence", valueOr(vals, ex))
-			}
-			for _, v := range vals.Content {
-				e.Values = append(e.Values, l.entry(deref(v), 0))
-			}
-		} else if appendMode {
-			l.warn(WarnAppendNoValues, "Overriding/appending exception with no values", ex)
-		}
-		out = append(out, e)
-	}
-	return out
-}
-
-func (l *loader) exceptionEntry(ex *yaml.Node, key string) ExceptionEntry {
-	if !has(ex, key) {
-		l.fail(ErrYAMLValidate, "Item has no mapping for key '"+key+"'", ex)
-	}
-	return l.entry(get(ex, key), 0)
-}
-
-// Limits on exception entries. Without aliases a file cannot hold more entry
-// nodes than it has bytes, nor nest them deeper than a few levels usefully;
-// aliases can make a small file describe exponentially many (or, with a
-// self-referencing anchor, infinitely nested) values.
-const (
-	maxEntryDepth = 64
-	entrySlack    = 1 << 16
-)
-
-func (l *loader) entry(v *yaml.Node, depth int) ExceptionEntry {
-	var e ExceptionEntry
-	if v == nil {
-		return e
-	}
-	if l.entrySrc != l.src {
-		l.entrySrc, l.entryNodes = l.src, 0
-	}
-	l.entryNodes++
-	if depth > maxEntryDepth {
-		l.fail(ErrYAMLValidate, fmt.Sprintf("Exception value nested more than %d levels deep (recursive alias?)", maxEntryDepth), v)
-	}
-	if l.entryNodes > len(l.src.Data)+entrySlack {
-		l.fail(ErrYAMLValidate, "Exception values expand to too many entries (aliases?)", v)
-	}
-	e.node = v
-	if isNull(v) {
-		// yaml-cpp sees a null, neither a scalar nor a sequence: the entry
-		// stays empty (e.g. "fields:" is then reported as missing fields).
-		return e
-	}
-	switch v.Kind {
-	case yaml.ScalarNode:
-		if v.Value == "" {
-			l.fail(ErrYAMLValidate, "Value must be non-empty", v)
-		}
-		e.Item = v.Value
-	case yaml.SequenceNode:
-		e.IsList = true
-		for _, c := range v.Content {
-			e.Items = append(e.Items, l.entry(deref(c), depth+1))
-		}
-	}
-	return e
+	o.index = l.next()
+	o.visibility = o.index
+	byName[v.name()] = v
+	*all = append(*all, v)
 }

@@ -195,12 +195,12 @@ func isYAMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c =
 // Text is a string assembled from pieces of YAML scalars (a condition with
 // appends and compiled exceptions), remembering where each piece came from.
 type Text struct {
-	S    string
-	segs []segment
+	Value string
+	segs  []segment
 }
 
 type segment struct {
-	start int // offset in S
+	start int // offset in Value
 	src   *Source
 	node  *yaml.Node
 	exact bool // the piece is the node's value verbatim
@@ -208,13 +208,13 @@ type segment struct {
 
 // scalarText is the text of one scalar node.
 func scalarText(src *Source, n *yaml.Node) Text {
-	return Text{S: n.Value, segs: []segment{{0, src, n, true}}}
+	return Text{Value: n.Value, segs: []segment{{0, src, n, true}}}
 }
 
 // appendText adds sep and o to t, as Falco concatenates appended conditions.
 func (t *Text) appendText(sep string, o Text) {
-	base := len(t.S) + len(sep)
-	t.S += sep + o.S
+	base := len(t.Value) + len(sep)
+	t.Value += sep + o.Value
 	for _, sg := range o.segs {
 		sg.start += base
 		t.segs = append(t.segs, sg)
@@ -223,8 +223,8 @@ func (t *Text) appendText(sep string, o Text) {
 
 // appendRaw adds generated text attributed to node n (not verbatim).
 func (t *Text) appendRaw(s string, src *Source, n *yaml.Node) {
-	t.segs = append(t.segs, segment{len(t.S), src, n, false})
-	t.S += s
+	t.segs = append(t.segs, segment{len(t.Value), src, n, false})
+	t.Value += s
 }
 
 // wrap surrounds the text, keeping attributions.
@@ -240,7 +240,7 @@ func (t *Text) wrap(prefix, suffix string) {
 			t.segs[1].start = len(prefix)
 		}
 	}
-	t.S = prefix + t.S + suffix
+	t.Value = prefix + t.Value + suffix
 }
 
 // Position maps an offset in the text to the file and position it came from.

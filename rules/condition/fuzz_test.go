@@ -1,7 +1,6 @@
 package condition
 
 import (
-	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -9,7 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/falcops/falcops/internal/sharedtest"
 )
 
 // corpusConditions extracts the condition of every macro and rule of the
@@ -26,9 +29,7 @@ func corpusConditions(t testing.TB, dir string) []string {
 			return err
 		}
 		var items []map[string]any
-		if err := yaml.Unmarshal(data, &items); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
+		require.NoError(t, yaml.Unmarshal(data, &items), path)
 		for _, it := range items {
 			_, isMacro := it["macro"]
 			_, isRule := it["rule"]
@@ -38,9 +39,7 @@ func corpusConditions(t testing.TB, dir string) []string {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatalf("reading %s: %v", dir, err)
-	}
+	require.NoError(t, err, "reading %s", dir)
 	out := make([]string, 0, len(set))
 	for c := range set {
 		out = append(out, c)
@@ -55,39 +54,27 @@ func checkRoundTrip(t *testing.T, s string) {
 	e, err := Parse(s)
 	if err != nil {
 		var pe *Error
-		if !errors.As(err, &pe) {
-			t.Fatalf("Parse(%q): error of type %T", s, err)
-		}
-		if pe.Offset < 0 || pe.Offset > len(s) {
-			t.Fatalf("Parse(%q): error offset %d out of range", s, pe.Offset)
-		}
+		require.ErrorAs(t, err, &pe, "Parse(%q): error of type %T", s, err)
+		require.True(t, pe.Offset >= 0 && pe.Offset <= len(s), "Parse(%q): error offset %d out of range", s, pe.Offset)
 		return
 	}
 	checkOffsets(t, s, e)
 	printed := String(e)
 	e2, err := Parse(printed)
-	if err != nil {
-		t.Fatalf("Parse(%q) succeeded, but its print %q does not parse: %v", s, printed, err)
-	}
-	if !Equal(e, e2) {
-		t.Fatalf("Parse(%q) printed as %q parses to a different tree (reprinted %q)", s, printed, String(e2))
-	}
-	if again := String(e2); again != printed {
-		t.Fatalf("printing is not stable: %q -> %q -> %q", s, printed, again)
-	}
+	require.NoError(t, err, "Parse(%q) succeeded, but its print %q does not parse", s, printed)
+	require.True(t, Equal(e, e2), "Parse(%q) printed as %q parses to a different tree (reprinted %q)", s, printed, String(e2))
+	require.Equal(t, printed, String(e2), "printing of %q is not stable", s)
 }
 
 func checkOffsets(t *testing.T, s string, e Expr) {
 	Walk(e, func(n Expr) bool {
-		if n.Pos() < 0 || n.Pos() > len(s) {
-			t.Fatalf("Parse(%q): node %T at offset %d out of range", s, n, n.Pos())
-		}
+		require.True(t, n.Pos() >= 0 && n.Pos() <= len(s), "Parse(%q): node %T at offset %d out of range", s, n, n.Pos())
 		return true
 	})
 }
 
 func FuzzParse(f *testing.F) {
-	if dir, ok := sharedDirIfPresent(f); ok {
+	if dir, ok := sharedtest.UpstreamRulesIfPresent(f); ok {
 		for _, c := range corpusConditions(f, dir) {
 			f.Add(c)
 		}
@@ -115,13 +102,10 @@ func FuzzParse(f *testing.F) {
 // TestCorpusRoundTrip runs the round-trip property on every upstream
 // condition without fuzzing.
 func TestCorpusRoundTrip(t *testing.T) {
-	conds := corpusConditions(t, sharedDir(t))
-	if len(conds) == 0 {
-		t.Fatal("no conditions found in the upstream rules")
-	}
+	conds := corpusConditions(t, sharedtest.UpstreamRules(t))
+	require.NotEmpty(t, conds, "no conditions found in the upstream rules")
 	for _, c := range conds {
-		if _, err := Parse(c); err != nil {
-			t.Errorf("upstream condition does not parse: %q: %v", c, err)
+		if _, err := Parse(c); !assert.NoError(t, err, "upstream condition does not parse: %q", c) {
 			continue
 		}
 		checkRoundTrip(t, c)

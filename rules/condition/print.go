@@ -9,11 +9,11 @@ import (
 // parentheses only where the grammar needs them.
 func String(e Expr) string {
 	var b strings.Builder
-	print(&b, e)
+	printExpr(&b, e)
 	return b.String()
 }
 
-func print(b *strings.Builder, e Expr) {
+func printExpr(b *strings.Builder, e Expr) {
 	switch n := e.(type) {
 	case *And:
 		printJoined(b, n.Children, " and ", func(c Expr) bool {
@@ -32,10 +32,10 @@ func print(b *strings.Builder, e Expr) {
 		b.WriteString("not ")
 		switch n.Child.(type) {
 		case *UnaryCheck, *BinaryCheck, *Identifier:
-			print(b, n.Child)
+			printExpr(b, n.Child)
 		default:
 			b.WriteByte('(')
-			print(b, n.Child)
+			printExpr(b, n.Child)
 			b.WriteByte(')')
 		}
 	case *Identifier:
@@ -63,18 +63,18 @@ func print(b *strings.Builder, e Expr) {
 		printTransformerArgs(b, n.Children)
 		b.WriteByte(')')
 	case *UnaryCheck:
-		print(b, n.Left)
+		printExpr(b, n.Left)
 		b.WriteByte(' ')
 		b.WriteString(n.Op)
 	case *BinaryCheck:
-		print(b, n.Left)
+		printExpr(b, n.Left)
 		b.WriteByte(' ')
 		b.WriteString(n.Op)
 		b.WriteByte(' ')
 		if v, ok := n.Right.(*Value); ok {
 			b.WriteString(rightValue(n.Op, v.Value))
 		} else {
-			print(b, n.Right)
+			printExpr(b, n.Right)
 		}
 	case *Field:
 		b.WriteString(n.Name)
@@ -99,7 +99,7 @@ func printTransformerArgs(b *strings.Builder, args []Expr) {
 			b.WriteString(quoteAlways(v.Value))
 			continue
 		}
-		print(b, a)
+		printExpr(b, a)
 	}
 }
 
@@ -110,10 +110,10 @@ func printJoined(b *strings.Builder, children []Expr, sep string, needParens fun
 		}
 		if needParens(c) {
 			b.WriteByte('(')
-			print(b, c)
+			printExpr(b, c)
 			b.WriteByte(')')
 		} else {
-			print(b, c)
+			printExpr(b, c)
 		}
 	}
 }
@@ -169,8 +169,8 @@ func safeBare(v string) bool {
 }
 
 func isNumber(v string) bool {
-	p := &parser{in: v}
-	return (p.hexNum() || p.num()) && p.pos == len(v)
+	sc := &scanner{in: v}
+	return (sc.hexNum() || sc.num()) && sc.pos == len(v)
 }
 
 func quoteAlways(v string) string {

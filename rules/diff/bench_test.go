@@ -4,6 +4,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/falcops/falcops/rules"
 )
 
@@ -15,13 +17,9 @@ func largestPair(b *testing.B) (oldName string, oldData []byte, newName string, 
 	for _, rels := range finalReleases(b) {
 		for i := 1; i < len(rels); i++ {
 			o, err := os.ReadFile(rels[i-1].path)
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			n, err := os.ReadFile(rels[i].path)
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			if size := len(o) + len(n); size > best {
 				best = size
 				oldName, oldData, newName, newData = rels[i-1].path, o, rels[i].path, n
@@ -34,9 +32,8 @@ func largestPair(b *testing.B) (oldName string, oldData []byte, newName string, 
 func loadPair(b *testing.B, on string, od []byte, nn string, nd []byte) (*rules.Ruleset, *rules.Ruleset) {
 	o := rules.LoadBytes(on, od, rules.Options{})
 	n := rules.LoadBytes(nn, nd, rules.Options{})
-	if o.Findings.Errors() > 0 || n.Findings.Errors() > 0 {
-		b.Fatalf("load errors: %d, %d", o.Findings.Errors(), n.Findings.Errors())
-	}
+	require.Zero(b, o.Findings.Errors(), "load errors in %s", on)
+	require.Zero(b, n.Findings.Errors(), "load errors in %s", nn)
 	return o, n
 }
 

@@ -6,7 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/falcops/falcops/diag"
+	"github.com/falcops/falcops/internal/sharedtest"
 	"github.com/falcops/falcops/rules"
 )
 
@@ -18,9 +22,7 @@ type edit func(t *testing.T, s string) string
 func replace(old, new string) edit {
 	return func(t *testing.T, s string) string {
 		t.Helper()
-		if n := strings.Count(s, old); n != 1 {
-			t.Fatalf("replace: %q occurs %d times, want 1", old, n)
-		}
+		require.Equal(t, 1, strings.Count(s, old), "replace: occurrences of %q", old)
 		return strings.Replace(s, old, new, 1)
 	}
 }
@@ -29,9 +31,7 @@ func replace(old, new string) edit {
 func replaceAll(old, new string) edit {
 	return func(t *testing.T, s string) string {
 		t.Helper()
-		if !strings.Contains(s, old) {
-			t.Fatalf("replaceAll: %q does not occur", old)
-		}
+		require.True(t, strings.Contains(s, old), "replaceAll: %q does not occur", old)
 		return strings.ReplaceAll(s, old, new)
 	}
 }
@@ -40,10 +40,8 @@ func replaceAll(old, new string) edit {
 // the next top-level item or comment.
 func itemBounds(t *testing.T, s, header string) (start, end int) {
 	t.Helper()
+	require.Equal(t, 1, strings.Count(s, "\n"+header+"\n"), "item %q not found exactly once", header)
 	start = strings.Index(s, "\n"+header+"\n")
-	if start < 0 || strings.Count(s, "\n"+header+"\n") != 1 {
-		t.Fatalf("item %q not found exactly once", header)
-	}
 	start++
 	end = len(s)
 	off := start + len(header) + 1
@@ -89,9 +87,7 @@ func moveItem(header, before string) edit {
 			return s + "\n" + block
 		}
 		i := strings.Index(s, "\n"+before+"\n")
-		if i < 0 {
-			t.Fatalf("moveItem: %q not found", before)
-		}
+		require.GreaterOrEqual(t, i, 0, "moveItem: %q not found", before)
 		return s[:i+1] + block + s[i+1:]
 	}
 }
@@ -393,10 +389,8 @@ var diffCases = []diffCase{
 
 func base510(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(sharedDir(t), "falco-rules-5.1.0", "falco_rules.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, err := os.ReadFile(filepath.Join(sharedtest.UpstreamRules(t), "falco-rules-5.1.0", "falco_rules.yaml"))
+	require.NoError(t, err)
 	return string(b)
 }
 
@@ -404,18 +398,14 @@ func loadText(t *testing.T, name, text string) *rules.Ruleset {
 	t.Helper()
 	rs := rules.LoadBytes(name, []byte(text), rules.Options{})
 	for _, f := range rs.Findings {
-		if f.Severity == diag.Error {
-			t.Fatalf("%s does not load: %s", name, f)
-		}
+		require.NotEqual(t, diag.Error, f.Severity, "%s does not load: %s", name, f)
 	}
 	return rs
 }
 
 func TestDiffCases(t *testing.T) {
 	base := base510(t)
-	if len(diffCases) < 40 {
-		t.Fatalf("%d cases, want at least 40", len(diffCases))
-	}
+	require.GreaterOrEqual(t, len(diffCases), 40, "cases")
 	for _, tc := range diffCases {
 		t.Run(tc.name, func(t *testing.T) {
 			oldText := base
@@ -426,9 +416,7 @@ func TestDiffCases(t *testing.T) {
 			for _, e := range tc.edit {
 				newText = e(t, newText)
 			}
-			if newText == oldText {
-				t.Fatal("the edit changed nothing")
-			}
+			require.NotEqual(t, oldText, newText, "the edit changed nothing")
 			rep := Compare(loadText(t, "old.yaml", oldText), loadText(t, "new.yaml", newText))
 			dump := func() string {
 				var b strings.Builder
@@ -438,31 +426,21 @@ func TestDiffCases(t *testing.T) {
 			if os.Getenv("DIFF_DEBUG") != "" {
 				t.Log("\n" + dump())
 			}
-			if rep.RequiredBump != tc.required {
-				t.Errorf("required bump %s, want %s\n%s", rep.RequiredBump, tc.required, dump())
-			}
-			if len(tc.changes) == 0 && len(rep.Changes) > 0 {
-				t.Errorf("want no changes, got\n%s", dump())
+			assert.Equal(t, tc.required, rep.RequiredBump, "required bump\n%s", dump())
+			if len(tc.changes) == 0 {
+				assert.Empty(t, rep.Changes, "want no changes, got\n%s", dump())
 			}
 			for _, w := range tc.changes {
 				found := false
 				for _, c := range rep.Changes {
 					if c.Kind == w.kind && c.Name == w.name && c.Change == w.change {
 						found = true
-						if c.Bump != w.bump {
-							t.Errorf("%s %q %s: bump %s, want %s", w.kind, w.name, w.change, c.Bump, w.bump)
-						}
-						if !strings.Contains(c.Reason, w.reason) {
-							t.Errorf("%s %q %s: reason %q does not contain %q", w.kind, w.name, w.change, c.Reason, w.reason)
-						}
-						if c.Line <= 0 || c.File == "" {
-							t.Errorf("%s %q %s: no position (%s:%d)", w.kind, w.name, w.change, c.File, c.Line)
-						}
+						assert.Equal(t, w.bump, c.Bump, "%s %q %s: bump", w.kind, w.name, w.change)
+						assert.Contains(t, c.Reason, w.reason, "%s %q %s: reason", w.kind, w.name, w.change)
+						assert.True(t, c.Line > 0 && c.File != "", "%s %q %s: no position (%s:%d)", w.kind, w.name, w.change, c.File, c.Line)
 					}
 				}
-				if !found {
-					t.Errorf("no change %s %q %s in\n%s", w.kind, w.name, w.change, dump())
-				}
+				assert.True(t, found, "no change %s %q %s in\n%s", w.kind, w.name, w.change, dump())
 			}
 		})
 	}

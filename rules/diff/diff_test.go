@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/falcops/falcops/rules"
 )
 
@@ -32,9 +35,7 @@ func conditionChange(t *testing.T, prelude, a, b string) (Change, bool) {
 			out = append(out, c)
 		}
 	}
-	if len(out) > 1 {
-		t.Fatalf("%q -> %q: %d changes: %+v", a, b, len(out), out)
-	}
+	require.LessOrEqual(t, len(out), 1, "%q -> %q: changes: %+v", a, b, out)
 	if len(out) == 0 {
 		return Change{}, false
 	}
@@ -106,14 +107,11 @@ func TestDiffConditionRelations(t *testing.T) {
 		t.Run(tc.a+" -> "+tc.b, func(t *testing.T) {
 			c, ok := conditionChange(t, prelude, tc.a, tc.b)
 			if tc.change == "" {
-				if ok {
-					t.Fatalf("want no change, got %+v", c)
-				}
+				require.False(t, ok, "want no change, got %+v", c)
 				return
 			}
-			if !ok || c.Change != tc.change {
-				t.Fatalf("got %q (%s: %s), want %q", c.Change, c.Bump, c.Reason, tc.change)
-			}
+			require.True(t, ok, "no change")
+			require.Equal(t, tc.change, c.Change, "%s: %s", c.Bump, c.Reason)
 		})
 	}
 }
@@ -132,8 +130,8 @@ func TestDiffExplanations(t *testing.T) {
 	}
 	for _, tc := range tests {
 		c, ok := conditionChange(t, prelude, tc.a, tc.b)
-		if !ok || !strings.Contains(c.Reason, tc.reason) {
-			t.Errorf("%q -> %q: reason %q, want it to contain %q", tc.a, tc.b, c.Reason, tc.reason)
+		if assert.True(t, ok, "%q -> %q: no change", tc.a, tc.b) {
+			assert.Contains(t, c.Reason, tc.reason, "%q -> %q", tc.a, tc.b)
 		}
 	}
 }
@@ -152,8 +150,9 @@ func TestDiffPlaceholders(t *testing.T) {
 	}
 	for _, tc := range tests {
 		c, ok := conditionChange(t, prelude, tc.a, tc.b)
-		if !ok || c.Change != tc.change || !strings.Contains(c.Reason, tc.reason) {
-			t.Errorf("%q -> %q: got %s: %s; want %s with %q", tc.a, tc.b, c.Change, c.Reason, tc.change, tc.reason)
+		if assert.True(t, ok, "%q -> %q: no change", tc.a, tc.b) {
+			assert.Equal(t, tc.change, c.Change, "%q -> %q: %s", tc.a, tc.b, c.Reason)
+			assert.Contains(t, c.Reason, tc.reason, "%q -> %q", tc.a, tc.b)
 		}
 	}
 }
@@ -161,9 +160,8 @@ func TestDiffPlaceholders(t *testing.T) {
 func TestDiffSnippetShortens(t *testing.T) {
 	long := strings.Repeat("é", 300)
 	s := snippet(long)
-	if n := len([]rune(s)); n > snippetLen+10 || !strings.Contains(s, " ... ") {
-		t.Errorf("snippet of %d runes is %d runes: %q", 300, n, s)
-	}
+	assert.LessOrEqual(t, len([]rune(s)), snippetLen+10, "snippet of 300 runes: %q", s)
+	assert.Contains(t, s, " ... ")
 }
 
 // TestDiffCaseSplits needs distribution, (p or q) and r ≡ (p and r) or
@@ -178,20 +176,16 @@ func TestDiffCaseSplits(t *testing.T) {
 	oldCond, newCond := "evt.type = execve and "+strings.Join(a, " and "), "evt.type = execve and "+strings.Join(b, " and ")
 	start := time.Now()
 	c, _ := conditionChange(t, "", oldCond, newCond)
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("took %s", d)
-	}
-	if c.Change != ChangeConditionRefactored || c.Bump != None {
-		t.Errorf("got %s %s: %s", c.Change, c.Bump, c.Reason)
-	}
+	assert.Less(t, time.Since(start), 5*time.Second)
+	assert.Equal(t, ChangeConditionRefactored, c.Change, c.Reason)
+	assert.Equal(t, None, c.Bump, c.Reason)
 
 	// With too small a budget the prover gives up and says so.
 	defer func(p, s int) { proofBudget, splitBudget = p, s }(proofBudget, splitBudget)
 	splitBudget = 5
 	c, _ = conditionChange(t, "", oldCond, newCond)
-	if c.Bump != Major || !strings.Contains(c.Reason, "too large to decide") {
-		t.Errorf("small budget: got %s %s: %s", c.Change, c.Bump, c.Reason)
-	}
+	assert.Equal(t, Major, c.Bump, "small budget: %s: %s", c.Change, c.Reason)
+	assert.Contains(t, c.Reason, "too large to decide")
 }
 
 func TestDiffMacroComparedWithListsByName(t *testing.T) {
@@ -202,18 +196,16 @@ func TestDiffMacroComparedWithListsByName(t *testing.T) {
 	for _, c := range rep.Changes {
 		got = append(got, fmt.Sprintf("%s %s %s %s", c.Kind, c.Name, c.Change, c.Bump))
 	}
-	want := []string{"list l items-added patch", "rule R condition-narrowed major"}
-	if strings.Join(got, "; ") != strings.Join(want, "; ") {
-		t.Errorf("got %q, want %q", got, want)
-	}
+	assert.Equal(t, []string{"list l items-added patch", "rule R condition-narrowed major"}, got)
 }
 
 func TestDiffListItemQuoting(t *testing.T) {
 	oldText := "- list: l\n  items: [bash, \"(sd-pam)\"]\n" + ruleYAML("R", "evt.type = execve and proc.name in (l)")
 	newText := strings.Replace(oldText, "items: [bash, \"(sd-pam)\"]", "items: ['\"bash\"', '\"(sd-pam)\"']", 1)
 	rep := compareTexts(t, oldText, newText)
-	if rep.RequiredBump != None || len(rep.Changes) != 1 || rep.Changes[0].Change != ChangeItemsReordered {
-		t.Errorf("requoted items: %+v", rep)
+	assert.Equal(t, None, rep.RequiredBump, "requoted items: %+v", rep)
+	if assert.Len(t, rep.Changes, 1, "requoted items") {
+		assert.Equal(t, ChangeItemsReordered, rep.Changes[0].Change)
 	}
 }
 
@@ -222,14 +214,12 @@ func TestDiffMacroEventTypesFromList(t *testing.T) {
 	newText := strings.Replace(oldText, "items: [open, openat]", "items: [open]", 1)
 	rep := compareTexts(t, oldText, newText)
 	want := map[string]Bump{"list l items-removed": Patch, "macro m event-types-changed": Major, "rule R event-types-removed": Major}
-	if len(rep.Changes) != len(want) {
-		t.Fatalf("got %+v", rep.Changes)
-	}
+	got := map[string]Bump{}
 	for _, c := range rep.Changes {
-		if b, ok := want[fmt.Sprintf("%s %s %s", c.Kind, c.Name, c.Change)]; !ok || b != c.Bump {
-			t.Errorf("unexpected %+v", c)
-		}
+		got[fmt.Sprintf("%s %s %s", c.Kind, c.Name, c.Change)] = c.Bump
 	}
+	assert.Len(t, rep.Changes, len(want))
+	assert.Equal(t, want, got)
 }
 
 func TestDiffRenames(t *testing.T) {
@@ -237,26 +227,22 @@ func TestDiffRenames(t *testing.T) {
 		oldText := "- list: a\n  items: [x]\n- list: b\n  items: [x]\n"
 		newText := "- list: c\n  items: [x]\n- list: d\n  items: [x]\n"
 		for _, c := range compareTexts(t, oldText, newText).Changes {
-			if c.Change == ChangeRenamed {
-				t.Errorf("unexpected rename %+v", c)
-			}
+			assert.NotEqual(t, ChangeRenamed, c.Change, "%+v", c)
 		}
 	})
 	t.Run("empty lists are not renames", func(t *testing.T) {
 		for _, c := range compareTexts(t, "- list: a\n  items: []\n", "- list: b\n  items: []\n").Changes {
-			if c.Change == ChangeRenamed {
-				t.Errorf("unexpected rename %+v", c)
-			}
+			assert.NotEqual(t, ChangeRenamed, c.Change, "%+v", c)
 		}
 	})
 	t.Run("renamed macro", func(t *testing.T) {
 		oldText := "- macro: m\n  condition: proc.name = x\n" + ruleYAML("R", "evt.type = execve and m")
 		newText := "- macro: m2\n  condition: proc.name = x\n" + ruleYAML("R", "evt.type = execve and m2")
 		rep := compareTexts(t, oldText, newText)
-		if len(rep.Changes) != 2 || rep.Changes[0].Change != ChangeRenamed || rep.Changes[0].Name != "m2" ||
-			rep.Changes[1].Change != ChangeConditionRefactored {
-			t.Errorf("got %+v", rep.Changes)
-		}
+		require.Len(t, rep.Changes, 2, "%+v", rep.Changes)
+		assert.Equal(t, ChangeRenamed, rep.Changes[0].Change)
+		assert.Equal(t, "m2", rep.Changes[0].Name)
+		assert.Equal(t, ChangeConditionRefactored, rep.Changes[1].Change)
 	})
 }
 
@@ -276,9 +262,10 @@ func TestDiffRequirements(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rep := compareTexts(t, tc.a+rule, tc.b+rule)
-			if len(rep.Changes) != 1 || rep.Changes[0].Change != tc.change || rep.Changes[0].Bump != tc.bump || rep.RequiredBump != tc.bump {
-				t.Errorf("got %+v", rep)
-			}
+			require.Len(t, rep.Changes, 1, "%+v", rep)
+			assert.Equal(t, tc.change, rep.Changes[0].Change)
+			assert.Equal(t, tc.bump, rep.Changes[0].Bump)
+			assert.Equal(t, tc.bump, rep.RequiredBump)
 		})
 	}
 }
@@ -288,48 +275,40 @@ func TestDiffOrder(t *testing.T) {
 	b := ruleYAML("B", "evt.type = execve and proc.name = b")
 	c := ruleYAML("C", "evt.type = open and fd.name = c")
 	rep := compareTexts(t, a+b+c, b+a+c)
-	if rep.RequiredBump != Major || len(rep.Changes) != 1 || rep.Changes[0].Change != ChangeOrderChanged {
-		t.Errorf("swapping rules on the same event type: %+v", rep)
+	assert.Equal(t, Major, rep.RequiredBump, "swapping rules on the same event type: %+v", rep)
+	if assert.Len(t, rep.Changes, 1, "swapping rules on the same event type") {
+		assert.Equal(t, ChangeOrderChanged, rep.Changes[0].Change)
 	}
 	rep = compareTexts(t, a+b+c, a+c+b)
-	if rep.RequiredBump != None || len(rep.Changes) != 1 || rep.Changes[0].Change != ChangeOrderChanged || rep.Changes[0].Bump != None {
-		t.Errorf("swapping rules on other event types: %+v", rep)
+	assert.Equal(t, None, rep.RequiredBump, "swapping rules on other event types: %+v", rep)
+	if assert.Len(t, rep.Changes, 1, "swapping rules on other event types") {
+		assert.Equal(t, ChangeOrderChanged, rep.Changes[0].Change)
+		assert.Equal(t, None, rep.Changes[0].Bump)
 	}
 	disabled := strings.Replace(b, "priority: WARNING\n", "priority: WARNING\n  enabled: false\n", 1)
 	rep = compareTexts(t, a+disabled, disabled+a)
-	if rep.RequiredBump != None {
-		t.Errorf("swapping with a disabled rule: %+v", rep)
-	}
+	assert.Equal(t, None, rep.RequiredBump, "swapping with a disabled rule: %+v", rep)
 }
 
 func TestDiffOutputFields(t *testing.T) {
 	got := outputFields("*x %proc.name, %12proc.aname[2] %evt.arg.flags. 100% sure %container.info %")
-	want := []string{"%container.info", "%evt.arg.flags", "%proc.aname[2]", "%proc.name"}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("got %q, want %q", got, want)
-	}
+	assert.Equal(t, []string{"%container.info", "%evt.arg.flags", "%proc.aname[2]", "%proc.name"}, got)
 }
 
 func TestDiffBump(t *testing.T) {
 	for _, b := range []Bump{None, Patch, Minor, Major} {
 		text, err := b.MarshalText()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var back Bump
-		if err := back.UnmarshalText(text); err != nil || back != b {
-			t.Errorf("%s: round trip gave %s, %v", b, back, err)
+		if assert.NoError(t, back.UnmarshalText(text), "%s", b) {
+			assert.Equal(t, b, back, "round trip")
 		}
 	}
-	if _, err := ParseBump("huge"); err == nil {
-		t.Error("ParseBump accepted huge")
-	}
-	if _, err := Bump(7).MarshalText(); err == nil {
-		t.Error("Bump(7) marshalled")
-	}
-	if None >= Patch || Patch >= Minor || Minor >= Major {
-		t.Error("bumps are not ordered")
-	}
+	_, err := ParseBump("huge")
+	assert.Error(t, err, "ParseBump accepted huge")
+	_, err = Bump(7).MarshalText()
+	assert.Error(t, err, "Bump(7) marshalled")
+	assert.True(t, None < Patch && Patch < Minor && Minor < Major, "bumps are not ordered")
 }
 
 func TestDiffRenderers(t *testing.T) {
@@ -338,43 +317,26 @@ func TestDiffRenderers(t *testing.T) {
 		{Kind: KindList, Name: "l", Change: ChangeItemsAdded, Bump: Patch, Reason: "gained `x`", Line: 2, File: "r.yaml"},
 	}}
 	var text, md, js bytes.Buffer
-	if err := rep.WriteText(&text); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, rep.WriteText(&text))
 	wantText := "r.yaml:7: major: rule \"A | B\" condition-narrowed: added conjunct `proc.name = <NA> | x` to <things>\n" +
 		"r.yaml:2: patch: list \"l\" items-added: gained `x`\n" +
 		"required bump: major (2 changes: 1 major, 1 patch)\n"
-	if text.String() != wantText {
-		t.Errorf("text:\n%s\nwant:\n%s", text.String(), wantText)
-	}
-	if err := rep.WriteMarkdown(&md); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{
-		"🔴 **Required bump: major** (2 changes: 1 major, 1 patch)",
-		"| 🔴 major | rule | A \\| B | condition-narrowed | added conjunct `proc.name = <NA> \\| x` to &lt;things&gt; | 7 |",
-	} {
-		if !strings.Contains(md.String(), want) {
-			t.Errorf("markdown lacks %q:\n%s", want, md.String())
-		}
-	}
-	if err := rep.WriteJSON(&js); err != nil {
-		t.Fatal(err)
-	}
+	assert.Equal(t, wantText, text.String())
+	require.NoError(t, rep.WriteMarkdown(&md))
+	assert.Contains(t, md.String(), "🔴 **Required bump: major** (2 changes: 1 major, 1 patch)")
+	assert.Contains(t, md.String(), "| 🔴 major | rule | A \\| B | condition-narrowed | added conjunct `proc.name = <NA> \\| x` to &lt;things&gt; | 7 |")
+	require.NoError(t, rep.WriteJSON(&js))
 	var back struct {
 		RequiredBump string `json:"required_bump"`
 		Changes      []map[string]any
 	}
-	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
-		t.Fatal(err)
-	}
-	if back.RequiredBump != "major" || len(back.Changes) != 2 || back.Changes[0]["bump"] != "major" || back.Changes[0]["line"] != float64(7) {
-		t.Errorf("json: %s", js.String())
-	}
+	require.NoError(t, json.Unmarshal(js.Bytes(), &back))
+	assert.Equal(t, "major", back.RequiredBump, js.String())
+	require.Len(t, back.Changes, 2, js.String())
+	assert.Equal(t, "major", back.Changes[0]["bump"], js.String())
+	assert.Equal(t, float64(7), back.Changes[0]["line"], js.String())
 	for _, key := range []string{"kind", "name", "change", "bump", "reason", "line", "file"} {
-		if _, ok := back.Changes[0][key]; !ok {
-			t.Errorf("json change lacks %q", key)
-		}
+		assert.Contains(t, back.Changes[0], key, "json change")
 	}
 	var many Report
 	for i := 0; i < MarkdownRows+3; i++ {
@@ -382,21 +344,17 @@ func TestDiffRenderers(t *testing.T) {
 	}
 	many.Changes[MarkdownRows+1].Bump = Major
 	md.Reset()
-	if err := many.WriteMarkdown(&md); err != nil {
-		t.Fatal(err)
-	}
-	if rows := strings.Count(md.String(), "\n| "); rows != MarkdownRows+1 || !strings.Contains(md.String(), "| 🔴 major | list | 151 |") ||
-		!strings.Contains(md.String(), "\n3 more changes not shown") {
-		t.Errorf("long markdown: %d rows:\n%s", rows, md.String()[len(md.String())-300:])
-	}
+	require.NoError(t, many.WriteMarkdown(&md))
+	tail := md.String()[len(md.String())-300:]
+	assert.Equal(t, MarkdownRows+1, strings.Count(md.String(), "\n| "), "long markdown rows:\n%s", tail)
+	assert.Contains(t, md.String(), "| 🔴 major | list | 151 |")
+	assert.Contains(t, md.String(), "\n3 more changes not shown")
 	var empty bytes.Buffer
-	if err := (Report{}).WriteJSON(&empty); err != nil || !strings.Contains(empty.String(), `"changes": []`) {
-		t.Errorf("empty report: %s %v", empty.String(), err)
-	}
+	require.NoError(t, (Report{}).WriteJSON(&empty))
+	assert.Contains(t, empty.String(), `"changes": []`)
 	empty.Reset()
-	if err := (Report{}).WriteMarkdown(&empty); err != nil || !strings.Contains(empty.String(), "No semantic changes.") {
-		t.Errorf("empty markdown: %s %v", empty.String(), err)
-	}
+	require.NoError(t, (Report{}).WriteMarkdown(&empty))
+	assert.Contains(t, empty.String(), "No semantic changes.")
 }
 
 func TestDiffMarkdownEscape(t *testing.T) {
@@ -409,21 +367,18 @@ func TestDiffMarkdownEscape(t *testing.T) {
 		"line\nbreak": "line break",
 	}
 	for in, want := range tests {
-		if got := mdEscape(in); got != want {
-			t.Errorf("mdEscape(%q) = %q, want %q", in, got, want)
-		}
+		assert.Equal(t, want, mdEscape(in), "mdEscape(%q)", in)
 	}
 }
 
 func TestDiffEmptyAndIdentical(t *testing.T) {
 	text := "- required_engine_version: 0.31.0\n- list: l\n  items: [a]\n- macro: m\n  condition: proc.name in (l)\n" + ruleYAML("R", "evt.type = execve and m")
 	rep := compareTexts(t, text, text)
-	if rep.RequiredBump != None || len(rep.Changes) != 0 || rep.Changes == nil {
-		t.Errorf("identical files: %+v", rep)
-	}
+	assert.Equal(t, None, rep.RequiredBump, "identical files")
+	assert.NotNil(t, rep.Changes, "identical files")
+	assert.Empty(t, rep.Changes, "identical files")
 	rs := rules.LoadBytes("empty.yaml", nil, rules.Options{})
 	rep = Compare(rs, rs)
-	if rep.RequiredBump != None || len(rep.Changes) != 0 {
-		t.Errorf("empty files: %+v", rep)
-	}
+	assert.Equal(t, None, rep.RequiredBump, "empty files")
+	assert.Empty(t, rep.Changes, "empty files")
 }

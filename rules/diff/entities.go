@@ -152,7 +152,7 @@ func (d *differ) macroDef(m *rules.Macro, isNew bool) string {
 		}
 		return n.key
 	}
-	return "\x00" + ws(m.Condition.S)
+	return "\x00" + ws(m.Condition.Value)
 }
 
 func (d *differ) macros() {
@@ -176,7 +176,7 @@ func (d *differ) compareMacro(om, nm *rules.Macro) {
 		return // same text, same macros and lists below it
 	}
 	at := textLoc(nm.Condition, nm.At)
-	textChanged := canonical(om.Condition.S) != canonical(nm.Condition.S)
+	textChanged := canonical(om.Condition.Value) != canonical(nm.Condition.Value)
 	osym, nsym := d.old.macro(om.Name, symbolic), d.new.macro(nm.Name, symbolic)
 	if osym == nil || nsym == nil {
 		if textChanged {
@@ -250,11 +250,11 @@ func (d *differ) ruleDef(r *rules.Rule, isNew bool) string {
 	if isNew {
 		s = d.new
 	}
-	cond := "\x00" + ws(r.Condition.S)
-	if n := s.text(r.Condition.S, full); n != nil {
+	cond := "\x00" + ws(r.Condition.Value)
+	if n := s.text(r.Condition.Value, full); n != nil {
 		cond = n.key
 	}
-	return strings.Join([]string{cond, ws(r.Output.S), r.Priority.String(), r.Source}, "\x00")
+	return strings.Join([]string{cond, ws(r.Output.Value), r.Priority.String(), r.Source}, "\x00")
 }
 
 func (d *differ) rules() {
@@ -320,38 +320,27 @@ func (d *differ) compareRule(or, nr *rules.Rule) {
 	}
 }
 
-// outputFields extracts the %fields of an output format, as Falco's
-// formatter reads them (optional width digits after %).
+// outputFields lists the %fields of an output format as written: whatever
+// parses as a field, known to Falco or not.
 func outputFields(s string) []string {
 	var out []string
-	start := 0
-	if strings.HasPrefix(s, "*") {
-		start = 1
-	}
-	for j := start; j < len(s); j++ {
-		if s[j] != '%' {
-			continue
-		}
-		k := j + 1
-		for k < len(s) && s[k] >= '0' && s[k] <= '9' {
-			k++
-		}
-		e, n, err := condition.ParseField(s[k:])
+	for sc := rules.NewOutputScanner(s); sc.Next(); {
+		e, n, err := condition.ParseField(s[sc.Field():])
 		if err != nil || n == 0 {
 			continue
 		}
 		out = append(out, "%"+condition.String(e))
-		j = k + n - 1
+		sc.Skip(n)
 	}
 	return sortedUnique(out)
 }
 
 func (d *differ) compareOutput(or, nr *rules.Rule) {
-	if ws(or.Output.S) == ws(nr.Output.S) {
+	if ws(or.Output.Value) == ws(nr.Output.Value) {
 		return
 	}
 	at := textLoc(nr.Output, nr.At)
-	gone, fresh := setDiff(outputFields(or.Output.S), outputFields(nr.Output.S))
+	gone, fresh := setDiff(outputFields(or.Output.Value), outputFields(nr.Output.Value))
 	if len(gone) == 0 && len(fresh) == 0 {
 		d.add(KindRule, nr.Name, ChangeOutputTextChanged, Patch, at, "the output text changed with the same fields (RELEASE.md: patch)")
 		return
@@ -367,12 +356,12 @@ func (d *differ) compareOutput(or, nr *rules.Rule) {
 }
 
 func (d *differ) compareCondition(or, nr *rules.Rule) {
-	if d.old.conditionPrint(or.Condition.S) == d.new.conditionPrint(nr.Condition.S) {
+	if d.old.conditionPrint(or.Condition.Value) == d.new.conditionPrint(nr.Condition.Value) {
 		return // same text, same macros and lists below it
 	}
 	at := textLoc(nr.Condition, nr.At)
-	textChanged := canonical(or.Condition.S) != canonical(nr.Condition.S)
-	on, nn := d.old.text(or.Condition.S, full), d.new.text(nr.Condition.S, full)
+	textChanged := canonical(or.Condition.Value) != canonical(nr.Condition.Value)
+	on, nn := d.old.text(or.Condition.Value, full), d.new.text(nr.Condition.Value, full)
 	if on == nil || nn == nil {
 		if textChanged {
 			d.add(KindRule, nr.Name, ChangeConditionChanged, Major, at, "the condition changed and could not be parsed on both sides")

@@ -23,7 +23,7 @@ func (s *side) macroPrint(name string) fingerprint {
 	if m == nil {
 		return fingerprint{}
 	}
-	fp := s.textPrint(m.Condition.S, s.parsedMacro(name))
+	fp := s.textPrint(m.Condition.Value, s.parsedMacro(name))
 	s.prints[name] = fp
 	return fp
 }

@@ -1,9 +1,11 @@
 package diff
 
 import (
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/falcops/falcops/rules"
 )
@@ -26,23 +28,15 @@ func FuzzDiffCompare(f *testing.F) {
 		o := rules.LoadBytes("old.yaml", []byte(oldText), rules.Options{})
 		n := rules.LoadBytes("new.yaml", []byte(newText), rules.Options{})
 		rep := Compare(o, n)
-		if again := Compare(o, n); !reflect.DeepEqual(rep, again) {
-			t.Fatalf("two diffs differ:\n%+v\n%+v", rep, again)
-		}
-		max := None
+		require.Equal(t, rep, Compare(o, n), "two diffs differ")
+		highest := None
 		for _, c := range rep.Changes {
-			if c.Kind == "" || c.Change == "" || c.Reason == "" || c.Bump < None || c.Bump > Major {
-				t.Errorf("incomplete change %+v", c)
-			}
-			if c.Bump > max {
-				max = c.Bump
-			}
+			assert.True(t, c.Kind != "" && c.Change != "" && c.Reason != "" && c.Bump >= None && c.Bump <= Major, "incomplete change %+v", c)
+			highest = max(highest, c.Bump)
 		}
-		if max != rep.RequiredBump {
-			t.Errorf("required bump %s, highest change %s", rep.RequiredBump, max)
-		}
-		if oldText == newText && len(rep.Changes) > 0 {
-			t.Errorf("identical texts have changes: %+v", rep.Changes)
+		assert.Equal(t, highest, rep.RequiredBump, "required bump vs the highest change")
+		if oldText == newText {
+			assert.Empty(t, rep.Changes, "identical texts have changes")
 		}
 	})
 }
@@ -67,13 +61,8 @@ func FuzzDiffConditions(f *testing.F) {
 		}
 		o := rules.LoadBytes("old.yaml", []byte(rule(a)), rules.Options{})
 		n := rules.LoadBytes("new.yaml", []byte(rule(b)), rules.Options{})
-		rep := Compare(o, n)
-		if !reflect.DeepEqual(rep, Compare(o, n)) {
-			t.Fatal("two diffs differ")
-		}
-		if same := Compare(o, o); len(same.Changes) > 0 {
-			t.Errorf("a ruleset compared with itself: %+v", same.Changes)
-		}
+		require.Equal(t, Compare(o, n), Compare(o, n), "two diffs differ")
+		assert.Empty(t, Compare(o, o).Changes, "a ruleset compared with itself")
 	})
 }
 

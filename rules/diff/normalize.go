@@ -268,7 +268,7 @@ func (s *side) parsedMacro(name string) condition.Expr {
 	}
 	var e condition.Expr
 	if m := s.rs.Macro(name); m != nil {
-		e, _ = condition.Parse(m.Condition.S)
+		e, _ = condition.Parse(m.Condition.Value)
 	}
 	s.macroAST[name] = e
 	return e

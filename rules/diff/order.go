@@ -92,7 +92,7 @@ func (d *differ) mayOverlap(a, b *rules.Rule) bool {
 	if a.Source != "syscall" {
 		return true
 	}
-	na, nb := d.new.text(a.Condition.S, full), d.new.text(b.Condition.S, full)
+	na, nb := d.new.text(a.Condition.Value, full), d.new.text(b.Condition.Value, full)
 	if na == nil || nb == nil {
 		return true
 	}

@@ -358,10 +358,10 @@ func describeJunction(kind nodeKind, removed, added []*node) string {
 		i--
 	}
 	if len(added) > 0 {
-		parts = append(parts, fmt.Sprintf("added %s %s", plural(what, len(added)), snippets(added)))
+		parts = append(parts, fmt.Sprintf("added %s %s", plural(len(added), what), snippets(added)))
 	}
 	if len(removed) > 0 {
-		parts = append(parts, fmt.Sprintf("removed %s %s", plural(what, len(removed)), snippets(removed)))
+		parts = append(parts, fmt.Sprintf("removed %s %s", plural(len(removed), what), snippets(removed)))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -398,7 +398,7 @@ func describeValues(old, new *node) string {
 	subject := "`" + old.mLeft + " " + old.mClass + " (...)`"
 	lists := sortedUnique(append(append([]string(nil), old.lists...), new.lists...))
 	if len(lists) > 0 {
-		subject += " (from " + plural("list", len(lists)) + " " + valueList(lists) + ")"
+		subject += " (from " + plural(len(lists), "list") + " " + valueList(lists) + ")"
 	}
 	var parts []string
 	if len(added) > 0 {
@@ -473,9 +473,10 @@ func snippet(s string) string {
 	return "`" + s + "`"
 }
 
-func plural(word string, n int) string {
+// plural is noun in the plural unless n is 1 (the count itself is not included).
+func plural(n int, noun string) string {
 	if n == 1 {
-		return word
+		return noun
 	}
-	return word + "s"
+	return noun + "s"
 }

@@ -18,7 +18,7 @@ func (r Report) summary() string {
 		}
 	}
 	n := len(r.Changes)
-	s := fmt.Sprintf("%d %s", n, plural("change", n))
+	s := fmt.Sprintf("%d %s", n, plural(n, "change"))
 	if len(parts) > 0 {
 		s += ": " + strings.Join(parts, ", ")
 	}
@@ -90,7 +90,7 @@ func (r Report) WriteMarkdown(w io.Writer) error {
 		}
 	}
 	if left := len(r.Changes) - len(rows); left > 0 {
-		_, err := fmt.Fprintf(w, "\n%d more %s not shown; run `falcops diff` for all of them.\n", left, plural("change", left))
+		_, err := fmt.Fprintf(w, "\n%d more %s not shown; run `falcops diff` for all of them.\n", left, plural(left, "change"))
 		return err
 	}
 	return nil

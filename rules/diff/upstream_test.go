@@ -4,14 +4,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
+	"github.com/falcops/falcops/internal/sharedtest"
 	"github.com/falcops/falcops/rules"
 )
 
@@ -28,31 +30,24 @@ var releaseRe = regexp.MustCompile(`^(falco(?:-[a-z]+)?-rules)-(\d+\.\d+\.\d+(?:
 // each ruleset, sorted by semver.
 func finalReleases(t testing.TB) map[string][]release {
 	t.Helper()
-	dir := sharedDir(t)
+	dir := sharedtest.UpstreamRules(t)
 	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	out := map[string][]release{}
 	for _, e := range ents {
 		if !e.IsDir() {
 			continue
 		}
 		m := releaseRe.FindStringSubmatch(e.Name())
-		if m == nil {
-			t.Fatalf("unexpected folder %s", e.Name())
-		}
+		require.NotNil(t, m, "unexpected folder %s", e.Name())
 		v, err := semver.StrictNewVersion(m[2])
-		if err != nil {
-			t.Fatalf("%s: %v", e.Name(), err)
-		}
+		require.NoError(t, err, e.Name())
 		if v.Prerelease() != "" {
 			continue
 		}
 		files, err := filepath.Glob(filepath.Join(dir, e.Name(), "*.yaml"))
-		if err != nil || len(files) != 1 {
-			t.Fatalf("%s: want one rules file, got %v (%v)", e.Name(), files, err)
-		}
+		require.NoError(t, err)
+		require.Len(t, files, 1, "%s: rules files", e.Name())
 		out[m[1]] = append(out[m[1]], release{ruleset: m[1], version: v, path: files[0]})
 	}
 	for _, rs := range out {
@@ -64,14 +59,10 @@ func finalReleases(t testing.TB) map[string][]release {
 func loadRelease(t testing.TB, r release) *rules.Ruleset {
 	t.Helper()
 	src, err := rules.ReadSource(r.path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	src.Name = filepath.Base(filepath.Dir(r.path)) + "/" + filepath.Base(r.path)
 	rs := rules.Load([]*rules.Source{src}, rules.Options{})
-	if n := rs.Findings.Errors(); n > 0 {
-		t.Fatalf("%s: %d load errors, first: %s", r.path, n, rs.Findings[0])
-	}
+	require.Zero(t, rs.Findings.Errors(), "%s: load errors: %v", r.path, rs.Findings)
 	return rs
 }
 
@@ -133,23 +124,16 @@ func TestDiffUpstreamReleases(t *testing.T) {
 	pairs := 0
 	for _, name := range []string{"falco-rules", "falco-incubating-rules", "falco-sandbox-rules"} {
 		rels := all[name]
-		if len(rels) < 2 {
-			t.Fatalf("%s: %d final releases", name, len(rels))
-		}
+		require.GreaterOrEqual(t, len(rels), 2, "%s: final releases", name)
 		for i := 1; i < len(rels); i++ {
 			o, n := rels[i-1], rels[i]
 			key := fmt.Sprintf("%s %s -> %s", name, o.version, n.version)
 			pairs++
 			oldRS, newRS := loadRelease(t, o), loadRelease(t, n)
 			rep := Compare(oldRS, newRS)
-			again := Compare(oldRS, newRS)
-			if !reflect.DeepEqual(rep, again) {
-				t.Errorf("%s: two diffs of the same rulesets differ", key)
-			}
+			assert.Equal(t, rep, Compare(oldRS, newRS), "%s: two diffs of the same rulesets differ", key)
 			for _, c := range rep.Changes {
-				if c.Line <= 0 || c.File == "" || c.Reason == "" || c.Change == "" {
-					t.Errorf("%s: incomplete change %+v", key, c)
-				}
+				assert.True(t, c.Line > 0 && c.File != "" && c.Reason != "" && c.Change != "", "%s: incomplete change %+v", key, c)
 			}
 			declared := declaredBump(o.version, n.version)
 			if os.Getenv("DIFF_DEBUG") != "" {
@@ -166,15 +150,13 @@ func TestDiffUpstreamReleases(t *testing.T) {
 						fmt.Fprintf(&b, "  %s %s %q %s: %s\n", c.Bump, c.Kind, c.Name, c.Change, c.Reason)
 					}
 				}
-				t.Errorf("%s: upstream released a %s bump, falcops requires %s; explain it in upstreamUnderBumps or fix the diff:\n%s",
+				assert.Fail(t, "under-bump not explained", "%s: upstream released a %s bump, falcops requires %s; explain it in upstreamUnderBumps or fix the diff:\n%s",
 					key, declared, rep.RequiredBump, b.String())
 			}
 		}
 	}
 	for key := range upstreamUnderBumps {
-		if !got[key] {
-			t.Errorf("upstreamUnderBumps explains %q, but upstream's bump is enough there now; remove the entry", key)
-		}
+		assert.True(t, got[key], "upstreamUnderBumps explains %q, but upstream's bump is enough there now; remove the entry", key)
 	}
 	t.Logf("%d consecutive final release pairs, %d where upstream under-bumped", pairs, len(got))
 }

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/falcops/falcops/internal/sharedtest"
 )
 
@@ -79,20 +82,13 @@ func TestLookup(t *testing.T) {
 	}
 	for _, tc := range tests {
 		f, dotted, ok := Lookup(tc.src, tc.name)
-		if ok != tc.ok {
-			t.Errorf("Lookup(%q, %q) ok = %v, want %v", tc.src, tc.name, ok, tc.ok)
+		if !assert.Equal(t, tc.ok, ok, "Lookup(%q, %q) ok", tc.src, tc.name) || !ok {
 			continue
 		}
-		if !ok {
-			continue
-		}
-		if f.Name != tc.want || dotted != tc.dotted {
-			t.Errorf("Lookup(%q, %q) = %q, %q; want %q, %q", tc.src, tc.name, f.Name, dotted, tc.want, tc.dotted)
-		}
-		if f.Arg != tc.arg || f.ArgIndex != tc.index || f.ArgKey != tc.key || f.BracketArg() != tc.bracket {
-			t.Errorf("Lookup(%q, %q): arg=%v index=%v key=%v bracket=%v; want %v %v %v %v", tc.src, tc.name,
-				f.Arg, f.ArgIndex, f.ArgKey, f.BracketArg(), tc.arg, tc.index, tc.key, tc.bracket)
-		}
+		assert.Equal(t, tc.want, f.Name, "Lookup(%q, %q)", tc.src, tc.name)
+		assert.Equal(t, tc.dotted, dotted, "Lookup(%q, %q) dotted", tc.src, tc.name)
+		assert.Equal(t, []any{tc.arg, tc.index, tc.key, tc.bracket}, []any{f.Arg, f.ArgIndex, f.ArgKey, f.BracketArg()},
+			"Lookup(%q, %q): arg, index, key, bracket", tc.src, tc.name)
 	}
 }
 
@@ -100,59 +96,44 @@ func TestFieldAttributes(t *testing.T) {
 	get := func(src, name string) Field {
 		t.Helper()
 		f, _, ok := Lookup(src, name)
-		if !ok {
-			t.Fatalf("%s/%s not found", src, name)
-		}
+		require.True(t, ok, "%s/%s not found", src, name)
 		return f
 	}
-	if f := get("syscall", "fd.ip"); f.Type != "ipaddr" || !f.FilterOnly() || f.OutputOnly() {
-		t.Errorf("fd.ip: %+v", f)
-	}
-	if f := get("syscall", "fd.net"); f.Type != "ipnet" || !f.FilterOnly() {
-		t.Errorf("fd.net: %+v", f)
-	}
-	if f := get("syscall", "fd.sport"); f.Type != "port" {
-		t.Errorf("fd.sport type %q", f.Type)
-	}
-	if f := get("syscall", "evt.outputtime"); !f.OutputOnly() {
-		t.Errorf("evt.outputtime should be output only")
-	}
-	if f := get("syscall", "container.info"); !f.OutputOnly() || !f.Deprecated {
-		t.Errorf("container.info: %+v", f)
-	}
-	if f := get("syscall", "proc.pid"); f.Type != "int64" || f.Arg != ArgNone || f.BracketArg() {
-		t.Errorf("proc.pid: %+v", f)
-	}
-	if f := get("syscall", "evt.rawtime"); f.Type != "abstime" {
-		t.Errorf("evt.rawtime type %q", f.Type)
-	}
-	if f := get("syscall", "fd.types"); !f.List {
-		t.Errorf("fd.types should be a list")
-	}
-	if f := get("k8s_audit", "ka.user.groups"); !f.List || f.Type != "charbuf" {
-		t.Errorf("ka.user.groups: %+v", f)
-	}
-	if f := get("syscall", "evt.dir"); !f.Deprecated {
-		t.Errorf("evt.dir should be deprecated")
-	}
-	if f := get("syscall", "k8s.rc.name"); !f.Deprecated || f.Until != "" {
-		t.Errorf("k8s.rc.name: %+v", f)
-	}
-	if f := get("syscall", "mesos.task.name"); !f.Deprecated || f.Until != "0.57.0" {
-		t.Errorf("mesos.task.name: %+v", f)
-	}
-	if f := get("syscall", "syslog.message"); f.Until != "0.50.0" {
-		t.Errorf("syslog.message until %q", f.Until)
-	}
-	if f := get("syscall", "proc.pgid"); f.Since != "0.46.0" {
-		t.Errorf("proc.pgid since %q", f.Since)
-	}
-	if f := get("syscall", "container.label"); f.Since != "0.50.0" {
-		t.Errorf("container.label since %q", f.Since)
-	}
-	if f := get("syscall", "proc.name"); f.Since != "" || f.Until != "" || f.Desc == "" {
-		t.Errorf("proc.name: %+v", f)
-	}
+	f := get("syscall", "fd.ip")
+	assert.Equal(t, "ipaddr", f.Type, "fd.ip")
+	assert.True(t, f.FilterOnly(), "fd.ip")
+	assert.False(t, f.OutputOnly(), "fd.ip")
+	f = get("syscall", "fd.net")
+	assert.Equal(t, "ipnet", f.Type, "fd.net")
+	assert.True(t, f.FilterOnly(), "fd.net")
+	assert.Equal(t, "port", get("syscall", "fd.sport").Type)
+	assert.True(t, get("syscall", "evt.outputtime").OutputOnly(), "evt.outputtime should be output only")
+	f = get("syscall", "container.info")
+	assert.True(t, f.OutputOnly(), "container.info")
+	assert.True(t, f.Deprecated, "container.info")
+	f = get("syscall", "proc.pid")
+	assert.Equal(t, "int64", f.Type, "proc.pid")
+	assert.Equal(t, ArgNone, f.Arg, "proc.pid")
+	assert.False(t, f.BracketArg(), "proc.pid")
+	assert.Equal(t, "abstime", get("syscall", "evt.rawtime").Type)
+	assert.True(t, get("syscall", "fd.types").List, "fd.types should be a list")
+	f = get("k8s_audit", "ka.user.groups")
+	assert.True(t, f.List, "ka.user.groups")
+	assert.Equal(t, "charbuf", f.Type, "ka.user.groups")
+	assert.True(t, get("syscall", "evt.dir").Deprecated, "evt.dir should be deprecated")
+	f = get("syscall", "k8s.rc.name")
+	assert.True(t, f.Deprecated, "k8s.rc.name")
+	assert.Empty(t, f.Until, "k8s.rc.name")
+	f = get("syscall", "mesos.task.name")
+	assert.True(t, f.Deprecated, "mesos.task.name")
+	assert.Equal(t, "0.57.0", f.Until, "mesos.task.name")
+	assert.Equal(t, "0.50.0", get("syscall", "syslog.message").Until)
+	assert.Equal(t, "0.46.0", get("syscall", "proc.pgid").Since)
+	assert.Equal(t, "0.50.0", get("syscall", "container.label").Since)
+	f = get("syscall", "proc.name")
+	assert.Empty(t, f.Since, "proc.name")
+	assert.Empty(t, f.Until, "proc.name")
+	assert.NotEmpty(t, f.Desc, "proc.name")
 }
 
 var semver = regexp.MustCompile(`^\d+\.\d+\.\d+$`)
@@ -167,55 +148,33 @@ var knownTypes = map[string]bool{
 func TestCatalogSanity(t *testing.T) {
 	want := []string{"aws_cloudtrail", "gcp_auditlog", "github", "k8s_audit", "okta", "syscall"}
 	got := Sources()
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Fatalf("Sources() = %v, want %v", got, want)
+	require.Equal(t, want, got, "Sources()")
+	assert.True(t, sort.StringsAreSorted(got), "Sources() not sorted")
+	for _, src := range []string{"nope", "*", "plugins"} {
+		assert.False(t, KnownSource(src), "KnownSource(%q)", src)
 	}
-	if !sort.StringsAreSorted(got) {
-		t.Errorf("Sources() not sorted")
-	}
-	if KnownSource("nope") || KnownSource("*") || KnownSource("plugins") || !KnownSource("syscall") {
-		t.Errorf("KnownSource wrong")
-	}
+	assert.True(t, KnownSource("syscall"), "KnownSource(syscall)")
 	minFields := map[string]int{"syscall": 350, "k8s_audit": 100, "aws_cloudtrail": 90, "okta": 70, "github": 40, "gcp_auditlog": 40}
 	for _, src := range got {
 		fs := Fields(src)
-		if len(fs) < minFields[src] {
-			t.Errorf("%s: %d fields, want >= %d", src, len(fs), minFields[src])
-		}
+		assert.GreaterOrEqual(t, len(fs), minFields[src], "%s: fields", src)
 		seen := map[string]bool{}
 		for _, f := range fs {
-			if seen[f.Name] {
-				t.Errorf("%s: duplicate %s", src, f.Name)
-			}
+			assert.False(t, seen[f.Name], "%s: duplicate %s", src, f.Name)
 			seen[f.Name] = true
-			if !knownTypes[f.Type] {
-				t.Errorf("%s/%s: unknown type %q", src, f.Name, f.Type)
-			}
-			if f.Arg == ArgNone && (f.ArgIndex || f.ArgKey || f.DottedArg) {
-				t.Errorf("%s/%s: argument flags without argument", src, f.Name)
-			}
-			if f.Arg != ArgNone && !f.ArgIndex && !f.ArgKey {
-				t.Errorf("%s/%s: argument of unknown kind", src, f.Name)
-			}
-			if !f.BracketArg() && f.Arg != ArgNone && !f.DottedArg {
-				t.Errorf("%s/%s: argument cannot be written", src, f.Name)
-			}
+			assert.True(t, knownTypes[f.Type], "%s/%s: unknown type %q", src, f.Name, f.Type)
+			assert.False(t, f.Arg == ArgNone && (f.ArgIndex || f.ArgKey || f.DottedArg), "%s/%s: argument flags without argument", src, f.Name)
+			assert.False(t, f.Arg != ArgNone && !f.ArgIndex && !f.ArgKey, "%s/%s: argument of unknown kind", src, f.Name)
+			assert.False(t, !f.BracketArg() && f.Arg != ArgNone && !f.DottedArg, "%s/%s: argument cannot be written", src, f.Name)
 			for _, v := range []string{f.Since, f.Until} {
-				if v != "" && !semver.MatchString(v) {
-					t.Errorf("%s/%s: bad version %q", src, f.Name, v)
-				}
+				assert.True(t, v == "" || semver.MatchString(v), "%s/%s: bad version %q", src, f.Name, v)
 			}
-			if f.Desc == "" || strings.ContainsAny(f.Desc, "\t\n") {
-				t.Errorf("%s/%s: bad description %q", src, f.Name, f.Desc)
-			}
-			if g, d, ok := Lookup(src, f.Name); !ok || g.Name != f.Name || d != "" {
-				t.Errorf("%s/%s: not found by Lookup", src, f.Name)
-			}
+			assert.True(t, f.Desc != "" && !strings.ContainsAny(f.Desc, "\t\n"), "%s/%s: bad description %q", src, f.Name, f.Desc)
+			g, d, ok := Lookup(src, f.Name)
+			assert.True(t, ok && g.Name == f.Name && d == "", "%s/%s: not found by Lookup", src, f.Name)
 		}
 	}
-	if Fields("nope") != nil {
-		t.Errorf("Fields of unknown source should be nil")
-	}
+	assert.Nil(t, Fields("nope"), "Fields of unknown source should be nil")
 }
 
 func TestLookupAllocs(t *testing.T) {
@@ -225,60 +184,38 @@ func TestLookupAllocs(t *testing.T) {
 		Lookup("syscall", "no.such.field")
 		Lookup("k8s_audit", "ka.verb")
 	})
-	if n != 0 {
-		t.Errorf("Lookup allocates %v times per run", n)
-	}
+	assert.Zero(t, n, "Lookup allocations per run")
 }
 
 func TestEvents(t *testing.T) {
 	for _, name := range []string{"open", "openat", "openat2", "execve", "execveat", "container", "procexit",
 		"switch", "signaldeliver", "pluginevent", "asyncevent", "connect", "accept", "clone3", "k8s"} {
-		if EventCodes(name) <= 0 {
-			t.Errorf("EventCodes(%q) = %d, want > 0", name, EventCodes(name))
-		}
+		assert.Positive(t, EventCodes(name), "EventCodes(%q)", name)
 	}
-	if n := EventCodes("execve"); n < 4 {
-		t.Errorf("EventCodes(execve) = %d, want >= 4 (enter+exit, several versions)", n)
-	}
-	if n := EventCodes("open"); n != 2 {
-		t.Errorf("EventCodes(open) = %d, want 2", n)
-	}
+	assert.GreaterOrEqual(t, EventCodes("execve"), 4, "EventCodes(execve): enter+exit, several versions")
+	assert.Equal(t, 2, EventCodes("open"))
 	// a syscall without a dedicated event maps to the generic enter/exit pair
-	if n := EventCodes("getpid"); n != 2 {
-		t.Errorf("EventCodes(getpid) = %d, want 2", n)
-	}
-	if n := EventCodes("container_removed"); n != 1 {
-		t.Errorf("EventCodes(container_removed) = %d, want 1", n)
-	}
+	assert.Equal(t, 2, EventCodes("getpid"))
+	assert.Equal(t, 1, EventCodes("container_removed"))
 	for _, name := range []string{"nonexistent", "NA", "", "Open", "syscall"} {
-		if n := EventCodes(name); n != 0 {
-			t.Errorf("EventCodes(%q) = %d, want 0", name, n)
-		}
+		assert.Zero(t, EventCodes(name), "EventCodes(%q)", name)
 	}
-	if !KnownEvent("syscall") || KnownEvent("nonexistent") || KnownEvent("NA") || !KnownEvent("getpid") {
-		t.Errorf("KnownEvent wrong")
+	for name, known := range map[string]bool{"syscall": true, "nonexistent": false, "NA": false, "getpid": true} {
+		assert.Equal(t, known, KnownEvent(name), "KnownEvent(%q)", name)
 	}
 	all := AllEventCodes()
-	if all <= 300 {
-		t.Errorf("AllEventCodes() = %d, want > 300", all)
-	}
+	assert.Greater(t, all, 300, "AllEventCodes()")
 	names := EventNames()
-	if !sort.StringsAreSorted(names) || len(names) < 300 {
-		t.Errorf("EventNames: %d names, sorted=%v", len(names), sort.StringsAreSorted(names))
-	}
+	assert.True(t, sort.StringsAreSorted(names), "EventNames sorted")
+	assert.GreaterOrEqual(t, len(names), 300, "EventNames")
 	for _, n := range names {
-		if c := EventCodes(n); c > all || (c == 0 && n != "syscall") {
-			t.Errorf("EventCodes(%q) = %d", n, c)
-		}
+		c := EventCodes(n)
+		assert.False(t, c > all || (c == 0 && n != "syscall"), "EventCodes(%q) = %d", n, c)
 	}
 	for _, a := range []string{"fd", "flags", "res", "filename", "path", "request", "uid", "newpath", "target"} {
-		if !IsEventArg(a) {
-			t.Errorf("IsEventArg(%q) = false", a)
-		}
+		assert.True(t, IsEventArg(a), "IsEventArg(%q)", a)
 	}
-	if IsEventArg("nosuchparam") {
-		t.Errorf("IsEventArg(nosuchparam) = true")
-	}
+	assert.False(t, IsEventArg("nosuchparam"), "IsEventArg(nosuchparam)")
 }
 
 // corpusFields are the field names used in conditions, outputs and exceptions
@@ -336,43 +273,33 @@ var olderRulesFields = map[string][]string{
 func TestCorpusFields(t *testing.T) {
 	dir := sharedtest.UpstreamRules(t)
 	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.yaml"))
-	if len(files) == 0 {
-		t.Fatalf("no rules files under %s", dir)
-	}
+	require.NotEmpty(t, files, "no rules files under %s", dir)
 	total := len(corpusFields)
 	for _, l := range olderRulesFields {
 		total += len(l)
 	}
-	if total < 150 {
-		t.Errorf("only %d field names in the corpus lists", total)
-	}
+	assert.GreaterOrEqual(t, total, 150, "field names in the corpus lists")
 	var corpus strings.Builder
 	for _, f := range files {
 		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		corpus.Write(b)
 	}
 	text := corpus.String()
 	for _, name := range corpusFields {
-		if !strings.Contains(text, name) {
-			t.Errorf("%s does not occur in the corpus", name)
-		}
+		assert.True(t, strings.Contains(text, name), "%s does not occur in the corpus", name)
 		f, dotted, ok := Lookup("syscall", name)
-		if !ok {
-			t.Errorf("syscall field %s not found", name)
+		if !assert.True(t, ok, "syscall field %s not found", name) {
 			continue
 		}
-		if dotted != "" && (f.Name != "evt.arg" || !IsEventArg(dotted)) {
-			t.Errorf("%s resolved to %s with unexpected dotted arg %q", name, f.Name, dotted)
+		if dotted != "" {
+			assert.True(t, f.Name == "evt.arg" && IsEventArg(dotted), "%s resolved to %s with unexpected dotted arg %q", name, f.Name, dotted)
 		}
 	}
 	for src, names := range olderRulesFields {
 		for _, name := range names {
-			if _, _, ok := Lookup(src, name); !ok {
-				t.Errorf("%s field %s not found", src, name)
-			}
+			_, _, ok := Lookup(src, name)
+			assert.True(t, ok, "%s field %s not found", src, name)
 		}
 	}
 }

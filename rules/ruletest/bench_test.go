@@ -3,6 +3,8 @@ package ruletest
 import (
 	"path/filepath"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkEvaluate measures rule-test evaluation throughput: the events of
@@ -18,9 +20,7 @@ func BenchmarkEvaluate(b *testing.B) {
 	for _, name := range []string{"heartbeat", "custom-example"} {
 		rd, rs := loadRuleset(b, filepath.Join("..", "..", "rulesets", name))
 		cases, err := Load(filepath.Join(rd.Dir, "tests"))
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.Nil(b, err)
 		s := set{suite: NewSuite(rs)}
 		for _, c := range cases {
 			if c.Event != nil {
@@ -42,9 +42,7 @@ func BenchmarkEvaluate(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	if fired == 0 {
-		b.Fatal("no rule fired")
-	}
+	require.NotZero(b, fired, "no rule fired")
 	total := float64(b.N) * float64(events)
 	b.ReportMetric(total/b.Elapsed().Seconds(), "events/sec")
 	b.Logf("%d events, %d rules", events, ruleCount)

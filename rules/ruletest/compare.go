@@ -1,9 +1,11 @@
 package ruletest
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strings"
 )
 
@@ -65,20 +67,13 @@ func splitOperator(s string) (op string, mod int, err error) {
 	return "", 0, fmt.Errorf("unrecognized filter comparison modifier '%s'", m)
 }
 
-// comparable reports whether an operator applies to a field type, with
+// checkComparable reports whether an operator applies to a field type, with
 // libsinsp's error text (flt_is_comparable in filter_compare.cpp).
-func comparable(op string, t ftype) error {
+func checkComparable(op string, t ftype) error {
 	if op == opExists {
 		return nil
 	}
-	in := func(ops ...string) bool {
-		for _, o := range ops {
-			if o == op {
-				return true
-			}
-		}
-		return false
-	}
+	in := func(ops ...string) bool { return slices.Contains(ops, op) }
 	if t.list {
 		switch t.kind {
 		case kString, kBool, kIPAddr, kIPNet:
@@ -129,10 +124,6 @@ func compare(op string, t ftype, a, b value) bool {
 		return compareString(op, a.s, b.s)
 	case kBytes:
 		switch op {
-		case opEQ, opIn, opIntersects:
-			return a.s == b.s
-		case opNE:
-			return a.s != b.s
 		case opContains, opBContains:
 			return strings.Contains(a.s, b.s)
 		case opStartswith, opBStartswith:
@@ -140,6 +131,7 @@ func compare(op string, t ftype, a, b value) bool {
 		case opEndswith:
 			return strings.HasSuffix(a.s, b.s)
 		}
+		return compareEqual(op, a.s, b.s)
 	case kInt:
 		return compareOrdered(op, int64(a.n), int64(b.n))
 	case kUint:
@@ -147,24 +139,14 @@ func compare(op string, t ftype, a, b value) bool {
 	case kDouble:
 		return compareOrdered(op, a.f, b.f)
 	case kBool:
-		switch op {
-		case opEQ, opIn, opIntersects:
-			return a.n == b.n
-		case opNE:
-			return a.n != b.n
-		}
+		return compareEqual(op, a.n, b.n)
 	case kIPAddr:
 		// an IPv4 value compared with an IPv6 constant (or the reverse):
 		// the lengths differ, only != holds
 		if a.ip.Is4() != b.ip.Is4() {
 			return op == opNE
 		}
-		switch op {
-		case opEQ, opIn, opIntersects:
-			return a.ip == b.ip
-		case opNE:
-			return a.ip != b.ip
-		}
+		return compareEqual(op, a.ip, b.ip)
 	case kIPNet:
 		if a.ip.Is4() != b.net.Addr().Is4() {
 			return op == opNE
@@ -186,12 +168,10 @@ func compare(op string, t ftype, a, b value) bool {
 	return false
 }
 
-func compareOrdered[T int64 | uint64 | float64](op string, a, b T) bool {
+// compareOrdered applies an equality or ordering operator; in and
+// intersects compare one value of a set, so they mean equality here.
+func compareOrdered[T cmp.Ordered](op string, a, b T) bool {
 	switch op {
-	case opEQ, opIn, opIntersects:
-		return a == b
-	case opNE:
-		return a != b
 	case opLT:
 		return a < b
 	case opLE:
@@ -201,6 +181,17 @@ func compareOrdered[T int64 | uint64 | float64](op string, a, b T) bool {
 	case opGE:
 		return a >= b
 	}
+	return compareEqual(op, a, b)
+}
+
+// compareEqual applies an equality operator; any other operator is false.
+func compareEqual[T comparable](op string, a, b T) bool {
+	switch op {
+	case opEQ, opIn, opIntersects:
+		return a == b
+	case opNE:
+		return a != b
+	}
 	return false
 }
 
@@ -209,10 +200,6 @@ func compareOrdered[T int64 | uint64 | float64](op string, a, b T) bool {
 func compareString(op, a, b string) bool {
 	a, b = cstr(a), cstr(b)
 	switch op {
-	case opEQ, opIn, opIntersects:
-		return a == b
-	case opNE:
-		return a != b
 	case opContains:
 		return strings.Contains(a, b)
 	case opIContains:
@@ -225,16 +212,8 @@ func compareString(op, a, b string) bool {
 		return fnmatch(b, a, false)
 	case opIGlob:
 		return fnmatch(b, a, true)
-	case opLT:
-		return a < b
-	case opLE:
-		return a <= b
-	case opGT:
-		return a > b
-	case opGE:
-		return a >= b
 	}
-	return false
+	return compareOrdered(op, a, b) // strcmp on C strings: bytewise, as Go compares strings
 }
 
 // cstr cuts s at its first NUL byte, as C string functions see it.

@@ -4,55 +4,43 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/falcops/falcops/rules"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/falcops/falcops/internal/sharedtest"
+	"github.com/falcops/falcops/rules"
 )
-
-// upstreamDir returns the shared upstream rules folder; see package sharedtest.
-func upstreamDir(t testing.TB) string { return sharedtest.UpstreamRules(t) }
 
 // TestRuleTestUpstreamCorpus compiles every rule of every upstream release
 // with the evaluator (no condition Falco loads may be rejected) and
 // evaluates them on events, which must not panic.
 func TestRuleTestUpstreamCorpus(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(upstreamDir(t), "*", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no upstream files: %v", err)
-	}
+	files, err := filepath.Glob(filepath.Join(sharedtest.UpstreamRules(t), "*", "*.yaml"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files, "no upstream files")
 	total := 0
 	for _, f := range files {
 		src, err := rules.ReadSource(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		s := NewSuite(rules.Load([]*rules.Source{src}, rules.Options{}))
-		for _, err := range s.CompileErrors() {
-			t.Errorf("%s: %v", f, err)
-		}
+		assert.Empty(t, s.CompileErrors(), f)
 		total += len(s.loaded)
 		for _, source := range []string{"syscall", "k8s_audit", "aws_cloudtrail"} {
 			ev, err := NewEvent(source)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			s.Fired(ev)
 		}
 		s.Fired(buildEvent(t, fv{"evt.type": "execve", "proc.name": "bash", "container.id": "abc",
 			"fd.name": "/etc/shadow", "proc.aname": []string{"runc", "containerd-shim"}, "fd.sip": "10.0.0.1"}))
 	}
-	if total < 1000 {
-		t.Errorf("only %d rules compiled", total)
-	}
+	assert.GreaterOrEqual(t, total, 1000, "rules compiled")
 }
 
 // TestRuleTestUpstreamRules runs events against rules of the upstream
 // falco-rules 5.1.0, end to end through lists, macros and exceptions.
 func TestRuleTestUpstreamRules(t *testing.T) {
-	src, err := rules.ReadSource(filepath.Join(upstreamDir(t), "falco-rules-5.1.0", "falco_rules.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	src, err := rules.ReadSource(filepath.Join(sharedtest.UpstreamRules(t), "falco-rules-5.1.0", "falco_rules.yaml"))
+	require.NoError(t, err)
 	rs := rules.Load([]*rules.Source{src}, rules.Options{})
 	s := NewSuite(rs)
 	shell := fv{"evt.type": "execve", "container.id": "3ad7f0c2b1e4", "proc.name": "bash", "proc.tty": "34816", "proc.pname": "runc"}
@@ -83,12 +71,9 @@ func TestRuleTestUpstreamRules(t *testing.T) {
 	}
 	for _, tc := range tests {
 		r := rs.Rule(tc.rule)
-		if r == nil || s.programs[r] == nil {
-			t.Fatalf("rule %q not compiled", tc.rule)
-		}
+		require.NotNil(t, r, "rule %q", tc.rule)
+		require.NotNil(t, s.programs[r], "rule %q not compiled", tc.rule)
 		ev := buildEvent(t, tc.ev)
-		if got := s.programs[r].root.eval(ev); got != tc.want {
-			t.Errorf("%s with %v: fired %v, want %v", tc.rule, tc.ev, got, tc.want)
-		}
+		assert.Equal(t, tc.want, s.programs[r].root.eval(ev), "%s with %v: fired", tc.rule, tc.ev)
 	}
 }

@@ -164,7 +164,7 @@ func (c *compiler) check(left condition.Expr, opText string, right condition.Exp
 			ch.special, ch.lhsField = specialSides, f.ref.name
 		}
 	}
-	if err := comparable(op, ch.t); err != nil {
+	if err := checkComparable(op, ch.t); err != nil {
 		return nil, fmt.Errorf("filter error: %w", err)
 	}
 	if ch.special == specialSides {

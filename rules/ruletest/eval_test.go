@@ -2,8 +2,10 @@ package ruletest
 
 import (
 	"sort"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/falcops/falcops/rules/condition"
 )
@@ -16,9 +18,7 @@ func buildEvent(t testing.TB, f fv) *Event {
 	t.Helper()
 	src, _ := f["source"].(string)
 	ev, err := NewEvent(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	keys := make([]string, 0, len(f))
 	for k := range f {
 		keys = append(keys, k)
@@ -35,11 +35,9 @@ func buildEvent(t testing.TB, f fv) *Event {
 		case []string:
 			err = ev.Set(k, v...)
 		default:
-			t.Fatalf("bad test value for %s: %T", k, v)
+			require.Failf(t, "bad test value", "%s: %T", k, v)
 		}
-		if err != nil {
-			t.Fatalf("event field %s: %v", k, err)
-		}
+		require.NoError(t, err, "event field %s", k)
 	}
 	return ev
 }
@@ -47,9 +45,7 @@ func buildEvent(t testing.TB, f fv) *Event {
 func evalCond(t testing.TB, cond string, ev *Event) (bool, error) {
 	t.Helper()
 	e, err := condition.Parse(cond)
-	if err != nil {
-		t.Fatalf("%s: does not parse: %v", cond, err)
-	}
+	require.NoError(t, err, "%s: does not parse", cond)
 	return Eval(e, ev)
 }
 
@@ -205,17 +201,11 @@ func TestRuleTestOperators(t *testing.T) {
 	for _, tc := range tests {
 		ev := buildEvent(t, tc.ev)
 		got, err := evalCond(t, tc.cond, ev)
-		if err != nil {
-			t.Errorf("%s with %v: %v (%s)", tc.cond, tc.ev, err, tc.libs)
-			continue
-		}
-		if got != tc.want {
-			t.Errorf("%s with %v = %v, want %v (%s)", tc.cond, tc.ev, got, tc.want, tc.libs)
+		if assert.NoError(t, err, "%s with %v (%s)", tc.cond, tc.ev, tc.libs) {
+			assert.Equal(t, tc.want, got, "%s with %v (%s)", tc.cond, tc.ev, tc.libs)
 		}
 	}
-	if len(tests) < 60 {
-		t.Fatalf("the operator table must have at least 60 cases, has %d", len(tests))
-	}
+	require.GreaterOrEqual(t, len(tests), 60, "the operator table must have at least 60 cases")
 }
 
 // TestRuleTestCompileErrors checks that conditions libsinsp's compiler rejects are
@@ -246,22 +236,14 @@ func TestRuleTestCompileErrors(t *testing.T) {
 		{`some_macro`, "", "undefined macro 'some_macro'"},
 	}
 	for _, tc := range tests {
-		e, err := condition.Parse(tc.cond)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.cond, err)
-		}
-		_, err = Compile(e, tc.source)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: error %v, want one containing %q", tc.cond, err, tc.want)
-		}
+		_, err := Compile(mustParse(t, tc.cond), tc.source)
+		assert.ErrorContains(t, err, tc.want, tc.cond)
 	}
 }
 
 func TestRuleTestEventErrors(t *testing.T) {
 	ev, err := NewEvent("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tests := []struct {
 		field  string
 		values []string
@@ -280,43 +262,26 @@ func TestRuleTestEventErrors(t *testing.T) {
 		{"tolower(proc.name)", []string{"a"}, "is not a field name"},
 	}
 	for _, tc := range tests {
-		err := ev.Set(tc.field, tc.values...)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("Set(%s, %v): %v, want an error containing %q", tc.field, tc.values, err, tc.want)
-		}
+		assert.ErrorContains(t, ev.Set(tc.field, tc.values...), tc.want, "Set(%s, %v)", tc.field, tc.values)
 	}
-	if err := ev.Set("evt.arg[res]", "0"); err == nil || !strings.Contains(err.Error(), "takes a numeric argument") {
-		t.Errorf("evt.arg[res] is not a field in libsinsp (evt.arg.res is): %v", err)
-	}
-	if err := ev.Set("proc.aname[2]", "x"); err != nil {
-		t.Fatal(err)
-	}
-	if err := ev.Set("proc.aname[02]", "x"); err == nil || !strings.Contains(err.Error(), "given twice") {
-		t.Errorf("proc.aname[2] and proc.aname[02] are one field: %v", err)
-	}
-	if _, err := NewEvent("nosuchsource"); err == nil {
-		t.Error("an unknown source must be an error")
-	}
+	assert.ErrorContains(t, ev.Set("evt.arg[res]", "0"), "takes a numeric argument", "evt.arg[res] is not a field in libsinsp (evt.arg.res is)")
+	require.NoError(t, ev.Set("proc.aname[2]", "x"))
+	assert.ErrorContains(t, ev.Set("proc.aname[02]", "x"), "given twice", "proc.aname[2] and proc.aname[02] are one field")
+	_, err = NewEvent("nosuchsource")
+	assert.Error(t, err, "an unknown source must be an error")
 	k8s, _ := NewEvent("k8s_audit")
-	if err := k8s.Set("proc.name", "x"); err == nil {
-		t.Error("syscall fields are unknown in k8s_audit events")
-	}
+	assert.Error(t, k8s.Set("proc.name", "x"), "syscall fields are unknown in k8s_audit events")
 	// a program compiled for one source refuses events of another
 	p, err := Compile(mustParse(t, "ka.verb = create"), "k8s_audit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Eval(ev); err == nil {
-		t.Error("evaluating a k8s_audit condition on a syscall event must fail")
-	}
+	require.NoError(t, err)
+	_, err = p.Eval(ev)
+	assert.Error(t, err, "evaluating a k8s_audit condition on a syscall event must fail")
 }
 
 func mustParse(t testing.TB, s string) condition.Expr {
 	t.Helper()
 	e, err := condition.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return e
 }
 
@@ -340,8 +305,6 @@ func TestRuleTestFnmatch(t *testing.T) {
 		{"*.log", "/var/log/a.log", false, true},
 	}
 	for _, tc := range tests {
-		if got := fnmatch(tc.pattern, tc.s, tc.fold); got != tc.want {
-			t.Errorf("fnmatch(%q, %q, %v) = %v, want %v", tc.pattern, tc.s, tc.fold, got, tc.want)
-		}
+		assert.Equal(t, tc.want, fnmatch(tc.pattern, tc.s, tc.fold), "fnmatch(%q, %q, %v)", tc.pattern, tc.s, tc.fold)
 	}
 }

@@ -382,23 +382,7 @@ func (g *getoptExtractor) extract(ev *Event) ([]value, bool) {
 	if !ok || len(ov) == 0 {
 		return nil, false
 	}
-	opts := ov[0].s
-	var valid, withArg [256]bool
-	i := 0
-	if strings.HasPrefix(opts, ":") {
-		i = 1
-	}
-	for ; i < len(opts); i++ {
-		c := opts[i]
-		if c == ':' {
-			continue
-		}
-		valid[c] = true
-		if i+1 < len(opts) && opts[i+1] == ':' {
-			withArg[c] = true
-			i++
-		}
-	}
+	spec := parseOptstring(ov[0].s)
 	argv, ok := g.args.extract(ev)
 	if !ok {
 		return nil, false
@@ -430,42 +414,7 @@ func (g *getoptExtractor) extract(ev *Event) ([]value, bool) {
 		if arg == "" || arg[0] != '-' || len(arg) == 1 {
 			break
 		}
-	cluster:
-		for k := 1; k < len(arg); k++ {
-			c := arg[k]
-			if c == ':' || !valid[c] {
-				if !g.hasSelector {
-					out = append(out, value{s: "?"})
-				}
-				continue
-			}
-			match := !g.hasSelector || c == g.selector
-			name := arg[k : k+1]
-			if !withArg[c] {
-				if match {
-					emit(name, nil)
-				}
-				continue
-			}
-			var optval string
-			switch {
-			case k+1 < len(arg):
-				optval = arg[k+1:]
-			case ai+1 < len(argv):
-				ai++
-				optval = argv[ai].s
-			default:
-				// a missing argument is an empty value
-				if match {
-					emit("", nil)
-				}
-				break cluster
-			}
-			if match {
-				emit(name, &optval)
-			}
-			break
-		}
+		ai = g.cluster(argv, ai, spec, emit)
 	}
 	if g.hasSelector {
 		if selected == nil {
@@ -474,4 +423,72 @@ func (g *getoptExtractor) extract(ev *Event) ([]value, bool) {
 		return []value{*selected}, true
 	}
 	return out, true
+}
+
+// optspec is a parsed getopt(3) optstring: the valid options, and those
+// that take an argument.
+type optspec struct{ valid, withArg [256]bool }
+
+func parseOptstring(opts string) optspec {
+	var spec optspec
+	i := 0
+	if strings.HasPrefix(opts, ":") {
+		i = 1
+	}
+	for ; i < len(opts); i++ {
+		c := opts[i]
+		if c == ':' {
+			continue
+		}
+		spec.valid[c] = true
+		if i+1 < len(opts) && opts[i+1] == ':' {
+			spec.withArg[c] = true
+			i++
+		}
+	}
+	return spec
+}
+
+// cluster reads the options of argument ai ("-ab", "-fvalue", or "-f value"
+// taking the next argument) as getopt(3) does, emitting the ones that match
+// the selector and "?" for unknown ones. It returns the index of the last
+// argument it used.
+func (g *getoptExtractor) cluster(argv []value, ai int, spec optspec, emit func(name string, val *string)) int {
+	arg := argv[ai].s
+	for k := 1; k < len(arg); k++ {
+		c := arg[k]
+		if c == ':' || !spec.valid[c] {
+			if !g.hasSelector {
+				emit("?", nil)
+			}
+			continue
+		}
+		match := !g.hasSelector || c == g.selector
+		name := arg[k : k+1]
+		if !spec.withArg[c] {
+			if match {
+				emit(name, nil)
+			}
+			continue
+		}
+		var optval string
+		switch {
+		case k+1 < len(arg):
+			optval = arg[k+1:]
+		case ai+1 < len(argv):
+			ai++
+			optval = argv[ai].s
+		default:
+			// a missing argument is an empty value
+			if match {
+				emit("", nil)
+			}
+			return ai
+		}
+		if match {
+			emit(name, &optval)
+		}
+		return ai
+	}
+	return ai
 }

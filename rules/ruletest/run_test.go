@@ -1,11 +1,13 @@
 package ruletest
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/falcops/falcops/rules"
 )
@@ -13,13 +15,10 @@ import (
 func loadRuleset(t testing.TB, dir string) (*rules.RulesetDir, *rules.Ruleset) {
 	t.Helper()
 	rds, fs := rules.Discover(dir)
-	if fs.Errors() > 0 || len(rds) != 1 {
-		t.Fatalf("%s: %v", dir, fs)
-	}
+	require.Zero(t, fs.Errors(), "%s: %v", dir, fs)
+	require.Len(t, rds, 1, dir)
 	rs, fs := rules.LoadRuleset(rds[0], rules.Options{})
-	if fs.Errors() > 0 {
-		t.Fatalf("%s: %v", dir, fs)
-	}
+	require.Zero(t, fs.Errors(), "%s: %v", dir, fs)
 	return rds[0], rs
 }
 
@@ -31,27 +30,19 @@ func TestRuleTestRepositoryRulesets(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			rd, rs := loadRuleset(t, filepath.Join("..", "..", "rulesets", name))
 			cases, err := Load(filepath.Join(rd.Dir, "tests"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(cases) == 0 {
-				t.Fatal("no test cases")
-			}
+			require.Nil(t, err)
+			require.NotEmpty(t, cases, "no test cases")
 			rep := Run(rs, cases)
 			for _, res := range rep.Results {
-				if res.Case.Err != nil {
-					t.Errorf("%v", res.Case.Err)
-				}
+				assert.Nil(t, res.Case.Err)
 				for _, c := range res.Failed() {
-					t.Errorf("%s: %s: rule %q: expected fire=%v, got %v, err %v (fired: %v)",
+					assert.Fail(t, "case failed", "%s: %s: rule %q: expected fire=%v, got %v, err %v (fired: %v)",
 						res.Case.Pos, res.Case.Name, c.Rule, c.Expected, c.Actual, c.Err, res.Fired)
 				}
 			}
-			if len(rep.Coverage) != len(rs.Rules) {
-				t.Errorf("coverage has %d rules, the ruleset %d", len(rep.Coverage), len(rs.Rules))
-			}
+			assert.Len(t, rep.Coverage, len(rs.Rules), "coverage")
 			for _, g := range rep.Gaps() {
-				t.Errorf("rule %q: %d firing, %d non-firing cases; want at least one of each", g.Rule.Name, g.Positive, g.Negative)
+				assert.Fail(t, "coverage gap", "rule %q: %d firing, %d non-firing cases; want at least one of each", g.Rule.Name, g.Positive, g.Negative)
 			}
 		})
 	}
@@ -89,9 +80,7 @@ const testRules = `
 
 func TestRuleTestRunChecks(t *testing.T) {
 	rs := rules.LoadBytes("rules.yaml", []byte(testRules), rules.Options{})
-	if rs.Findings.Errors() > 0 {
-		t.Fatal(rs.Findings)
-	}
+	require.Zero(t, rs.Findings.Errors(), "%v", rs.Findings)
 	cases, err := Parse("t.yaml", []byte(`
 - name: fires
   event: {evt.type: execve, proc.name: bash, proc.pname: python}
@@ -112,40 +101,35 @@ func TestRuleTestRunChecks(t *testing.T) {
   event: {proc.nmae: x}
   fires: [Shell]
 `))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.Nil(t, err)
 	rep := Run(rs, cases)
 	passed, failed := rep.Counts()
-	if passed != 3 || failed != 3 {
-		t.Fatalf("passed %d failed %d, want 3 and 3", passed, failed)
-	}
+	require.Equal(t, [2]int{3, 3}, [2]int{passed, failed}, "passed, failed")
 	wrong := rep.Results[2]
-	if c := wrong.Failed(); len(c) != 1 || c[0].Rule != "Shell" || c[0].Expected || !c[0].Actual || c[0].Err != nil {
-		t.Errorf("wrong expectation: %+v", c)
+	if c := wrong.Failed(); assert.Len(t, c, 1, "wrong expectation") {
+		assert.Equal(t, "Shell", c[0].Rule)
+		assert.False(t, c[0].Expected)
+		assert.True(t, c[0].Actual)
+		assert.NoError(t, c[0].Err)
 	}
-	if len(wrong.Fired) != 1 || wrong.Fired[0] != "Shell" {
-		t.Errorf("fired: %v", wrong.Fired)
-	}
+	assert.Equal(t, []string{"Shell"}, wrong.Fired)
 	probs := rep.Results[3].Failed()
-	if len(probs) != 3 || !errors.Is(probs[0].Err, ErrRuleDisabled) || !errors.Is(probs[1].Err, ErrUnknownRule) || !errors.Is(probs[2].Err, ErrWrongSource) {
-		t.Errorf("problems: %+v", probs)
-	}
-	if probs[1].Pos.Line != 13 {
-		t.Errorf("unknown rule position: %+v", probs[1].Pos)
-	}
+	require.Len(t, probs, 3, "problems: %+v", probs)
+	assert.ErrorIs(t, probs[0].Err, ErrRuleDisabled)
+	assert.ErrorIs(t, probs[1].Err, ErrUnknownRule)
+	assert.ErrorIs(t, probs[2].Err, ErrWrongSource)
+	assert.Equal(t, 13, probs[1].Pos.Line, "unknown rule position")
 	mal := rep.Results[5]
-	if mal.Case.Err == nil || mal.Case.Err.Line != 18 || !strings.Contains(mal.Case.Err.Message, "unknown field 'proc.nmae'") {
-		t.Errorf("malformed case: %v", mal.Case.Err)
-	}
+	require.NotNil(t, mal.Case.Err, "malformed case")
+	assert.Equal(t, 18, mal.Case.Err.Line)
+	assert.Contains(t, mal.Case.Err.Message, "unknown field 'proc.nmae'")
 	// Coverage: Disabled is not loaded; Shell has both kinds; Audit only positive.
-	if len(rep.Coverage) != 2 {
-		t.Fatalf("coverage: %+v", rep.Coverage)
-	}
+	require.Len(t, rep.Coverage, 2, "coverage: %+v", rep.Coverage)
 	gaps := rep.Gaps()
-	if len(gaps) != 1 || gaps[0].Rule.Name != "Audit" || gaps[0].Positive != 2 || gaps[0].Negative != 0 {
-		t.Errorf("gaps: %+v", gaps)
-	}
+	require.Len(t, gaps, 1, "gaps: %+v", gaps)
+	assert.Equal(t, "Audit", gaps[0].Rule.Name)
+	assert.Equal(t, 2, gaps[0].Positive)
+	assert.Zero(t, gaps[0].Negative)
 }
 
 func TestRuleTestLoadErrors(t *testing.T) {
@@ -170,51 +154,51 @@ func TestRuleTestLoadErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		cases, err := Parse("t.yaml", []byte(tc.yaml))
-		if err != nil || len(cases) != 1 {
-			t.Errorf("%q: %v %d", tc.yaml, err, len(cases))
+		if !assert.Nil(t, err, "%q", tc.yaml) || !assert.Len(t, cases, 1, "%q", tc.yaml) {
 			continue
 		}
 		e := cases[0].Err
-		if e == nil || e.Line != tc.line || !strings.Contains(e.Message, tc.want) || e.Code != CodeInvalid {
-			t.Errorf("%q: error %v, want line %d and %q", tc.yaml, e, tc.line, tc.want)
+		if assert.NotNil(t, e, "%q", tc.yaml) {
+			assert.Equal(t, tc.line, e.Line, "%q", tc.yaml)
+			assert.Contains(t, e.Message, tc.want, "%q", tc.yaml)
+			assert.Equal(t, CodeInvalid, e.Code, "%q", tc.yaml)
 		}
 	}
 	// file-level problems
 	for _, bad := range []string{"a: b\n", "- name: [\n"} {
-		if _, f := Parse("t.yaml", []byte(bad)); f == nil || f.Code != CodeInvalid || f.Line < 1 {
-			t.Errorf("%q: want an error", bad)
+		_, f := Parse("t.yaml", []byte(bad))
+		if assert.NotNil(t, f, "%q: want an error", bad) {
+			assert.Equal(t, CodeInvalid, f.Code, "%q", bad)
+			assert.GreaterOrEqual(t, f.Line, 1, "%q", bad)
 		}
 	}
 	// null values are missing fields; YAML booleans are normalised
 	cases, err := Parse("t.yaml", []byte("- name: a\n  event: {proc.name: ~, evt.is_open_write: True}\n  fires: [x]\n"))
-	if err != nil || cases[0].Err != nil {
-		t.Fatalf("%v %v", err, cases[0].Err)
-	}
-	if f := cases[0].Event.Fields(); len(f) != 1 || f[0] != "evt.is_open_write" {
-		t.Errorf("fields: %v", f)
-	}
+	require.Nil(t, err)
+	require.Nil(t, cases[0].Err)
+	assert.Equal(t, []string{"evt.is_open_write"}, cases[0].Event.Fields())
 }
 
 func TestRuleTestLoadDir(t *testing.T) {
 	dir := t.TempDir()
-	if cs, err := Load(filepath.Join(dir, "missing")); cs != nil || err != nil {
-		t.Errorf("a missing folder holds no cases: %v %v", cs, err)
+	cs, errs := Load(filepath.Join(dir, "missing"))
+	assert.Nil(t, cs, "a missing folder holds no cases")
+	assert.Nil(t, errs, "a missing folder holds no cases")
+	for name, data := range map[string]string{
+		"b.yaml":    "- name: b\n  event: {}\n  fires: [x]\n",
+		"a.yml":     "- name: a\n  event: {}\n  fires: [x]\n",
+		"c.yaml":    "{{{",
+		"notes.txt": "ignored",
+	} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644))
 	}
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
+	cases, errs := Load(dir)
+	if assert.Len(t, cases, 2) {
+		assert.Equal(t, "a", cases[0].Name)
+		assert.Equal(t, "b", cases[1].Name)
 	}
-	must(os.WriteFile(filepath.Join(dir, "b.yaml"), []byte("- name: b\n  event: {}\n  fires: [x]\n"), 0o644))
-	must(os.WriteFile(filepath.Join(dir, "a.yml"), []byte("- name: a\n  event: {}\n  fires: [x]\n"), 0o644))
-	must(os.WriteFile(filepath.Join(dir, "c.yaml"), []byte("{{{"), 0o644))
-	must(os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("ignored"), 0o644))
-	cases, err := Load(dir)
-	if len(cases) != 2 || cases[0].Name != "a" || cases[1].Name != "b" {
-		t.Errorf("cases: %v", cases)
-	}
-	if len(err) != 1 || !strings.HasSuffix(err[0].File, "c.yaml") || err[0].Line != 1 {
-		t.Errorf("findings: %v", err)
+	if assert.Len(t, errs, 1, "findings") {
+		assert.True(t, strings.HasSuffix(errs[0].File, "c.yaml"), "findings: %v", errs)
+		assert.Equal(t, 1, errs[0].Line)
 	}
 }
