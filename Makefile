@@ -38,7 +38,7 @@ tools-test:
 .PHONY: generate
 generate: ## Regenerate deepcopy code, CRDs (config/crd/bases) and RBAC (config/rbac) with controller-gen.
 	@hack/tools.sh controller-gen
-	$(BIN)/controller-gen object paths=./api/v1alpha1/...
+	$(BIN)/controller-gen object paths=./api/...
 	$(BIN)/controller-gen crd rbac:roleName=falcops-controller paths=./api/v1alpha1/... paths=./api/profile/... paths=./cmd/falcops-controller/... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 

@@ -8,4 +8,6 @@
 // FalcoServiceConfig is not a Kubernetes object; it is decoded from the
 // Shoot with Decode, strictly, as Gardener's admission webhooks do. The
 // package imports only the standard library.
+//
+// +kubebuilder:object:generate=true
 package v1alpha1

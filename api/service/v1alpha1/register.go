@@ -21,6 +21,8 @@ const Kind = "FalcoServiceConfig"
 // schema.GroupVersion (String gives the same apiVersion) so that this
 // package stays stdlib-only: FalcoServiceConfig is never registered in a
 // runtime.Scheme.
+//
+// +kubebuilder:object:generate=false
 type GroupVersion struct {
 	Group   string
 	Version string
