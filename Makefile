@@ -36,11 +36,18 @@ tools-test:
 	@hack/envtest-assets.sh >/dev/null
 
 .PHONY: generate
-generate: ## Regenerate deepcopy code, CRDs (config/crd/bases) and RBAC (config/rbac) with controller-gen.
+generate: ## Regenerate deepcopy code (every API group), CRDs (config/crd/bases) and RBAC (config/rbac) with controller-gen.
 	@hack/tools.sh controller-gen
-	$(BIN)/controller-gen object paths=./api/v1alpha1/...
+	$(BIN)/controller-gen object paths=./api/...
 	$(BIN)/controller-gen crd rbac:roleName=falcops-controller paths=./api/v1alpha1/... paths=./api/profile/... paths=./cmd/falcops-controller/... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+
+.PHONY: verify
+verify: generate ## Regenerate (make generate), tidy go.mod, then fail if that changed the tree: commit generated code.
+	$(GO) mod tidy
+	@git diff --exit-code || { echo "verify: make generate or go mod tidy changed the files above; commit them" >&2; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- api config); \
+	  if [ -n "$$untracked" ]; then echo "verify: new generated files, not committed: $$untracked" >&2; exit 1; fi
 
 .PHONY: run-controller
 run-controller: ## Run the controller against the current kubeconfig (CRDs from config/crd must be installed).

@@ -1,10 +1,12 @@
 package lifecycle
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/falcops/falcops/diag"
 )
@@ -33,9 +35,7 @@ func profileYAML(specs ...string) string {
 func buildProfile(t *testing.T, specs ...string) *Profile {
 	t.Helper()
 	p, err := LoadFile(writeFile(t, t.TempDir(), "p.yaml", profileYAML(specs...)))
-	if err != nil {
-		t.Fatalf("%v\n%s", err, profileYAML(specs...))
-	}
+	require.NoError(t, err, profileYAML(specs...))
 	return p
 }
 
@@ -118,28 +118,18 @@ func TestResolve(t *testing.T) {
 			p := buildProfile(t, c.profile...)
 			d, err := Resolve(p, c.current, c.auto, mustTime(t, c.at))
 			if c.want.err != nil {
-				if !errors.Is(err, c.want.err) {
-					t.Fatalf("Resolve = %+v, %v; want error %v", d, err, c.want.err)
-				}
+				require.ErrorIs(t, err, c.want.err, "Resolve = %+v", d)
 				return
 			}
-			if err != nil {
-				t.Fatalf("Resolve: %v", err)
-			}
-			if d.Version != c.want.version || d.Reason != c.want.reason || d.Downgrade != c.want.downgrade {
-				t.Errorf("Resolve = {%s %s downgrade=%v}, want {%s %s downgrade=%v}", d.Version, d.Reason, d.Downgrade, c.want.version, c.want.reason, c.want.downgrade)
-			}
-			if d.Explanation == "" {
-				t.Error("no explanation")
-			}
-			if d.Downgrade && !strings.Contains(d.Explanation, "downgrad") {
-				t.Errorf("a downgrade must say so: %q", d.Explanation)
+			require.NoError(t, err, "Resolve")
+			assert.Equal(t, want{c.want.version, c.want.reason, c.want.downgrade, nil}, want{d.Version, d.Reason, d.Downgrade, nil})
+			assert.NotEmpty(t, d.Explanation, "no explanation")
+			if d.Downgrade {
+				assert.Contains(t, d.Explanation, "downgrad", "a downgrade must say so")
 			}
 		})
 	}
-	if len(cases) < 30 {
-		t.Fatalf("only %d cases", len(cases))
-	}
+	require.GreaterOrEqual(t, len(cases), 30)
 }
 
 func TestDecideDefaultVersion(t *testing.T) {
@@ -161,9 +151,12 @@ func TestDecideDefaultVersion(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := DefaultVersion(buildProfile(t, c.profile...), mustTime(t, c.at))
-			if got != c.want || !errors.Is(err, c.err) || (c.err == nil && err != nil) {
-				t.Errorf("DefaultVersion = %q, %v; want %q, %v", got, err, c.want, c.err)
+			if c.err != nil {
+				assert.ErrorIs(t, err, c.err)
+			} else {
+				assert.NoError(t, err)
 			}
+			assert.Equal(t, c.want, got)
 		})
 	}
 }
@@ -173,18 +166,16 @@ func TestDecideDefaultVersion(t *testing.T) {
 func TestDecideGardenerLoaderDefects(t *testing.T) {
 	t.Run("D5 date without time zone is an error", func(t *testing.T) {
 		_, err := LoadFile(writeFile(t, t.TempDir(), "p.yaml", profileYAML("0.42.0 supported", "0.41.0 deprecated 2026-07-31T23:59:59")))
-		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "expirationDate") {
-			t.Fatalf("want an expirationDate error, got %v", err)
-		}
+		require.ErrorIs(t, err, ErrInvalid)
+		require.ErrorContains(t, err, "expirationDate")
 	})
 	t.Run("D4 conflicting merge is an error in both orders", func(t *testing.T) {
 		dir := t.TempDir()
 		a := writeFile(t, dir, "a.yaml", profileYAML("0.42.0 supported"))
 		b := writeFile(t, dir, "b.yaml", profileYAML("0.42.0 deprecated"))
 		for _, order := range [][]string{{a, b}, {b, a}} {
-			if _, err := Load(order...); !errors.Is(err, ErrInvalid) {
-				t.Errorf("%v: want a conflict, got %v", order, err)
-			}
+			_, err := Load(order...)
+			assert.ErrorIs(t, err, ErrInvalid, "%v: want a conflict", order)
 		}
 	})
 }
@@ -192,27 +183,24 @@ func TestDecideGardenerLoaderDefects(t *testing.T) {
 func TestDecideRealProfiles(t *testing.T) {
 	at := mustTime(t, "2026-11-25T00:00:00Z")
 	p, err := LoadFile("../profiles/falco.yaml")
-	if err != nil {
-		t.Fatal(err)
+	require.NoError(t, err)
+	v, err := DefaultVersion(p, at)
+	if assert.NoError(t, err) {
+		assert.Equal(t, "0.43.0", v, "falcops default")
 	}
-	if v, err := DefaultVersion(p, at); err != nil || v != "0.43.0" {
-		t.Errorf("falcops default = %q, %v", v, err)
-	}
-	if d, err := Resolve(p, "0.44.1", true, at); err != nil || d.Version != "0.44.1" || d.Reason != ReasonUnchanged {
-		t.Errorf("preview 0.44.1 with auto-update: %+v, %v", d, err)
+	d, err := Resolve(p, "0.44.1", true, at)
+	if assert.NoError(t, err) {
+		assert.Equal(t, "0.44.1", d.Version, "preview 0.44.1 with auto-update")
+		assert.Equal(t, ReasonUnchanged, d.Reason, "preview 0.44.1 with auto-update")
 	}
 	g, err := LoadFile(sharedFile(t, gardenerExample))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, v := range g.Versions() {
 		d, err := Resolve(g, v.Version, true, at)
 		if err != nil {
 			continue
 		}
-		if d.Reason == ReasonAutoUpdate && d.Downgrade {
-			t.Errorf("%s: auto-update downgrade %+v", v.Version, d)
-		}
+		assert.False(t, d.Reason == ReasonAutoUpdate && d.Downgrade, "%s: auto-update downgrade %+v", v.Version, d)
 	}
 }
 
@@ -221,16 +209,15 @@ func TestDecideValidate(t *testing.T) {
 	p := buildProfile(t, "0.40.0 deprecated 2026-01-01T00:00:00Z", "0.41.0 deprecated", "0.42.0 supported", "0.43.0 preview")
 	got := map[diag.Severity][]string{}
 	for _, f := range Validate(p, at) {
-		if f.Line < 1 || f.File == "" {
-			t.Errorf("finding without position: %v", f)
-		}
+		assert.True(t, f.Line >= 1 && f.File != "", "finding without position: %v", f)
 		got[f.Severity] = append(got[f.Severity], f.Message)
 	}
-	if len(got[diag.Error]) != 0 || len(got[diag.Warning]) != 1 || len(got[diag.Info]) != 1 {
-		t.Errorf("findings: %v", got)
+	assert.Empty(t, got[diag.Error], "findings: %v", got)
+	if assert.Len(t, got[diag.Warning], 1, "findings: %v", got) {
+		assert.Contains(t, got[diag.Warning][0], "0.41.0")
 	}
-	if !strings.Contains(strings.Join(got[diag.Warning], ""), "0.41.0") || !strings.Contains(strings.Join(got[diag.Info], ""), "0.40.0") {
-		t.Errorf("findings: %v", got)
+	if assert.Len(t, got[diag.Info], 1, "findings: %v", got) {
+		assert.Contains(t, got[diag.Info][0], "0.40.0")
 	}
 	// No supported version left at a later time: an error.
 	p = buildProfile(t, "0.42.0 supported 2026-06-01T00:00:00Z", "0.43.0 preview")
@@ -238,15 +225,9 @@ func TestDecideValidate(t *testing.T) {
 	for _, f := range Validate(p, at) {
 		if f.Severity == diag.Error {
 			errs++
-			if f.Line < 1 {
-				t.Errorf("error without line: %v", f)
-			}
+			assert.GreaterOrEqual(t, f.Line, 1, "error without line: %v", f)
 		}
 	}
-	if errs != 1 {
-		t.Errorf("want 1 error, got %d: %v", errs, Validate(p, at))
-	}
-	if fs := Validate(p, mustTime(t, "2026-06-01T00:00:00Z")); len(fs) != 0 {
-		t.Errorf("valid at its expiry instant: %v", fs)
-	}
+	assert.Equal(t, 1, errs, "errors: %v", Validate(p, at))
+	assert.Empty(t, Validate(p, mustTime(t, "2026-06-01T00:00:00Z")), "valid at its expiry instant")
 }

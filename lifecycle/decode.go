@@ -121,6 +121,8 @@ func (w *walker) problem(n *yaml.Node, format string, args ...any) {
 
 var jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
 
+// walk returns the generic value of node n, which decodes into Go type t
+// at path, and records n as the node of path.
 func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) any {
 	if n.Kind == yaml.AliasNode {
 		w.aliasBudget--
@@ -140,60 +142,86 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) any {
 	if where == "" {
 		where = "the document"
 	}
-	if reflect.PointerTo(t).Implements(jsonUnmarshaler) {
-		// A type with its own JSON decoding (metav1.Time, ...): hand it
-		// the plain value.
-		if n.Kind == yaml.ScalarNode {
-			return n.Value
-		}
-		var v any
-		if err := n.Decode(&v); err != nil {
-			w.problem(n, "%s: %v", where, err)
-		}
-		return v
-	}
-	switch t.Kind() {
-	case reflect.Pointer:
+	switch {
+	case reflect.PointerTo(t).Implements(jsonUnmarshaler):
+		return w.custom(n, where)
+	case t.Kind() == reflect.Pointer:
 		return w.walk(n, t.Elem(), path)
-	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			w.problem(n, "%s: want a mapping, got %s", where, describe(n))
-			return nil
+	case t.Kind() == reflect.Struct:
+		return w.structValue(n, t, path, where)
+	case t.Kind() == reflect.Map:
+		return w.mapValue(n, t, path, where)
+	case t.Kind() == reflect.Slice:
+		return w.listValue(n, t, path, where)
+	}
+	return w.scalarValue(n, t, where)
+}
+
+// custom hands a type with its own JSON decoding (metav1.Time, ...) the
+// plain value.
+func (w *walker) custom(n *yaml.Node, where string) any {
+	if n.Kind == yaml.ScalarNode {
+		return n.Value
+	}
+	var v any
+	if err := n.Decode(&v); err != nil {
+		w.problem(n, "%s: %v", where, err)
+	}
+	return v
+}
+
+// structValue walks a mapping into struct t: every key must be one of t's
+// JSON field names, exactly.
+func (w *walker) structValue(n *yaml.Node, t reflect.Type, path, where string) any {
+	if n.Kind != yaml.MappingNode {
+		w.problem(n, "%s: want a mapping, got %s", where, describe(n))
+		return nil
+	}
+	fields := jsonFields(t)
+	out := map[string]any{}
+	w.mapping(n, where, func(k, v *yaml.Node) {
+		f, ok := fields[k.Value]
+		if !ok {
+			w.problem(k, "unknown field %q in %s", k.Value, where)
+			return
 		}
-		fields := jsonFields(t)
-		out := map[string]any{}
-		w.mapping(n, where, func(k, v *yaml.Node) {
-			f, ok := fields[k.Value]
-			if !ok {
-				w.problem(k, "unknown field %q in %s", k.Value, where)
-				return
-			}
-			out[k.Value] = w.walk(v, f, join(path, k.Value))
-		})
-		return out
-	case reflect.Map:
-		if n.Kind != yaml.MappingNode {
-			w.problem(n, "%s: want a mapping, got %s", where, describe(n))
-			return nil
-		}
-		out := map[string]any{}
-		w.mapping(n, where, func(k, v *yaml.Node) {
-			out[k.Value] = w.walk(v, t.Elem(), join(path, k.Value))
-		})
-		return out
-	case reflect.Slice:
-		if t.Elem().Kind() == reflect.Uint8 { // []byte: base64 text
-			return w.scalar(n, where, "a base64 string", "!!str")
-		}
-		if n.Kind != yaml.SequenceNode {
-			w.problem(n, "%s: want a list, got %s", where, describe(n))
-			return nil
-		}
-		out := make([]any, 0, len(n.Content))
-		for i, item := range n.Content {
-			out = append(out, w.walk(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i)))
-		}
-		return out
+		out[k.Value] = w.walk(v, f, join(path, k.Value))
+	})
+	return out
+}
+
+// mapValue walks a mapping into map type t.
+func (w *walker) mapValue(n *yaml.Node, t reflect.Type, path, where string) any {
+	if n.Kind != yaml.MappingNode {
+		w.problem(n, "%s: want a mapping, got %s", where, describe(n))
+		return nil
+	}
+	out := map[string]any{}
+	w.mapping(n, where, func(k, v *yaml.Node) {
+		out[k.Value] = w.walk(v, t.Elem(), join(path, k.Value))
+	})
+	return out
+}
+
+// listValue walks a sequence into slice type t ([]byte is base64 text).
+func (w *walker) listValue(n *yaml.Node, t reflect.Type, path, where string) any {
+	if t.Elem().Kind() == reflect.Uint8 {
+		return w.scalar(n, where, "a base64 string", "!!str")
+	}
+	if n.Kind != yaml.SequenceNode {
+		w.problem(n, "%s: want a list, got %s", where, describe(n))
+		return nil
+	}
+	out := make([]any, 0, len(n.Content))
+	for i, item := range n.Content {
+		out = append(out, w.walk(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i)))
+	}
+	return out
+}
+
+// scalarValue checks a scalar against the kind of t by its YAML tag.
+func (w *walker) scalarValue(n *yaml.Node, t reflect.Type, where string) any {
+	switch t.Kind() {
 	case reflect.String:
 		// An unquoted date-time is a YAML timestamp; Kubernetes reads it as
 		// its text. Numbers and booleans are not strings: quote them.

@@ -8,4 +8,9 @@
 // expiration dates, unknown classifications and non-semver versions are
 // errors that name file:line:col, never silently ignored. Time is always
 // passed in (no clock is read here), so expiry is testable.
+//
+// Promote, Deprecate and Add edit a profile file under the same rules
+// (edit.go; PreviewPromote and friends compute the change without writing
+// it). They change only the bytes they must, through a format-preserving
+// YAML splicer (yamledit.go) that knows nothing of Falco.
 package lifecycle

@@ -1,13 +1,14 @@
 package lifecycle
 
 import (
-	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // editFixture is a valid profile with comments and mixed, odd-but-valid
@@ -53,33 +54,24 @@ var editNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 func writeFixture(t *testing.T) string {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "falco.yaml")
-	if err := os.WriteFile(file, []byte(editFixture), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(file, []byte(editFixture), 0o644))
 	return file
 }
 
 // replace returns editFixture with old (which must occur once) replaced.
 func replace(t *testing.T, s, old, new string) string {
 	t.Helper()
-	if strings.Count(s, old) != 1 {
-		t.Fatalf("fixture has %d times %q", strings.Count(s, old), old)
-	}
+	require.Equal(t, 1, strings.Count(s, old), "times %q in the fixture", old)
 	return strings.Replace(s, old, new, 1)
 }
 
 func checkFile(t *testing.T, file, want string) {
 	t.Helper()
 	got, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != want {
-		t.Errorf("file differs:\n--- got\n%s\n--- want\n%s", got, want)
-	}
-	if _, err := Load(file); err != nil {
-		t.Errorf("edited file does not load: %v", err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, want, string(got), "file differs")
+	_, err = Load(file)
+	assert.NoError(t, err, "edited file does not load")
 }
 
 func TestEditPromote(t *testing.T) {
@@ -100,12 +92,8 @@ func TestEditPromote(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			file := writeFixture(t)
 			c, err := Promote(file, tc.version, tc.to, editNow)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if c.Message != tc.message {
-				t.Errorf("message %q, want %q", c.Message, tc.message)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.message, c.Message)
 			checkFile(t, file, replace(t, editFixture, tc.old, tc.new))
 		})
 	}
@@ -113,12 +101,10 @@ func TestEditPromote(t *testing.T) {
 
 func TestEditPromoteFlowUndeprecate(t *testing.T) {
 	file := writeFixture(t)
-	if _, err := Deprecate(file, "0.42.1", time.Date(2027, 6, 30, 23, 59, 59, 0, time.UTC), editNow); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Promote(file, "0.42.1", "supported", editNow); err != nil {
-		t.Fatal(err)
-	}
+	_, err := Deprecate(file, "0.42.1", time.Date(2027, 6, 30, 23, 59, 59, 0, time.UTC), editNow)
+	require.NoError(t, err)
+	_, err = Promote(file, "0.42.1", "supported", editNow)
+	require.NoError(t, err)
 	checkFile(t, file, editFixture) // a round trip restores the bytes
 }
 
@@ -139,12 +125,8 @@ func TestEditDeprecate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			file := writeFixture(t)
 			c, err := Deprecate(file, tc.version, expires, editNow)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := "profile: deprecate falco " + tc.version + ", expires 2027-06-30T23:59:59Z"; c.Message != want {
-				t.Errorf("message %q, want %q", c.Message, want)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, "profile: deprecate falco "+tc.version+", expires 2027-06-30T23:59:59Z", c.Message)
 			checkFile(t, file, replace(t, editFixture, tc.old, tc.new))
 		})
 	}
@@ -155,13 +137,10 @@ func TestEditDeprecateDoubleQuotedStyle(t *testing.T) {
 	// a non-UTC expiry is written in UTC.
 	src := replace(t, editFixture, "expirationDate: '2027-02-28T23:59:59Z'", `expirationDate: "2027-02-28T23:59:59Z"`)
 	file := filepath.Join(t.TempDir(), "p.yaml")
-	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(file, []byte(src), 0o644))
 	expires := time.Date(2027, 7, 1, 1, 59, 59, 0, time.FixedZone("CEST", 2*3600))
-	if _, err := Deprecate(file, "0.44.1", expires, editNow); err != nil {
-		t.Fatal(err)
-	}
+	_, err := Deprecate(file, "0.44.1", expires, editNow)
+	require.NoError(t, err)
 	checkFile(t, file, replace(t, src, "        classification: preview\n",
 		"        classification: deprecated\n        expirationDate: \"2027-06-30T23:59:59Z\"\n"))
 }
@@ -169,12 +148,8 @@ func TestEditDeprecateDoubleQuotedStyle(t *testing.T) {
 func TestEditAdd(t *testing.T) {
 	file := writeFixture(t)
 	c, err := Add(file, "0.45.0", AddOptions{Image: "falcosecurity/falco:0.45.0", EngineVersion: "0.63.0"}, editNow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := "profile: add falco 0.45.0 as preview"; c.Message != want {
-		t.Errorf("message %q, want %q", c.Message, want)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "profile: add falco 0.45.0 as preview", c.Message)
 	want := replace(t, editFixture, "tag: 0.44.1}\n", "tag: 0.44.1}\n    - {version: 0.45.0, repository: falcosecurity/falco, tag: 0.45.0}\n")
 	want = replace(t, want, "        rulesVersion: 5.0.0   # falco-rules 5\n",
 		"        rulesVersion: 5.0.0   # falco-rules 5\n      - version: 0.45.0\n        classification: preview\n        rulesVersion: 5.0.0\n        engineVersion: 0.63.0\n")
@@ -186,13 +161,10 @@ func TestEditAddFlowStyleAndDigest(t *testing.T) {
 	// After adding one flow-style entry, the next is appended flow-style too.
 	src := replace(t, editFixture, "      - version: 0.44.1\n        classification: preview\n        rulesVersion: 5.0.0   # falco-rules 5\n",
 		"      - {version: 0.44.1, classification: preview, rulesVersion: 5.0.0}\n")
-	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(file, []byte(src), 0o644))
 	digest := "sha256:" + strings.Repeat("ab", 32)
-	if _, err := Add(file, "0.44.2", AddOptions{Image: "example.com:5000/falco@" + digest, Classification: "supported", RulesVersion: "5.0.1"}, editNow); err != nil {
-		t.Fatal(err)
-	}
+	_, err := Add(file, "0.44.2", AddOptions{Image: "example.com:5000/falco@" + digest, Classification: "supported", RulesVersion: "5.0.1"}, editNow)
+	require.NoError(t, err)
 	want := replace(t, src, "tag: 0.44.1}\n", "tag: 0.44.1}\n    - {version: 0.44.2, repository: \"example.com:5000/falco\", tag: \""+digest+"\"}\n")
 	want = replace(t, want, "      - {version: 0.44.1, classification: preview, rulesVersion: 5.0.0}\n",
 		"      - {version: 0.44.1, classification: preview, rulesVersion: 5.0.0}\n      - {version: 0.44.2, classification: supported, rulesVersion: 5.0.1}\n")
@@ -212,9 +184,8 @@ func TestEditRefused(t *testing.T) {
 			}
 			before, _ := os.ReadFile(file)
 			_, err := Deprecate(file, "0.43.0", future, editNow)
-			if after, _ := os.ReadFile(file); !bytes.Equal(before, after) {
-				t.Error("refused edit changed the file")
-			}
+			after, _ := os.ReadFile(file)
+			assert.Equal(t, string(before), string(after), "refused edit changed the file")
 			return err
 		}},
 		{"demote the last supported", func(file string) error {
@@ -268,9 +239,7 @@ func TestEditRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			file := writeFixture(t)
 			err := tc.edit(file)
-			if !errors.Is(err, ErrRefused) {
-				t.Fatalf("err = %v, want ErrRefused", err)
-			}
+			require.ErrorIs(t, err, ErrRefused)
 			t.Log(err)
 		})
 	}
@@ -278,9 +247,8 @@ func TestEditRefused(t *testing.T) {
 
 func TestEditRefusedLeavesFile(t *testing.T) {
 	file := writeFixture(t)
-	if _, err := Deprecate(file, "0.42.1", editNow.Add(-time.Hour), editNow); !errors.Is(err, ErrRefused) {
-		t.Fatal(err)
-	}
+	_, err := Deprecate(file, "0.42.1", editNow.Add(-time.Hour), editNow)
+	require.ErrorIs(t, err, ErrRefused)
 	checkFile(t, file, editFixture)
 }
 
@@ -305,24 +273,18 @@ spec:
       classification: supported
       rulesVersion: 5.0.0`
 	file := filepath.Join(t.TempDir(), "p.yaml")
-	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Add(file, "0.43.0", AddOptions{Image: "falcosecurity/falco:0.43.0"}, editNow); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(file, []byte(src), 0o644))
+	_, err := Add(file, "0.43.0", AddOptions{Image: "falcosecurity/falco:0.43.0"}, editNow)
+	require.NoError(t, err)
 	want := replace(t, src, "      tag: 0.42.1\n", "      tag: 0.42.1\n    - version: 0.43.0\n      repository: falcosecurity/falco\n      tag: 0.43.0\n")
 	want += "\n    - version: 0.43.0\n      classification: preview\n      rulesVersion: 5.0.0"
 	checkFile(t, file, want)
-	if _, err := Deprecate(file, "0.42.1", time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), editNow); !errors.Is(err, ErrRefused) {
-		t.Fatalf("deprecating the last supported: %v", err)
-	}
-	if _, err := Promote(file, "0.43.0", "supported", editNow); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Deprecate(file, "0.42.1", time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), editNow); err != nil {
-		t.Fatal(err)
-	}
+	_, err = Deprecate(file, "0.42.1", time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), editNow)
+	require.ErrorIs(t, err, ErrRefused, "deprecating the last supported")
+	_, err = Promote(file, "0.43.0", "supported", editNow)
+	require.NoError(t, err)
+	_, err = Deprecate(file, "0.42.1", time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), editNow)
+	require.NoError(t, err)
 	want = replace(t, want, "      classification: supported\n", "      classification: deprecated\n      expirationDate: \"2027-01-01T00:00:00Z\"\n")
 	want = replace(t, want, "      classification: preview\n", "      classification: supported\n")
 	checkFile(t, file, want)
@@ -344,19 +306,14 @@ spec:
       rulesVersion: 5.0.0
       classification: preview`
 	file := filepath.Join(t.TempDir(), "p.yaml")
-	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Deprecate(file, "0.43.0", time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), editNow); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(file, []byte(src), 0o644))
+	_, err := Deprecate(file, "0.43.0", time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), editNow)
+	require.NoError(t, err)
 	checkFile(t, file, replace(t, src, "classification: preview", "classification: deprecated\n      expirationDate: \"2027-01-01T00:00:00Z\""))
 	// Appending to a flow list is refused, without writing.
 	before, _ := os.ReadFile(file)
-	if _, err := Add(file, "0.44.1", AddOptions{Image: "r:c"}, editNow); err == nil {
-		t.Fatal("want an error for a flow-style images list")
-	}
-	if after, _ := os.ReadFile(file); !bytes.Equal(before, after) {
-		t.Error("the file changed")
-	}
+	_, err = Add(file, "0.44.1", AddOptions{Image: "r:c"}, editNow)
+	require.Error(t, err, "want an error for a flow-style images list")
+	after, _ := os.ReadFile(file)
+	assert.Equal(t, string(before), string(after), "the file changed")
 }

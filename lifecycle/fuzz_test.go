@@ -1,11 +1,13 @@
 package lifecycle
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzLoadProfile feeds arbitrary bytes to Load: it must not panic, every
@@ -25,37 +27,25 @@ func FuzzLoadProfile(f *testing.F) {
 	at := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path := filepath.Join(t.TempDir(), "p.yaml")
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.WriteFile(path, data, 0o644))
 		p, err := LoadFile(path)
 		if err != nil {
 			var le *LoadError
-			if !errors.As(err, &le) {
-				t.Fatalf("error is not a *LoadError: %v", err)
-			}
-			if len(le.Problems) == 0 {
-				t.Fatal("LoadError without problems")
-			}
+			require.ErrorAs(t, err, &le)
+			require.NotEmpty(t, le.Problems, "LoadError without problems")
 			for _, pr := range le.Problems {
-				if pr.Line < 1 || pr.File == "" {
-					t.Errorf("problem without position: %q", pr.String())
-				}
+				assert.True(t, pr.Line >= 1 && pr.File != "", "problem without position: %q", pr.String())
 			}
 			return
 		}
 		_, _ = DefaultVersion(p, at)
 		for _, fi := range Validate(p, at) {
-			if fi.Line < 1 && len(p.Versions()) > 0 {
-				t.Errorf("finding without line: %v", fi)
-			}
+			assert.False(t, fi.Line < 1 && len(p.Versions()) > 0, "finding without line: %v", fi)
 		}
 		for _, v := range p.Versions() {
 			for _, auto := range []bool{false, true} {
 				d, err := Resolve(p, v.Version, auto, at)
-				if err == nil && d.Downgrade && d.Reason == ReasonAutoUpdate {
-					t.Errorf("auto-update downgrade: %+v", d)
-				}
+				assert.False(t, err == nil && d.Downgrade && d.Reason == ReasonAutoUpdate, "auto-update downgrade: %+v", d)
 			}
 		}
 	})

@@ -2,15 +2,15 @@ package lifecycle
 
 import (
 	"encoding/json"
-	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
 	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
@@ -25,7 +25,7 @@ func sharedFile(t *testing.T, path string) string {
 	t.Helper()
 	if _, err := os.Stat(path); err != nil {
 		if os.Getenv("FALCOPS_REQUIRE_SHARED") == "1" {
-			t.Fatalf("%s is missing and FALCOPS_REQUIRE_SHARED=1", path)
+			require.FailNowf(t, "shared reference missing", "%s is missing and FALCOPS_REQUIRE_SHARED=1", path)
 		}
 		t.Skipf("%s is absent; skipping (set FALCOPS_REQUIRE_SHARED=1 to make this an error)", path)
 	}
@@ -35,18 +35,14 @@ func sharedFile(t *testing.T, path string) string {
 func writeFile(t *testing.T, dir, name, content string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
 	return p
 }
 
 func mustTime(t *testing.T, s string) time.Time {
 	t.Helper()
 	v, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return v
 }
 
@@ -69,39 +65,23 @@ const minimal = header + `spec:
 func TestGardenerExampleLoadsUnchanged(t *testing.T) {
 	path := sharedFile(t, gardenerExample)
 	p, err := LoadFile(path)
-	if err != nil {
-		t.Fatalf("the Gardener example must load unchanged:\n%v", err)
-	}
+	require.NoError(t, err, "the Gardener example must load unchanged")
 	var got []string
 	for _, v := range p.Versions() {
 		got = append(got, v.Version+"/"+v.Classification)
 	}
 	want := []string{"0.40.0/deprecated", "0.41.3/deprecated", "0.42.1/supported", "0.43.0/deprecated", "0.44.1/preview"}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("versions %v, want %v", got, want)
-	}
-	if img, _ := p.Image("0.42.1"); img != "falcosecurity/falco:0.42.1" {
-		t.Errorf("image %q", img)
-	}
-	if e, _ := p.EngineVersion("0.40.0"); e != "0.46.0" {
-		t.Errorf("engine of 0.40.0 = %q, want 0.46.0 (built-in table)", e)
-	}
-	if n := len(p.FalcosidekickVersions()); n != 3 {
-		t.Errorf("%d falcosidekick versions, want 3", n)
-	}
+	assert.Equal(t, want, got, "versions")
+	img, _ := p.Image("0.42.1")
+	assert.Equal(t, "falcosecurity/falco:0.42.1", img)
+	e, _ := p.EngineVersion("0.40.0")
+	assert.Equal(t, "0.46.0", e, "engine of 0.40.0 (built-in table)")
+	require.Len(t, p.FalcosidekickVersions(), 3)
 	sk := p.FalcosidekickVersions()[2]
-	if sk.Image != "europe-docker.pkg.dev/gardener-project/releases/gardener/falcosidekick-fork:v2.35.1" {
-		t.Errorf("falcosidekick image %q", sk.Image)
-	}
-	if p.Expired("0.40.0", mustTime(t, "2026-07-31T23:59:59Z")) {
-		t.Error("0.40.0 expired at its expiration second")
-	}
-	if !p.Expired("0.40.0", mustTime(t, "2026-08-01T00:00:00Z")) {
-		t.Error("0.40.0 not expired after its date")
-	}
-	if p.Expired("0.42.1", mustTime(t, "2100-01-01T00:00:00Z")) {
-		t.Error("0.42.1 has no date and must never expire")
-	}
+	assert.Equal(t, "europe-docker.pkg.dev/gardener-project/releases/gardener/falcosidekick-fork:v2.35.1", sk.Image)
+	assert.False(t, p.Expired("0.40.0", mustTime(t, "2026-07-31T23:59:59Z")), "0.40.0 expired at its expiration second")
+	assert.True(t, p.Expired("0.40.0", mustTime(t, "2026-08-01T00:00:00Z")), "0.40.0 not expired after its date")
+	assert.False(t, p.Expired("0.42.1", mustTime(t, "2100-01-01T00:00:00Z")), "0.42.1 has no date and must never expire")
 }
 
 // TestGardenerExampleRoundTrip decodes the example strictly, encodes it
@@ -110,31 +90,19 @@ func TestGardenerExampleLoadsUnchanged(t *testing.T) {
 func TestGardenerExampleRoundTrip(t *testing.T) {
 	path := sharedFile(t, gardenerExample)
 	p, err := LoadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var in any
-	if err := yaml.Unmarshal(data, &in); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, yaml.Unmarshal(data, &in))
 	out, err := json.Marshal(p.Objects[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var back any
-	if err := json.Unmarshal(out, &back); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(out, &back))
 	inJSON, _ := json.Marshal(in)
 	var inGeneric any
 	_ = json.Unmarshal(inJSON, &inGeneric)
-	if a, b := dropNulls(inGeneric), dropNulls(back); !reflect.DeepEqual(a, b) {
-		t.Errorf("round trip differs:\n in: %v\nout: %v", a, b)
-	}
+	assert.Equal(t, dropNulls(inGeneric), dropNulls(back), "round trip differs")
 }
 
 func dropNulls(v any) any {
@@ -164,33 +132,23 @@ func dropNulls(v any) any {
 
 func TestRepositoryProfileLoads(t *testing.T) {
 	p, err := Load(filepath.Join("..", "profiles"))
-	if err != nil {
-		t.Fatalf("profiles/ must load:\n%v", err)
-	}
+	require.NoError(t, err, "profiles/ must load")
 	want := map[string]string{"0.41.3": "deprecated", "0.42.1": "supported", "0.43.0": "supported", "0.44.1": "preview"}
-	if len(p.Versions()) != len(want) {
-		t.Fatalf("versions %v", p.Versions())
-	}
+	require.Len(t, p.Versions(), len(want), "versions %v", p.Versions())
 	for _, v := range p.Versions() {
-		if want[v.Version] != v.Classification {
-			t.Errorf("%s: classification %q, want %q", v.Version, v.Classification, want[v.Version])
-		}
-		if v.EngineVersion == "" {
-			t.Errorf("%s: engineVersion must be filled in profiles/falco.yaml", v.Version)
-		}
-		if builtin, _ := BuiltinEngineVersion(v.Version); builtin != v.EngineVersion {
-			t.Errorf("%s: engineVersion %s, built-in table says %s", v.Version, v.EngineVersion, builtin)
-		}
-		if v.Image != "falcosecurity/falco:"+v.Version {
-			t.Errorf("%s: image %q", v.Version, v.Image)
-		}
+		assert.Equal(t, want[v.Version], v.Classification, "%s: classification", v.Version)
+		assert.NotEmpty(t, v.EngineVersion, "%s: engineVersion must be filled in profiles/falco.yaml", v.Version)
+		builtin, _ := BuiltinEngineVersion(v.Version)
+		assert.Equal(t, builtin, v.EngineVersion, "%s: engineVersion against the built-in table", v.Version)
+		assert.Equal(t, "falcosecurity/falco:"+v.Version, v.Image, "%s: image", v.Version)
 	}
-	if !p.Expired("0.41.3", mustTime(t, "2027-03-01T00:00:00Z")) || p.Expired("0.41.3", mustTime(t, "2027-02-28T23:59:59Z")) {
-		t.Error("0.41.3 must expire after 2027-02-28T23:59:59Z")
-	}
+	assert.True(t, p.Expired("0.41.3", mustTime(t, "2027-03-01T00:00:00Z")), "0.41.3 must expire after 2027-02-28T23:59:59Z")
+	assert.False(t, p.Expired("0.41.3", mustTime(t, "2027-02-28T23:59:59Z")), "0.41.3 must expire after 2027-02-28T23:59:59Z")
 	sk := p.FalcosidekickVersions()
-	if len(sk) != 1 || sk[0].Version != "2.32.0" || sk[0].Classification != "supported" || sk[0].Image != "falcosecurity/falcosidekick:2.32.0" {
-		t.Errorf("falcosidekick %+v", sk)
+	if assert.Len(t, sk, 1) {
+		assert.Equal(t, "2.32.0", sk[0].Version)
+		assert.Equal(t, "supported", sk[0].Classification)
+		assert.Equal(t, "falcosecurity/falcosidekick:2.32.0", sk[0].Image)
 	}
 }
 
@@ -335,22 +293,15 @@ spec: {}
 		t.Run(c.name, func(t *testing.T) {
 			path := writeFile(t, t.TempDir(), "profile.yaml", c.content)
 			_, err := LoadFile(path)
-			if err == nil {
-				t.Fatal("loaded without error")
-			}
-			if !errors.Is(err, ErrInvalid) {
-				t.Fatalf("error %v is not ErrInvalid", err)
-			}
+			require.Error(t, err, "loaded without error")
+			require.ErrorIs(t, err, ErrInvalid)
 			var le *LoadError
-			if !errors.As(err, &le) {
-				t.Fatalf("error %T is not a *LoadError", err)
-			}
+			require.ErrorAs(t, err, &le)
 			for _, w := range c.want {
-				if !strings.Contains(err.Error(), path+w) && !strings.Contains(err.Error(), w) {
-					t.Errorf("missing %q in:\n%v", w, err)
-				}
-				if strings.HasPrefix(w, ":") && !strings.Contains(err.Error(), path+w) {
-					t.Errorf("missing %q in:\n%v", path+w, err)
+				if strings.HasPrefix(w, ":") {
+					assert.Contains(t, err.Error(), path+w)
+				} else {
+					assert.Contains(t, err.Error(), w)
 				}
 			}
 		})
@@ -372,15 +323,11 @@ func TestLoadMergesFilesAndDocuments(t *testing.T) {
 	writeFile(t, dir, "README.md", "not a profile")
 	for _, paths := range [][]string{{a, b}, {dir}} {
 		p, err := Load(paths...)
-		if err != nil {
-			t.Fatalf("%v: %v", paths, err)
-		}
-		if len(p.Objects) != 3 || len(p.Versions()) != 2 {
-			t.Fatalf("%v: %d objects, versions %+v", paths, len(p.Objects), p.Versions())
-		}
-		if img, _ := p.Image("0.43.0"); img != "falcosecurity/falco@sha256:0123" {
-			t.Errorf("digest image %q", img)
-		}
+		require.NoError(t, err, "%v", paths)
+		require.Len(t, p.Objects, 3, "%v", paths)
+		require.Len(t, p.Versions(), 2, "%v", paths)
+		img, _ := p.Image("0.43.0")
+		assert.Equal(t, "falcosecurity/falco@sha256:0123", img, "digest image")
 	}
 
 	// A conflicting definition names both places, whatever the order.
@@ -393,25 +340,18 @@ func TestLoadMergesFilesAndDocuments(t *testing.T) {
 `)
 	for _, order := range [][]string{{a, c}, {c, a}} {
 		_, err := Load(order...)
-		if err == nil || !strings.Contains(err.Error(), "Falco version 0.42.1 is defined differently at") {
-			t.Errorf("%v: want a conflict, got %v", order, err)
-		}
+		assert.ErrorContains(t, err, "Falco version 0.42.1 is defined differently at", "%v: want a conflict", order)
 	}
 }
 
 func TestLoadMissing(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
-	if !errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrInvalid) {
-		t.Errorf("missing file: %v", err)
-	}
+	assert.ErrorIs(t, err, fs.ErrNotExist, "missing file")
+	assert.NotErrorIs(t, err, ErrInvalid, "missing file")
 	_, err = Load(t.TempDir())
-	if !errors.Is(err, ErrNoProfile) {
-		t.Errorf("empty directory: %v", err)
-	}
+	assert.ErrorIs(t, err, ErrNoProfile, "empty directory")
 	_, err = Load()
-	if !errors.Is(err, ErrNoProfile) {
-		t.Errorf("no path: %v", err)
-	}
+	assert.ErrorIs(t, err, ErrNoProfile, "no path")
 }
 
 func TestExpiredZones(t *testing.T) {
@@ -425,9 +365,7 @@ func TestExpiredZones(t *testing.T) {
     - {version: 0.42.1, classification: deprecated, expirationDate: "2026-07-31T23:59:59+02:00", rulesVersion: 5.0.0}
     - {version: 0.43.0, classification: deprecated, expirationDate: 2026-07-31T23:59:59-05:00, rulesVersion: 5.0.0}
 `))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cases := []struct {
 		version, at string
 		want        bool
@@ -442,9 +380,7 @@ func TestExpiredZones(t *testing.T) {
 		{"0.99.0", "2000-01-01T00:00:00Z", true}, // not offered: counts as expired
 	}
 	for _, c := range cases {
-		if got := p.Expired(c.version, mustTime(t, c.at)); got != c.want {
-			t.Errorf("Expired(%s, %s) = %v, want %v", c.version, c.at, got, c.want)
-		}
+		assert.Equal(t, c.want, p.Expired(c.version, mustTime(t, c.at)), "Expired(%s, %s)", c.version, c.at)
 	}
 }
 
@@ -461,34 +397,28 @@ func TestEngineVersionAndImage(t *testing.T) {
     - {version: 0.45.0, classification: preview, rulesVersion: 5.0.0, engineVersion: 0.70.0}
     - {version: 0.36.2, classification: deprecated, rulesVersion: 1.0.0}
 `))
-	if err != nil {
-		t.Fatal(err)
+	require.NoError(t, err)
+	e, err := p.EngineVersion("0.42.1")
+	if assert.NoError(t, err, "0.42.1") {
+		assert.Equal(t, "0.57.0", e, "0.42.1")
 	}
-	if e, err := p.EngineVersion("0.42.1"); err != nil || e != "0.57.0" {
-		t.Errorf("0.42.1: %q, %v", e, err)
+	e, err = p.EngineVersion("0.45.0")
+	if assert.NoError(t, err, "0.45.0") {
+		assert.Equal(t, "0.70.0", e, "0.45.0 (from the profile)")
 	}
-	if e, err := p.EngineVersion("0.45.0"); err != nil || e != "0.70.0" {
-		t.Errorf("0.45.0 (from the profile): %q, %v", e, err)
-	}
-	if _, err := p.EngineVersion("0.36.2"); !errors.Is(err, ErrUnknownEngine) {
-		t.Errorf("0.36.2: %v", err)
-	}
-	if _, err := p.EngineVersion("0.40.0"); !errors.Is(err, ErrUnknownVersion) {
-		t.Errorf("0.40.0: %v", err)
-	}
-	if img, _ := p.Image("0.45.0"); img != "registry.example/falco" {
-		t.Errorf("empty tag: %q", img)
-	}
-	if _, err := p.Image("0.1.0"); !errors.Is(err, ErrUnknownVersion) {
-		t.Errorf("unknown image: %v", err)
-	}
+	_, err = p.EngineVersion("0.36.2")
+	assert.ErrorIs(t, err, ErrUnknownEngine, "0.36.2")
+	_, err = p.EngineVersion("0.40.0")
+	assert.ErrorIs(t, err, ErrUnknownVersion, "0.40.0")
+	img, _ := p.Image("0.45.0")
+	assert.Equal(t, "registry.example/falco", img, "empty tag")
+	_, err = p.Image("0.1.0")
+	assert.ErrorIs(t, err, ErrUnknownVersion, "unknown image")
 	var got []string
 	for _, v := range p.Versions() {
 		got = append(got, v.Version)
 	}
-	if want := []string{"0.36.2", "0.42.1", "0.45.0"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("order %v, want %v (semver, not text)", got, want)
-	}
+	assert.Equal(t, []string{"0.36.2", "0.42.1", "0.45.0"}, got, "order: semver, not text")
 }
 
 func TestBuiltinEngineTable(t *testing.T) {
@@ -497,14 +427,13 @@ func TestBuiltinEngineTable(t *testing.T) {
 		"0.41.3": "0.50.0", "0.42.1": "0.57.0", "0.43.0": "0.58.0", "0.44.1": "0.62.0",
 	}
 	for v, e := range want {
-		if got, ok := BuiltinEngineVersion(v); !ok || got != e {
-			t.Errorf("%s: %q, %v; want %s", v, got, ok, e)
-		}
+		got, ok := BuiltinEngineVersion(v)
+		assert.True(t, ok, v)
+		assert.Equal(t, e, got, v)
 	}
 	for _, v := range []string{"0.36.0", "0.45.0", "x"} {
-		if got, ok := BuiltinEngineVersion(v); ok {
-			t.Errorf("%s: %q, want unknown", v, got)
-		}
+		got, ok := BuiltinEngineVersion(v)
+		assert.False(t, ok, "%s: %q, want unknown", v, got)
 	}
 }
 
@@ -521,24 +450,17 @@ func TestFromObjects(t *testing.T) {
 		{Version: "0.41.3", Repository: "falcosecurity/falco", Tag: "0.41.3"},
 	}
 	p, err := FromObjects(good)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := len(p.Versions()); got != 2 {
-		t.Fatalf("versions = %d, want 2", got)
-	}
-	if good.APIVersion != "" {
-		t.Fatal("FromObjects changed its input")
-	}
+	require.NoError(t, err)
+	require.Len(t, p.Versions(), 2)
+	require.Empty(t, good.APIVersion, "FromObjects changed its input")
 	bad := good.DeepCopy()
 	bad.Name = "bad"
 	bad.Spec.Versions.Falco[0].ExpirationDate = ptr("2026-07-31T23:59:59")
 	bad.Spec.Versions.Falco[0].Classification = "supported"
 	_, err = FromObjects(good, bad)
-	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "FalcoProfile/bad:1:1") || !strings.Contains(err.Error(), "expirationDate") {
-		t.Fatalf("err = %v, want an invalid expirationDate in FalcoProfile/bad", err)
-	}
-	if _, err := FromObjects(); !errors.Is(err, ErrNoProfile) {
-		t.Fatalf("no objects: err = %v", err)
-	}
+	require.ErrorIs(t, err, ErrInvalid)
+	require.ErrorContains(t, err, "FalcoProfile/bad:1:1")
+	require.ErrorContains(t, err, "expirationDate")
+	_, err = FromObjects()
+	require.ErrorIs(t, err, ErrNoProfile, "no objects")
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/stretchr/testify/require"
 
 	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
 )
@@ -71,12 +72,8 @@ func TestResolveProperties(t *testing.T) {
 				current = vs[r.Intn(len(vs))].Version
 			}
 			auto := r.Intn(2) == 0
-			if err := checkResolve(p, current, auto, at); err != nil {
-				t.Fatalf("seed %d iteration %d: Resolve(%s, auto=%v, at=%s) on %q: %v", seed, i, current, auto, at.Format(time.RFC3339Nano), specs, err)
-			}
-			if err := checkDefault(p, at); err != nil {
-				t.Fatalf("seed %d iteration %d: DefaultVersion(at=%s) on %q: %v", seed, i, at.Format(time.RFC3339Nano), specs, err)
-			}
+			require.NoError(t, checkResolve(p, current, auto, at), "seed %d iteration %d: Resolve(%s, auto=%v, at=%s) on %q", seed, i, current, auto, at.Format(time.RFC3339Nano), specs)
+			require.NoError(t, checkDefault(p, at), "seed %d iteration %d: DefaultVersion(at=%s) on %q", seed, i, at.Format(time.RFC3339Nano), specs)
 		}
 	}
 }

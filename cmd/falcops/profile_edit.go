@@ -67,7 +67,7 @@ and the last unexpired supported version cannot be demoted.
 				return usageError("--to %q: want supported or preview (use 'falcops profile deprecate' to deprecate)", to)
 			}
 			return o.run(cmd, func(now time.Time) (*lifecycle.Change, error) {
-				return lifecycle.PlanPromote(o.profile, args[0], to, now)
+				return lifecycle.PreviewPromote(o.profile, args[0], to, now)
 			})
 		},
 	}
@@ -98,7 +98,7 @@ cannot be deprecated.
 				return err
 			}
 			return o.run(cmd, func(now time.Time) (*lifecycle.Change, error) {
-				return lifecycle.PlanDeprecate(o.profile, args[0], at, now)
+				return lifecycle.PreviewDeprecate(o.profile, args[0], at, now)
 			})
 		},
 	}
@@ -131,7 +131,7 @@ falcops does not know the release's Falco engine version.
 				return usageError("--image: %v", err)
 			}
 			return o.run(cmd, func(now time.Time) (*lifecycle.Change, error) {
-				return lifecycle.PlanAdd(o.profile, args[0], a, now)
+				return lifecycle.PreviewAdd(o.profile, args[0], a, now)
 			})
 		},
 	}

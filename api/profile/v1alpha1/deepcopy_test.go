@@ -2,9 +2,10 @@ package v1alpha1
 
 import (
 	"encoding/json"
-	"reflect"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
@@ -30,14 +31,12 @@ func filled() *FalcoProfile {
 	}
 }
 
-// TestDeepCopyIndependent changes every pointer, slice and map of a copy and
-// requires the original to be unchanged.
+// TestDeepCopyIndependent changes every pointer, slice and map of a
+// (generated) copy and requires the original to be unchanged.
 func TestDeepCopyIndependent(t *testing.T) {
 	orig := filled()
 	c := orig.DeepCopy()
-	if !reflect.DeepEqual(orig, c) {
-		t.Fatal("copy differs")
-	}
+	require.Equal(t, orig, c, "copy differs")
 	c.Labels["a"] = "changed"
 	*c.Spec.Versions.Falco[0].ExpirationDate = "changed"
 	*c.Spec.Versions.Falcosidekick[0].ExpirationDate = "changed"
@@ -46,50 +45,39 @@ func TestDeepCopyIndependent(t *testing.T) {
 	c.Spec.Images.Falco[0].Tag = "changed"
 	c.Spec.Images.Falcosidekick[0].Tag = "changed"
 	c.Spec.Images.Falcoctl[0].Tag = "changed"
-	if !reflect.DeepEqual(orig, filled()) {
-		t.Errorf("changing the copy changed the original: %+v", orig)
-	}
+	assert.Equal(t, filled(), orig, "changing the copy changed the original")
 
 	list := &FalcoProfileList{Items: []FalcoProfile{*filled()}}
 	lc := list.DeepCopyObject().(*FalcoProfileList)
 	*lc.Items[0].Spec.Versions.Falco[0].ExpirationDate = "changed"
-	if *list.Items[0].Spec.Versions.Falco[0].ExpirationDate == "changed" {
-		t.Error("list copy shares items")
-	}
+	assert.NotEqual(t, "changed", *list.Items[0].Spec.Versions.Falco[0].ExpirationDate, "list copy shares items")
 	var nilProfile *FalcoProfile
-	if nilProfile.DeepCopy() != nil {
-		t.Error("nil copy")
-	}
+	assert.Nil(t, nilProfile.DeepCopy(), "nil copy")
 }
 
 func TestScheme(t *testing.T) {
 	s := runtime.NewScheme()
-	if err := AddToScheme(s); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, AddToScheme(s))
 	gvks, _, err := s.ObjectKinds(&FalcoProfile{})
-	if err != nil || len(gvks) != 1 || gvks[0].Group != "falco.gardener.cloud" || gvks[0].Version != "v1alpha1" || gvks[0].Kind != "FalcoProfile" {
-		t.Errorf("kinds %v, %v", gvks, err)
-	}
+	require.NoError(t, err)
+	require.Len(t, gvks, 1)
+	assert.Equal(t, "falco.gardener.cloud", gvks[0].Group)
+	assert.Equal(t, "v1alpha1", gvks[0].Version)
+	assert.Equal(t, "FalcoProfile", gvks[0].Kind)
 }
 
 // TestJSONTags pins the wire names (Gardener's, plus engineVersion).
 func TestJSONTags(t *testing.T) {
 	data, err := json.Marshal(filled().Spec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := `{"versions":{"falco":[{"classification":"deprecated","expirationDate":"2026-07-31T23:59:59Z","version":"0.42.1","rulesVersion":"5.0.0","engineVersion":"0.57.0"}],` +
 		`"falcosidekick":[{"classification":"supported","expirationDate":"2027-01-01T00:00:00Z","version":"2.32.0"}],` +
 		`"falcoctl":[{"classification":"supported","expirationDate":"2027-01-01T00:00:00Z","version":"0.13.0"}]},` +
 		`"images":{"falco":[{"version":"0.42.1","repository":"falcosecurity/falco","tag":"0.42.1"}],` +
 		`"falcosidekick":[{"version":"2.32.0","repository":"falcosecurity/falcosidekick","tag":"2.32.0"}],` +
 		`"falcoctl":[{"version":"0.13.0","repository":"falcosecurity/falcoctl","tag":"0.13.0"}]}}`
-	if string(data) != want {
-		t.Errorf("got  %s\nwant %s", data, want)
-	}
-	v, _ := json.Marshal(FalcoVersion{Version: "0.42.1"})
-	if string(v) != `{"classification":"","version":"0.42.1","rulesVersion":""}` {
-		t.Errorf("omitempty: %s", v)
-	}
+	assert.Equal(t, want, string(data))
+	v, err := json.Marshal(FalcoVersion{Version: "0.42.1"})
+	require.NoError(t, err)
+	assert.Equal(t, `{"classification":"","version":"0.42.1","rulesVersion":""}`, string(v), "omitempty")
 }

@@ -7,5 +7,6 @@
 // The package imports apimachinery only. Loading, validation and the
 // lifecycle rules live in package lifecycle.
 //
+// +kubebuilder:object:generate=true
 // +groupName=falco.gardener.cloud
 package v1alpha1

@@ -116,6 +116,8 @@ type ImageSpec struct {
 }
 
 // Version is what every kind of version entry has.
+//
+// +kubebuilder:object:generate=false
 type Version interface {
 	GetClassification() string
 	GetExpirationDate() *string

@@ -6,6 +6,10 @@
 // falcops adds one optional field, Rules.Pinned.
 //
 // FalcoServiceConfig is not a Kubernetes object; it is decoded from the
-// Shoot with Decode, strictly, as Gardener's admission webhooks do. The
-// package imports only the standard library.
+// Shoot with Decode, strictly, as Gardener's admission webhooks do
+// (decode.go, which also holds the error texts). The package imports only
+// the standard library and sigs.k8s.io/json, the strict decoder that
+// apimachinery builds on. The deep copies are generated (make generate).
+//
+// +kubebuilder:object:generate=true
 package v1alpha1

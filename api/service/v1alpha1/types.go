@@ -26,7 +26,7 @@ const ShootLabel = "extensions.extensions.gardener.cloud/shoot-falco-service"
 // them, as Gardener's strict decoder does.
 type FalcoServiceConfig struct {
 	// APIVersion is falco.extensions.gardener.cloud/v1alpha1 (metav1.TypeMeta
-	// in Gardener; spelled out here to keep the package stdlib-only).
+	// in Gardener; spelled out here to keep the package free of apimachinery).
 	APIVersion string `json:"apiVersion,omitempty"`
 	// Kind is FalcoServiceConfig.
 	Kind string `json:"kind,omitempty"`
@@ -70,7 +70,7 @@ type FalcoServiceConfig struct {
 
 // Toleration has the JSON fields of k8s.io/api/core/v1.Toleration, which is
 // what Gardener uses. falcops declares its own copy because k8s.io/api is
-// not a dependency of this module and this package stays stdlib-only; the
+// not a dependency of this module and this package stays free of apimachinery; the
 // JSON is identical (key, operator, value, effect, tolerationSeconds), so
 // swapping in corev1.Toleration later changes no byte.
 type Toleration struct {

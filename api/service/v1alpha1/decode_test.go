@@ -1,14 +1,12 @@
 package v1alpha1
 
 import (
-	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
-	"reflect"
-	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The testdata files are the FalcoServiceConfig examples of
@@ -25,30 +23,15 @@ const header = `{"apiVersion": "falco.extensions.gardener.cloud/v1alpha1", "kind
 func readTestdata(t *testing.T, name string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return data
 }
 
-// generic decodes JSON into maps, slices and scalars, for comparing
-// documents semantically (key order and spacing do not matter).
-func generic(t *testing.T, data []byte) any {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(data, &v); err != nil {
-		t.Fatalf("%v in %s", err, data)
-	}
-	return v
-}
-
 // TestRoundTrip decodes each example strictly, encodes it again and
-// requires the same JSON document.
+// requires the same JSON document (key order and spacing do not matter).
 func TestRoundTrip(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cases := map[string][]byte{
 		// Explicitly empty lists survive (Gardener's plain slices drop them).
 		"empty lists": []byte(header + `, "tolerations": [], "rules": {"standard": [], "custom": []}, "destinations": []}`),
@@ -60,40 +43,26 @@ func TestRoundTrip(t *testing.T) {
 		cases[filepath.Base(f)] = readTestdata(t, filepath.Base(f))
 	}
 	for _, want := range []string{"complete.json", "minimal.json", "defaulted.json", "pinned.json"} {
-		if cases[want] == nil {
-			t.Errorf("testdata/%s is missing", want)
-		}
+		assert.Contains(t, cases, want, "testdata/%s is missing", want)
 	}
 	for name, in := range cases {
 		t.Run(name, func(t *testing.T) {
 			cfg, err := Decode(in)
-			if err != nil {
-				t.Fatalf("Decode: %v", err)
-			}
+			require.NoError(t, err, "Decode")
 			out, err := Encode(cfg)
-			if err != nil {
-				t.Fatalf("Encode: %v", err)
-			}
-			if !reflect.DeepEqual(generic(t, out), generic(t, in)) {
-				t.Errorf("round trip changed the document:\n got %s\nwant %s", out, in)
-			}
+			require.NoError(t, err, "Encode")
+			assert.JSONEq(t, string(in), string(out), "round trip changed the document")
 			// And once more through the Go value.
 			again, err := Decode(out)
-			if err != nil {
-				t.Fatalf("Decode(Encode): %v", err)
-			}
-			if !reflect.DeepEqual(again, cfg) {
-				t.Errorf("Decode(Encode(cfg)) = %+v, want %+v", again, cfg)
-			}
+			require.NoError(t, err, "Decode(Encode)")
+			assert.Equal(t, cfg, again, "Decode(Encode(cfg))")
 		})
 	}
 }
 
 func TestDecodeComplete(t *testing.T) {
 	cfg, err := Decode(readTestdata(t, "complete.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checks := []struct {
 		name      string
 		got, want any
@@ -116,65 +85,43 @@ func TestDecodeComplete(t *testing.T) {
 		{"central-splunk.enabled", *(*cfg.Destinations)[2].Enabled, false},
 	}
 	for _, c := range checks {
-		if !reflect.DeepEqual(c.got, c.want) {
-			t.Errorf("%s = %#v, want %#v", c.name, c.got, c.want)
-		}
+		assert.Equal(t, c.want, c.got, c.name)
 	}
 }
 
 // TestDecodeMinimal: absent fields stay nil and stay absent on encoding.
 func TestDecodeMinimal(t *testing.T) {
 	cfg, err := Decode(readTestdata(t, "minimal.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := (&FalcoServiceConfig{APIVersion: SchemeGroupVersion.String(), Kind: Kind}); !reflect.DeepEqual(cfg, want) {
-		t.Errorf("Decode(minimal) = %+v, want %+v", cfg, want)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, &FalcoServiceConfig{APIVersion: SchemeGroupVersion.String(), Kind: Kind}, cfg)
 	out, err := Encode(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := `{"apiVersion":"falco.extensions.gardener.cloud/v1alpha1","kind":"FalcoServiceConfig"}`; string(out) != want {
-		t.Errorf("Encode(minimal) = %s, want %s", out, want)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, `{"apiVersion":"falco.extensions.gardener.cloud/v1alpha1","kind":"FalcoServiceConfig"}`, string(out))
 }
 
 func TestPinned(t *testing.T) {
 	cfg, err := Decode(readTestdata(t, "pinned.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := []PinnedRuleset{
 		{Name: "falco-rules", Version: "5.0.0", Ref: "ghcr.io/falcosecurity/rules/falco-rules@sha256:0c4b5c8e9a2d1f3e6b7a8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f"},
 		{Name: "falco-incubating-rules", Version: "5.0.0", Ref: "ghcr.io/falcosecurity/rules/falco-incubating-rules@sha256:1d5c6d9f0b3e2a4f7c8b9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a"},
 	}
-	if !reflect.DeepEqual(cfg.Rules.Pinned, want) {
-		t.Errorf("rules.pinned = %+v, want %+v", cfg.Rules.Pinned, want)
-	}
+	assert.Equal(t, want, cfg.Rules.Pinned)
 
 	// Pins set in Go are written as rules.pinned and read back.
 	cfg.Rules.Pinned = []PinnedRuleset{{Name: "falco-sandbox-rules", Version: "4.0.0", Ref: "r.example/rules/falco-sandbox-rules@sha256:ab"}}
 	out, err := Encode(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(out, []byte(`"pinned":[{"name":"falco-sandbox-rules","version":"4.0.0","ref":"r.example/rules/falco-sandbox-rules@sha256:ab"}]`)) {
-		t.Errorf("Encode = %s, want rules.pinned with the new pin", out)
-	}
+	require.NoError(t, err)
+	assert.Contains(t, string(out), `"pinned":[{"name":"falco-sandbox-rules","version":"4.0.0","ref":"r.example/rules/falco-sandbox-rules@sha256:ab"}]`)
 	back, err := Decode(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(back.Rules.Pinned, cfg.Rules.Pinned) {
-		t.Errorf("pinned after round trip = %+v, want %+v", back.Rules.Pinned, cfg.Rules.Pinned)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, cfg.Rules.Pinned, back.Rules.Pinned, "pinned after round trip")
 
 	// No pins: rules.pinned is omitted.
 	cfg.Rules.Pinned = nil
-	if out, _ := Encode(cfg); bytes.Contains(out, []byte("pinned")) {
-		t.Errorf("Encode without pins = %s, want no pinned key", out)
-	}
+	out, err = Encode(cfg)
+	require.NoError(t, err)
+	assert.NotContains(t, string(out), "pinned")
 }
 
 func TestDecodeRejects(t *testing.T) {
@@ -208,6 +155,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"duplicate field", header + `, "falcoVersion": "0.41.0", "falcoVersion": "0.42.1"}`, `duplicate field "falcoVersion"`},
 		{"duplicate nested field", header + `, "destinations": [{"name": "a", "name": "b"}]}`, `duplicate field "destinations[0].name"`},
 		{"duplicate map key", header + `, "nodeSelector": {"a": "1", "a": "2"}}`, `duplicate field "nodeSelector[\"a\"]"`},
+		{"duplicate map key with dots", header + `, "nodeSelector": {"a.b/c": "1", "x": "2", "a.b/c": "3"}}`, `duplicate field "nodeSelector[\"a.b/c\"]"`},
 
 		// apiVersion and kind.
 		{"wrong apiVersion", `{"apiVersion": "falco.gardener.cloud/v1alpha1", "kind": "FalcoServiceConfig"}`, `field "apiVersion": got "falco.gardener.cloud/v1alpha1", want "falco.extensions.gardener.cloud/v1alpha1"`},
@@ -222,7 +170,9 @@ func TestDecodeRejects(t *testing.T) {
 		{"object as list", header + `, "falcoConfig": [{"resources": {}}]}`, `field "falcoConfig": got an array, want an object`},
 		{"string as number", header + `, "falcoVersion": 0.42}`, `field "falcoVersion": got a number, want a string`},
 		{"map value as object", header + `, "nodeSelector": {"pool": {"name": "x"}}}`, `field "nodeSelector[\"pool\"]": got an object, want a string`},
+		{"list item as number", header + `, "rules": {"standard": ["a", 1]}}`, `field "rules.standard[1]": got a number, want a string`},
 		{"fraction as integer", header + `, "tolerations": [{"tolerationSeconds": 1.5}]}`, `tolerationSeconds`},
+		{"integer out of range", header + `, "tolerations": [{"tolerationSeconds": 1e400}]}`, `field "tolerations[0].tolerationSeconds": cannot decode JSON number 1e400 into int64`},
 
 		// Not one JSON object.
 		{"nil", nilData, "providerConfig is empty"},
@@ -237,22 +187,51 @@ func TestDecodeRejects(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			in, want := []byte(c.in), c.want
+			in := []byte(c.in)
 			if c.in == nilData {
 				in = nil
 			}
 			cfg, err := Decode(in)
-			if err == nil {
-				t.Fatalf("Decode(%s) = %+v, want an error containing %q", in, cfg, want)
-			}
-			if !strings.Contains(err.Error(), want) {
-				t.Errorf("Decode(%s) error = %q, want it to contain %q", in, err, want)
-			}
-			if cfg != nil {
-				t.Errorf("Decode returned %+v with its error, want nil", cfg)
-			}
+			require.Error(t, err, "Decode(%s) = %+v", in, cfg)
+			assert.Contains(t, err.Error(), c.want)
+			assert.Nil(t, cfg, "Decode returned a config with its error")
 		})
 	}
+}
+
+// TestErrorTexts pins every text Decode and Encode can return, in full:
+// they are API (see the constants in decode.go). Unknown and duplicate
+// fields are sigs.k8s.io/json's texts, so a new version of the library
+// that words them differently fails here.
+func TestErrorTexts(t *testing.T) {
+	cases := []struct {
+		in   string
+		want string
+	}{
+		{``, `providerConfig is empty`},
+		{`null`, `providerConfig is not a JSON object but null`},
+		{`1`, `providerConfig is not a JSON object but a number`},
+		{`true`, `providerConfig is not a JSON object but a boolean`},
+		{`x`, `invalid providerConfig: invalid character 'x' looking for beginning of value`},
+		{header + `, "autoUpdate": tru}`, `invalid providerConfig at "autoUpdate": invalid character '}' in literal true (expecting 'e')`},
+		{header + `, "rules": {"standard": [`, `invalid providerConfig at "rules.standard": unexpected EOF`},
+		{header + `} {}`, `invalid providerConfig: data after the JSON object`},
+		{header + `, "webhook": {}}`, `unknown field "webhook" (removed from FalcoServiceConfig by Gardener PR #277)`},
+		{header + `, "rules": {"custom": [{"configMap": "b"}]}}`, `unknown field "rules.custom[0].configMap"`},
+		{header + `, "nodeSelector": {"a": "1", "a": "2"}}`, `duplicate field "nodeSelector[\"a\"]"`},
+		{header + `, "destinations": [{"name": "a"}, {"enabled": "no"}]}`, `field "destinations[1].enabled": got a string, want a boolean`},
+		{header + `, "tolerations": [{"tolerationSeconds": 1.5}]}`, `field "tolerations[0].tolerationSeconds": cannot decode JSON number 1.5 into int64`},
+		{`{"apiVersion": "v1", "kind": "FalcoServiceConfig"}`, `field "apiVersion": got "v1", want "falco.extensions.gardener.cloud/v1alpha1"`},
+		{`{"apiVersion": "falco.extensions.gardener.cloud/v1alpha1", "kind": "Shoot"}`, `field "kind": got "Shoot", want "FalcoServiceConfig"`},
+	}
+	for _, c := range cases {
+		t.Run(c.want, func(t *testing.T) {
+			_, err := Decode([]byte(c.in))
+			require.EqualError(t, err, c.want)
+		})
+	}
+	_, err := Encode(nil)
+	require.EqualError(t, err, "cannot encode a nil FalcoServiceConfig")
 }
 
 func TestEncode(t *testing.T) {
@@ -273,156 +252,16 @@ func TestEncode(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var before *FalcoServiceConfig
-			if c.in != nil {
-				before = c.in.DeepCopy()
-			}
+			before := c.in.DeepCopy()
 			out, err := Encode(c.in)
 			if c.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-					t.Fatalf("Encode = %s, %v; want an error containing %q", out, err, c.wantErr)
-				}
+				require.Error(t, err, "Encode = %s", out)
+				assert.Contains(t, err.Error(), c.wantErr)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(out) != c.want {
-				t.Errorf("Encode = %s, want %s", out, c.want)
-			}
-			if !reflect.DeepEqual(c.in, before) {
-				t.Errorf("Encode changed its input: %+v, was %+v", c.in, before)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, c.want, string(out))
+			assert.Equal(t, before, c.in, "Encode changed its input")
 		})
-	}
-}
-
-func TestConstants(t *testing.T) {
-	for _, c := range []struct{ got, want string }{
-		{Type, "shoot-falco-service"},
-		{ShootLabel, "extensions.extensions.gardener.cloud/shoot-falco-service"},
-		{GroupName, "falco.extensions.gardener.cloud"},
-		{Kind, "FalcoServiceConfig"},
-		{SchemeGroupVersion.String(), "falco.extensions.gardener.cloud/v1alpha1"},
-	} {
-		if c.got != c.want {
-			t.Errorf("got %q, want %q", c.got, c.want)
-		}
-	}
-}
-
-// fill sets every field reachable from v to a non-zero value: pointers are
-// allocated, slices and maps get two entries. A field added to types.go is
-// filled without touching this test.
-func fill(t *testing.T, v reflect.Value, n *int) {
-	t.Helper()
-	*n++
-	switch v.Kind() {
-	case reflect.Pointer:
-		v.Set(reflect.New(v.Type().Elem()))
-		fill(t, v.Elem(), n)
-	case reflect.Struct:
-		for i := range v.NumField() {
-			fill(t, v.Field(i), n)
-		}
-	case reflect.Slice:
-		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
-		for i := range v.Len() {
-			fill(t, v.Index(i), n)
-		}
-	case reflect.Map:
-		v.Set(reflect.MakeMap(v.Type()))
-		for range 2 {
-			k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
-			fill(t, k, n)
-			fill(t, e, n)
-			v.SetMapIndex(k, e)
-		}
-	case reflect.String:
-		v.SetString("s" + strconv.Itoa(*n))
-	case reflect.Bool:
-		v.SetBool(true)
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		v.SetInt(int64(*n))
-	default:
-		t.Fatalf("fill: add a case for %s", v.Type())
-	}
-}
-
-// shared reports the first path at which a and b share memory.
-func shared(a, b reflect.Value, path string) string {
-	switch a.Kind() {
-	case reflect.Pointer:
-		if a.IsNil() {
-			return ""
-		}
-		if a.Pointer() == b.Pointer() {
-			return path
-		}
-		return shared(a.Elem(), b.Elem(), "(*"+path+")")
-	case reflect.Struct:
-		for i := range a.NumField() {
-			if p := shared(a.Field(i), b.Field(i), path+"."+a.Type().Field(i).Name); p != "" {
-				return p
-			}
-		}
-	case reflect.Slice:
-		if a.Len() > 0 && a.Pointer() == b.Pointer() {
-			return path
-		}
-		for i := range a.Len() {
-			if p := shared(a.Index(i), b.Index(i), path+"["+strconv.Itoa(i)+"]"); p != "" {
-				return p
-			}
-		}
-	case reflect.Map:
-		if !a.IsNil() && a.Pointer() == b.Pointer() {
-			return path
-		}
-	}
-	return ""
-}
-
-func TestDeepCopyIndependent(t *testing.T) {
-	in := &FalcoServiceConfig{}
-	fill(t, reflect.ValueOf(in).Elem(), new(int))
-
-	out := in.DeepCopy()
-	if !reflect.DeepEqual(in, out) {
-		t.Fatalf("DeepCopy = %+v, want %+v", out, in)
-	}
-	if p := shared(reflect.ValueOf(in), reflect.ValueOf(out), "cfg"); p != "" {
-		t.Fatalf("DeepCopy shares memory at %s", p)
-	}
-
-	// Changing the copy leaves the original alone.
-	before, err := json.Marshal(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	*out.FalcoVersion = "changed"
-	(*out.NodeSelector)["new"] = "x"
-	(*out.Tolerations)[0].Key = "changed"
-	*(*out.Tolerations)[0].TolerationSeconds = -1
-	*out.FalcoConfig.Resources.Requests.CPU = "changed"
-	(*out.Rules.StandardRules)[0] = "changed"
-	(*out.Rules.CustomRules)[0].ResourceName = "changed"
-	out.Rules.Pinned[0].Ref = "changed"
-	*(*out.Destinations)[1].Enabled = false
-	if after, _ := json.Marshal(in); !bytes.Equal(before, after) {
-		t.Errorf("changing the copy changed the original:\n%s\n%s", before, after)
-	}
-
-	// nil and empty are kept apart.
-	if (*FalcoServiceConfig)(nil).DeepCopy() != nil {
-		t.Error("DeepCopy(nil) != nil")
-	}
-	empty := []string{}
-	c := (&FalcoServiceConfig{Rules: &Rules{StandardRules: &empty, Pinned: []PinnedRuleset{}}}).DeepCopy()
-	if c.Rules.StandardRules == nil || *c.Rules.StandardRules == nil || c.Rules.Pinned == nil {
-		t.Errorf("DeepCopy turned empty lists into nil: %+v", c.Rules)
-	}
-	if c.FalcoConfig != nil || c.Destinations != nil || c.Rules.CustomRules != nil {
-		t.Errorf("DeepCopy turned nil into non-nil: %+v", c)
 	}
 }
