@@ -144,22 +144,31 @@ func (c *Client) Sign(ctx context.Context, ref string, opts SignOptions) error {
 		return fmt.Errorf("sign %s: %w", ref, err)
 	}
 
+	if err := c.attach(ctx, d, ociSig, sv); err != nil {
+		return fmt.Errorf("sign %s: %w", ref, err)
+	}
+	return nil
+}
+
+// attach stores sig with the signatures of d under its signature tag,
+// without a duplicate for the same key.
+func (c *Client) attach(ctx context.Context, d name.Digest, sig coci.Signature, sv signature.SignerVerifier) error {
 	ropts := c.ociremoteOptions(ctx)
 	se, err := ociremote.SignedEntity(d, ropts...)
 	if err != nil {
-		return fmt.Errorf("sign %s: %w", ref, classify(err))
+		return classify(err)
 	}
 	if !readableSignatures(se) {
 		if se, err = empty.SignedImage(d); err != nil {
-			return fmt.Errorf("sign %s: %w", ref, err)
+			return err
 		}
 	}
-	newSE, err := mutate.AttachSignatureToEntity(se, ociSig, mutate.WithDupeDetector(cremote.NewDupeDetector(sv)))
+	newSE, err := mutate.AttachSignatureToEntity(se, sig, mutate.WithDupeDetector(cremote.NewDupeDetector(sv)))
 	if err != nil {
-		return fmt.Errorf("sign %s: %w", ref, err)
+		return err
 	}
 	if err := ociremote.WriteSignatures(d.Repository, newSE, ropts...); err != nil {
-		return fmt.Errorf("sign %s: writing signature: %w", ref, classify(err))
+		return fmt.Errorf("writing signature: %w", classify(err))
 	}
 	return nil
 }
