@@ -59,6 +59,7 @@ func BenchmarkRollout(b *testing.B) {
 }
 
 func benchRollout(b *testing.B) {
+	// Long: setup, baseline, controller run and report share one fleet and its timings.
 	b.StopTimer()
 	n := benchShoots()
 	ctx := context.Background()

@@ -254,6 +254,7 @@ func TestConcurrentEdit(t *testing.T) {
 // TestWaves: three waves; wave 2 moves only after wave 1 is done and the
 // pause has passed; a halt stops the rollout.
 func TestWaves(t *testing.T) {
+	// Long: two rollouts of one fleet, whose steps depend on the timing of the ones before.
 	h := newHarness(t)
 	pause := 3 * time.Second
 	waves := []falcopsv1alpha1.Wave{}

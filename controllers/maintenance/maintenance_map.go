@@ -43,8 +43,10 @@ func (r *Reconciler) affectedShoots(ctx context.Context, _ client.Object) []ctrl
 			continue
 		}
 		key := types.NamespacedName{Namespace: u.GetNamespace(), Name: u.GetName()}
-		if sr := rollouts[key]; ierr != nil || sr == nil || affected(sr, in, f, now, r.AllowForcedDowngrade) {
-			// Without usable inputs every shoot must say so.
+		sr := rollouts[key]
+		// Without usable inputs every shoot must say so; one without a
+		// ShootRollout has not said anything yet.
+		if ierr != nil || sr == nil || affected(sr, in, f, now, r.AllowForcedDowngrade) {
 			reqs = append(reqs, ctrlreconcile.Request{NamespacedName: key})
 		}
 	}
@@ -53,7 +55,9 @@ func (r *Reconciler) affectedShoots(ctx context.Context, _ client.Object) []ctrl
 
 // affected reports whether the shoot running f must be reconciled because
 // its decision differs from what its ShootRollout sr recorded.
-func affected(sr *falcopsv1alpha1.ShootRollout, in *rollout.Inputs, f *shoot.FalcoConfig, now time.Time, allowDowngrade bool) bool {
+func affected(sr *falcopsv1alpha1.ShootRollout, in *rollout.Inputs, f *shoot.FalcoConfig,
+	now time.Time, allowDowngrade bool,
+) bool {
 	d, err := rollout.Target(in, f, now, allowDowngrade)
 	var blocked *rollout.Blocked
 	switch {
@@ -73,7 +77,8 @@ func samePins(recorded []falcopsv1alpha1.RulesetPin, pins []servicev1alpha1.Pinn
 		if r.TargetDigest == "" {
 			continue
 		}
-		if i >= len(pins) || r.Name != pins[i].Name || r.TargetVersion != pins[i].Version || r.TargetDigest != pins[i].Digest() {
+		if i >= len(pins) || r.Name != pins[i].Name || r.TargetVersion != pins[i].Version ||
+			r.TargetDigest != pins[i].Digest() {
 			return false
 		}
 		i++

@@ -40,6 +40,7 @@ func testShoot(name, wave, version string) *unstructured.Unstructured {
 // opens only after wave one is done and the pause has passed; a paused
 // policy halts.
 func TestWavesOpenAfterPause(t *testing.T) {
+	// Long: one policy stepped through a whole rollout with a fake clock.
 	s := scheme.New()
 	s.AddKnownTypeWithName(shoot.GVK, &unstructured.Unstructured{})
 	s.AddKnownTypeWithName(shoot.GVK.GroupVersion().WithKind("ShootList"), &unstructured.UnstructuredList{})
