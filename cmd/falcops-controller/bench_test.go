@@ -27,8 +27,8 @@ import (
 
 	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
-	"github.com/falcops/falcops/internal/shoot"
 	"github.com/falcops/falcops/internal/testenv"
+	"github.com/falcops/falcops/shoot"
 )
 
 // benchShoots is the number of shoots of BenchmarkRollout (FALCOPS_BENCH_SHOOTS
@@ -59,6 +59,7 @@ func BenchmarkRollout(b *testing.B) {
 }
 
 func benchRollout(b *testing.B) {
+	// Long: setup, baseline, controller run and report share one fleet and its timings.
 	b.StopTimer()
 	n := benchShoots()
 	ctx := context.Background()
@@ -70,7 +71,7 @@ func benchRollout(b *testing.B) {
 	must(b, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns0}}))
 	must(b, c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "cosign", Namespace: ns0}, Data: map[string][]byte{"cosign.pub": pub.PublicKey}}))
 	pub.Publish(b, testenv.Package(b, "falco-rules", "1.0.0", "0.50.0", ""), false)
-	applyProfile(b, c, engines, "0.42.1=supported", "0.43.0=preview", "0.44.1=preview")
+	applyProfile(b, c, "0.42.1=supported", "0.43.0=preview", "0.44.1=preview")
 	rs := &falcopsv1alpha1.RuleSource{
 		ObjectMeta: metav1.ObjectMeta{Name: "falco-rules"},
 		Spec: falcopsv1alpha1.RuleSourceSpec{Ruleset: "falco-rules", Repository: pub.Repo("falco-rules"), Follow: "1", Insecure: true,
@@ -133,13 +134,13 @@ func benchRollout(b *testing.B) {
 
 	// The controller: everything on 0.43.0 is up to date with 0.43.0
 	// supported; then 0.44.1 is promoted.
-	applyProfile(b, c, engines, "0.42.1=supported", "0.43.0=supported", "0.44.1=preview")
+	applyProfile(b, c, "0.42.1=supported", "0.43.0=supported", "0.44.1=preview")
 	concurrency := 16
 	if c, err := strconv.Atoi(os.Getenv("FALCOPS_BENCH_CONCURRENCY")); err == nil && c > 0 {
 		concurrency = c
 	}
-	o := options{namespace: ns0, concurrency: concurrency, pollInterval: time.Second, rolloutPolicy: "default",
-		shootSelector: servicev1alpha1.ShootLabel + "=true"}
+	o := defaultOptions(b)
+	o.manager.namespace, o.concurrency.maintenance = ns0, concurrency
 	opts, err := o.managerOptions()
 	must(b, err)
 	// The controller's memory is the peak heap in use while it runs minus
@@ -153,7 +154,7 @@ func benchRollout(b *testing.B) {
 	var peakHeap atomic.Uint64
 	sampling := make(chan struct{})
 	go sampleHeap(&peakHeap, sampling)
-	env.StartManager(b, opts, func(mgr ctrl.Manager) error { return o.setup(mgr, clock.RealClock{}) })
+	env.StartManager(b, opts, func(mgr ctrl.Manager) error { return o.setup(ctx, mgr, clock.RealClock{}) })
 	// Wait until every shoot has its ShootRollout (the initial sync, which
 	// also pins falco-rules 1.0.0 on every shoot).
 	waitFor(b, 10*time.Minute, func() bool {
@@ -164,7 +165,7 @@ func benchRollout(b *testing.B) {
 
 	b.StartTimer()
 	t1 := time.Now()
-	applyProfile(b, c, engines, "0.42.1=supported", "0.43.0=supported", "0.44.1=supported")
+	applyProfile(b, c, "0.42.1=supported", "0.43.0=supported", "0.44.1=supported")
 	counter.wait(b, "0.44.1", eligible)
 	ctrlTime := time.Since(t1)
 	b.StopTimer()

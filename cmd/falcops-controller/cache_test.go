@@ -9,6 +9,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
+	"github.com/falcops/falcops/internal/testenv"
+	"github.com/falcops/falcops/shoot"
 )
 
 // TestCacheScope: the manager caches Secrets (full and metadata-only) of
@@ -19,14 +23,14 @@ func TestCacheScope(t *testing.T) {
 	other := "other-" + h.ns
 	require.NoError(t, h.c.Create(h.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: other}}))
 	require.NoError(t, h.c.Create(h.ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "foreign", Namespace: other}}))
-	h.profile(engines, "0.42.1=supported")
-	h.shoot(shootSpec{name: "falco", version: "0.42.1"})
-	unlabelled := h.shoot(shootSpec{name: "plain", version: "0.42.1"})
+	applyProfile(t, h.c, "0.42.1=supported")
+	h.shoot("falco", "0.42.1")
+	unlabelled := h.shoot("plain", "0.42.1")
 	unlabelled.SetLabels(nil)
 	require.NoError(t, h.c.Update(h.ctx, unlabelled))
-	h.start()
-	h.waitReason("falco", "UpToDate")
-	cache := testenvCache(t, h)
+	h.start(testenv.Shared(t))
+	h.waitReason("falco", falcopsv1alpha1.ReasonUpToDate)
+	cache := h.mgr.GetCache()
 
 	meta := &metav1.PartialObjectMetadataList{}
 	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("SecretList"))
@@ -41,7 +45,7 @@ func TestCacheScope(t *testing.T) {
 	}
 
 	shoots := &unstructured.UnstructuredList{}
-	shoots.SetGroupVersionKind(shootListGVK())
+	shoots.SetGroupVersionKind(shoot.NewList().GroupVersionKind())
 	require.NoError(t, cache.List(h.ctx, shoots, client.InNamespace(h.ns)))
 	require.Len(t, shoots.Items, 1, "only the labelled shoot is cached")
 	s := shoots.Items[0]

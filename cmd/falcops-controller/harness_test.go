@@ -1,5 +1,12 @@
 package main
 
+// The scenarios of the maintenance controller live beside it
+// (controllers/maintenance/suite_test.go). This is the small harness the
+// tests of main's own wiring need (flags, cache scope, RBAC, the
+// benchmark): main's options and setup, which the controller packages
+// cannot import. Sharing the fixtures would take an exported test-support
+// package that the layout does not have, so the few lines are repeated.
+
 import (
 	"context"
 	"fmt"
@@ -15,23 +22,19 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
 	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
-	"github.com/falcops/falcops/artifacts"
-	"github.com/falcops/falcops/internal/shoot"
 	"github.com/falcops/falcops/internal/testenv"
+	"github.com/falcops/falcops/shoot"
 )
 
 func TestMain(m *testing.M) {
@@ -46,13 +49,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// harness is one scenario: the shared API server, a fresh registry and
-// namespace, and the real controllers in a manager.
+// Falco engine versions used by the tests (set in the profile).
+var engines = map[string]string{"0.42.1": "0.52.0", "0.43.0": "0.55.0", "0.44.1": "0.57.0"}
+
+// harness is one test: the shared API server, a fresh registry and
+// namespace, and falcops-controller's manager as main builds it.
 type harness struct {
 	t   *testing.T
 	ctx context.Context
 	c   client.Client
-	reg *testenv.Registry
 	pub *testenv.Publisher
 	ns  string
 	o   options
@@ -61,22 +66,31 @@ type harness struct {
 
 var nsCounter atomic.Int32
 
+// defaultOptions are the flag defaults, with a 1s poll interval and no
+// jitter for quick tests.
+func defaultOptions(t testing.TB) options {
+	t.Helper()
+	var o options
+	fs := newFlagSet()
+	o.BindFlags(fs)
+	require.NoError(t, fs.Parse(nil))
+	o.poll.interval, o.poll.jitter = time.Second, 0
+	return o
+}
+
 func newHarness(t *testing.T, tweak ...func(*options)) *harness {
 	t.Helper()
 	env := testenv.Shared(t)
 	h := &harness{t: t, ctx: context.Background(), c: env.Client}
-	h.reg = testenv.StartRegistry(t)
-	h.pub = testenv.NewPublisher(t, h.reg.Host)
+	h.pub = testenv.NewPublisher(t, testenv.StartRegistry(t).Host)
 	h.ns = fmt.Sprintf("garden-t%d", nsCounter.Add(1))
 	require.NoError(t, h.c.Create(h.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.ns}}))
 	require.NoError(t, h.c.Create(h.ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "cosign", Namespace: h.ns},
 		Data:       map[string][]byte{"cosign.pub": h.pub.PublicKey},
 	}))
-	h.o = options{
-		namespace: h.ns, concurrency: 4, pollInterval: time.Second, pollJitter: 0,
-		rolloutPolicy: "default", shootSelector: servicev1alpha1.ShootLabel + "=true",
-	}
+	h.o = defaultOptions(t)
+	h.o.manager.namespace, h.o.concurrency.maintenance = h.ns, 4
 	for _, f := range tweak {
 		f(&h.o)
 	}
@@ -84,20 +98,18 @@ func newHarness(t *testing.T, tweak ...func(*options)) *harness {
 	return h
 }
 
-// start runs the manager (call after creating the initial objects, or
-// before: both must work).
-func (h *harness) start() {
+// start runs the manager on env.
+func (h *harness) start(env *testenv.Env) {
 	h.t.Helper()
 	opts, err := h.o.managerOptions()
 	require.NoError(h.t, err)
-	h.mgr = testenv.Shared(h.t).StartManager(h.t, opts, func(mgr ctrl.Manager) error {
-		return h.o.setup(mgr, clock.RealClock{})
+	h.mgr = env.StartManager(h.t, opts, func(mgr ctrl.Manager) error {
+		return h.o.setup(context.Background(), mgr, clock.RealClock{})
 	})
 }
 
-// cleanup removes the scenario's shoots (envtest runs no namespace
-// controller, so deleting the namespace would leave them, and later
-// scenarios would count them) and its cluster-scoped objects.
+// cleanup removes the test's shoots (envtest runs no namespace
+// controller) and its cluster-scoped objects.
 func (h *harness) cleanup() {
 	ctx := context.Background()
 	_ = h.c.DeleteAllOf(ctx, shoot.New(), client.InNamespace(h.ns))
@@ -106,29 +118,16 @@ func (h *harness) cleanup() {
 	}
 }
 
-// profile creates or replaces the FalcoProfile "falco" with versions given
-// as "0.42.1=supported", "0.41.3=deprecated@-1h" (expiry relative to now),
-// each with engine version engines[v] when given.
-func (h *harness) profile(engines map[string]string, versions ...string) {
-	h.t.Helper()
-	applyProfile(h.t, h.c, engines, versions...)
-}
-
-func applyProfile(t testing.TB, c client.Client, engines map[string]string, versions ...string) {
+// applyProfile creates or replaces the FalcoProfile "falco" with versions
+// given as "0.42.1=supported", each with engine version engines[v].
+func applyProfile(t testing.TB, c client.Client, versions ...string) {
 	t.Helper()
 	ctx := context.Background()
 	p := &profilev1alpha1.FalcoProfile{ObjectMeta: metav1.ObjectMeta{Name: "falco"}}
 	for _, v := range versions {
 		ver, class, _ := strings.Cut(v, "=")
-		class, exp, hasExp := strings.Cut(class, "@")
-		fv := profilev1alpha1.FalcoVersion{Version: ver, Classification: class, RulesVersion: ver, EngineVersion: engines[ver]}
-		if hasExp {
-			d, err := time.ParseDuration(exp)
-			require.NoError(t, err)
-			s := time.Now().Add(d).UTC().Format(time.RFC3339)
-			fv.ExpirationDate = &s
-		}
-		p.Spec.Versions.Falco = append(p.Spec.Versions.Falco, fv)
+		p.Spec.Versions.Falco = append(p.Spec.Versions.Falco,
+			profilev1alpha1.FalcoVersion{Version: ver, Classification: class, RulesVersion: ver, EngineVersion: engines[ver]})
 		p.Spec.Images.Falco = append(p.Spec.Images.Falco, profilev1alpha1.ImageSpec{Version: ver, Repository: "falcosecurity/falco", Tag: ver})
 	}
 	old := &profilev1alpha1.FalcoProfile{}
@@ -142,110 +141,45 @@ func applyProfile(t testing.TB, c client.Client, engines map[string]string, vers
 	require.NoError(t, c.Update(ctx, p))
 }
 
-// ruleSource creates a RuleSource for ruleset name following tag follow.
+// ruleSource creates a RuleSource for ruleset name following tag follow,
+// verified with the key Secret "cosign".
 func (h *harness) ruleSource(name, follow string) {
 	h.t.Helper()
-	rs := &falcopsv1alpha1.RuleSource{
+	require.NoError(h.t, h.c.Create(h.ctx, &falcopsv1alpha1.RuleSource{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: falcopsv1alpha1.RuleSourceSpec{
 			Ruleset: name, Repository: h.pub.Repo(name), Follow: follow, Insecure: true,
 			Interval: &metav1.Duration{Duration: time.Second},
 			Verify:   falcopsv1alpha1.VerifySpec{SecretRef: falcopsv1alpha1.SecretReference{Name: "cosign"}},
 		},
-	}
-	require.NoError(h.t, h.c.Create(h.ctx, rs))
+	}))
 }
 
-// shootSpec describes a test shoot.
-type shootSpec struct {
-	name       string
-	version    string // falcoVersion; "" leaves it unset
-	autoUpdate *bool
-	window     [2]string // begin, end; empty = no window (always open)
-	standard   []string  // rules.standard; nil leaves rules unset
-	labels     map[string]string
-	maintain   bool
-}
-
-// openWindow and closedWindow are maintenance windows around and away from
-// the current time of day (UTC).
-func openWindow() [2]string {
-	now := time.Now().UTC()
-	return [2]string{now.Add(-time.Hour).Format("150405") + "+0000", now.Add(time.Hour).Format("150405") + "+0000"}
-}
-
-func closedWindow() [2]string {
-	now := time.Now().UTC()
-	return [2]string{now.Add(3*time.Hour).Format("150405") + "+0000", now.Add(4*time.Hour).Format("150405") + "+0000"}
-}
-
-func (h *harness) shoot(s shootSpec) *unstructured.Unstructured {
+// shoot creates a shoot with the Falco extension on Falco version.
+func (h *harness) shoot(name, version string) *unstructured.Unstructured {
 	h.t.Helper()
-	pc := map[string]any{"apiVersion": servicev1alpha1.SchemeGroupVersion.String(), "kind": "FalcoServiceConfig"}
-	if s.version != "" {
-		pc["falcoVersion"] = s.version
-	}
-	if s.autoUpdate != nil {
-		pc["autoUpdate"] = *s.autoUpdate
-	}
-	if s.standard != nil {
-		std := make([]any, len(s.standard))
-		for i, n := range s.standard {
-			std[i] = n
-		}
-		pc["rules"] = map[string]any{"standard": std}
-	}
-	spec := map[string]any{
-		"kubernetes": map[string]any{"version": "1.33.0"},
-		"extensions": []any{
-			map[string]any{"type": "shoot-dns-service"},
-			map[string]any{"type": servicev1alpha1.Type, "providerConfig": pc},
-		},
-	}
-	if s.window[0] != "" {
-		spec["maintenance"] = map[string]any{"timeWindow": map[string]any{"begin": s.window[0], "end": s.window[1]}}
-	}
 	u := shoot.New()
-	u.SetName(s.name)
+	u.SetName(name)
 	u.SetNamespace(h.ns)
-	lbls := map[string]string{servicev1alpha1.ShootLabel: "true"}
-	for k, v := range s.labels {
-		lbls[k] = v
+	u.SetLabels(map[string]string{servicev1alpha1.ShootLabel: "true"})
+	u.Object["spec"] = map[string]any{
+		"kubernetes": map[string]any{"version": "1.33.0"},
+		"extensions": []any{map[string]any{"type": servicev1alpha1.Type, "providerConfig": map[string]any{
+			"apiVersion": servicev1alpha1.SchemeGroupVersion.String(), "kind": servicev1alpha1.Kind, "falcoVersion": version}}},
 	}
-	u.SetLabels(lbls)
-	if s.maintain {
-		u.SetAnnotations(map[string]string{shoot.OperationAnnotation: shoot.OperationMaintain})
-	}
-	u.Object["spec"] = spec
 	require.NoError(h.t, h.c.Create(h.ctx, u))
 	return u
 }
 
-func ptr[T any](v T) *T { return &v }
-
-// get reads a shoot's Falco state straight from the API server.
-func (h *harness) falco(name string) *shoot.Falco {
+// falco reads a shoot's Falco config straight from the API server.
+func (h *harness) falco(name string) *shoot.FalcoConfig {
 	h.t.Helper()
-	u := h.getShoot(name)
+	u := shoot.New()
+	require.NoError(h.t, h.c.Get(h.ctx, types.NamespacedName{Namespace: h.ns, Name: name}, u))
 	f, ok, err := shoot.FalcoOf(u)
 	require.NoError(h.t, err)
 	require.True(h.t, ok)
 	return f
-}
-
-func (h *harness) getShoot(name string) *unstructured.Unstructured {
-	h.t.Helper()
-	u := shoot.New()
-	require.NoError(h.t, h.c.Get(h.ctx, types.NamespacedName{Namespace: h.ns, Name: name}, u))
-	return u
-}
-
-func (h *harness) rollout(name string) *falcopsv1alpha1.ShootRollout {
-	sr := &falcopsv1alpha1.ShootRollout{}
-	if err := h.c.Get(h.ctx, types.NamespacedName{Namespace: h.ns, Name: name}, sr); err != nil {
-		return nil
-	}
-	return sr
 }
 
 // eventually polls cond for up to 30 s.
@@ -254,39 +188,15 @@ func (h *harness) eventually(cond func(c *assert.CollectT), msg string) {
 	require.EventuallyWithT(h.t, cond, 30*time.Second, 100*time.Millisecond, msg)
 }
 
-// waitVersion waits until shoot name runs Falco version.
-func (h *harness) waitVersion(name, version string) {
-	h.t.Helper()
-	h.eventually(func(c *assert.CollectT) {
-		assert.Equal(c, version, h.falco(name).Version)
-	}, name+" should run Falco "+version)
-}
-
 // waitReason waits until the shoot's ShootRollout has reason.
-func (h *harness) waitReason(name, reason string) *falcopsv1alpha1.ShootRollout {
+func (h *harness) waitReason(name, reason string) {
 	h.t.Helper()
-	var sr *falcopsv1alpha1.ShootRollout
 	h.eventually(func(c *assert.CollectT) {
-		sr = h.rollout(name)
-		if assert.NotNil(c, sr, "ShootRollout %s", name) {
+		sr := &falcopsv1alpha1.ShootRollout{}
+		if assert.NoError(c, h.c.Get(h.ctx, types.NamespacedName{Namespace: h.ns, Name: name}, sr), "ShootRollout %s", name) {
 			assert.Equal(c, reason, sr.Status.Reason, "ShootRollout %s: %s", name, sr.Status.Message)
 		}
 	}, name+" should say "+reason)
-	return sr
-}
-
-// events returns the events.k8s.io events regarding shoot name.
-func (h *harness) events(name string) []eventsv1.Event {
-	h.t.Helper()
-	var list eventsv1.EventList
-	require.NoError(h.t, h.c.List(h.ctx, &list, client.InNamespace(h.ns)))
-	var out []eventsv1.Event
-	for _, e := range list.Items {
-		if e.Regarding.Name == name && e.Regarding.Kind == "Shoot" {
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 // waitEvent waits for an event on shoot name with reason whose note
@@ -294,74 +204,13 @@ func (h *harness) events(name string) []eventsv1.Event {
 func (h *harness) waitEvent(name, reason, text string) {
 	h.t.Helper()
 	h.eventually(func(c *assert.CollectT) {
-		var notes []string
-		for _, e := range h.events(name) {
-			if e.Reason == reason && strings.Contains(e.Note, text) {
+		var list eventsv1.EventList
+		require.NoError(h.t, h.c.List(h.ctx, &list, client.InNamespace(h.ns)))
+		for _, e := range list.Items {
+			if e.Regarding.Kind == "Shoot" && e.Regarding.Name == name && e.Reason == reason && strings.Contains(e.Note, text) {
 				return
 			}
-			notes = append(notes, e.Reason+": "+e.Note)
 		}
-		c.Errorf("no %s event containing %q on %s; have %q", reason, text, name, notes)
+		c.Errorf("no %s event containing %q on %s", reason, text, name)
 	}, "event on "+name)
-}
-
-func condition(cs []metav1.Condition, typ string) *metav1.Condition {
-	return meta.FindStatusCondition(cs, typ)
-}
-
-// steady asserts that shoot name keeps its resourceVersion for d.
-func (h *harness) steady(names []string, d time.Duration) {
-	h.t.Helper()
-	rv := map[string]string{}
-	for _, n := range names {
-		rv[n] = h.getShoot(n).GetResourceVersion()
-	}
-	time.Sleep(d)
-	for _, n := range names {
-		assert.Equal(h.t, rv[n], h.getShoot(n).GetResourceVersion(), "shoot %s changed", n)
-	}
-}
-
-func clientKey(name string) types.NamespacedName { return types.NamespacedName{Name: name} }
-
-func testenvPackage(t *testing.T, name, version, engine string) *artifacts.Artifact {
-	return testenv.Package(t, name, version, engine, "")
-}
-
-func testenvCache(t *testing.T, h *harness) client.Reader {
-	t.Helper()
-	require.NotNil(t, h.mgr, "start the manager first")
-	return h.mgr.GetCache()
-}
-
-func shootListGVK() schema.GroupVersionKind { return shoot.GVK.GroupVersion().WithKind("ShootList") }
-
-// metricValue is the value of the sample of a controller metric with the
-// given labels (gauge or counter), 0 if absent.
-func metricValue(t *testing.T, name string, labels map[string]string) float64 {
-	t.Helper()
-	families, err := ctrlmetrics.Registry.Gather()
-	require.NoError(t, err)
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-	next:
-		for _, m := range f.GetMetric() {
-			have := map[string]string{}
-			for _, l := range m.GetLabel() {
-				have[l.GetName()] = l.GetValue()
-			}
-			for k, v := range labels {
-				if have[k] != v {
-					continue next
-				}
-			}
-			if m.GetGauge() != nil {
-				return m.GetGauge().GetValue()
-			}
-			return m.GetCounter().GetValue()
-		}
-	}
-	return 0
 }

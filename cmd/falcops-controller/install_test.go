@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -16,12 +15,11 @@ import (
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/clock"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
 	"github.com/falcops/falcops/internal/testenv"
 )
 
@@ -85,10 +83,10 @@ func TestInstallManifests(t *testing.T) {
 		require.NoError(t, runtimeConvert(o, &d))
 		c := d.Spec.Template.Spec.Containers[0]
 		var opts options
-		fs := pflag.NewFlagSet("falcops-controller", pflag.ContinueOnError)
-		opts.bind(fs)
+		fs := newFlagSet()
+		opts.BindFlags(fs)
 		require.NoError(t, fs.Parse(c.Args), "the Deployment's args")
-		assert.True(t, opts.leaderElect, "two replicas need leader election")
+		assert.True(t, opts.manager.leaderElect, "two replicas need leader election")
 		i := slices.IndexFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == "GOMEMLIMIT" })
 		assert.GreaterOrEqual(t, i, 0, "GOMEMLIMIT keeps the heap under the memory limit")
 	}
@@ -107,7 +105,7 @@ func runtimeConvert(u *unstructured.Unstructured, into any) error {
 // RuleSource verifies with a key Secret from falcops-system, and a shoot is
 // pinned and moved, with its ShootRollout and events written.
 func TestRBAC(t *testing.T) {
-	h := newHarness(t, func(o *options) { o.namespace = "falcops-system" })
+	h := newHarness(t, func(o *options) { o.manager.namespace = "falcops-system" })
 	objs := kustomize(t, "config/default")
 	for _, kinds := range [][]string{{"Namespace"}, {"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"}} {
 		for _, o := range objs {
@@ -121,17 +119,15 @@ func TestRBAC(t *testing.T) {
 	require.NoError(t, client.IgnoreAlreadyExists(h.c.Create(h.ctx, secret)))
 	t.Cleanup(func() { _ = h.c.Delete(context.Background(), secret) })
 
-	h.profile(engines, "0.42.1=supported", "0.43.0=preview")
-	dgst := h.pub.Publish(t, testenvPackage(t, "falco-rules", "1.0.0", "0.50.0"), false)
+	applyProfile(t, h.c, "0.42.1=supported", "0.43.0=preview")
+	dgst := h.pub.Publish(t, testenv.Package(t, "falco-rules", "1.0.0", "0.50.0", ""), false)
 	h.ruleSource("falco-rules", "1")
-	h.shoot(shootSpec{name: "rbac", version: "0.42.1"})
+	h.shoot("rbac", "0.42.1")
 
 	env := *testenv.Shared(t)
 	env.Config = rest.CopyConfig(env.Config)
 	env.Config.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:falcops-system:falcops-controller"}
-	opts, err := h.o.managerOptions()
-	require.NoError(t, err)
-	h.mgr = env.StartManager(t, opts, func(mgr ctrl.Manager) error { return h.o.setup(mgr, clock.RealClock{}) })
+	h.start(&env)
 
 	h.eventually(func(c *assert.CollectT) {
 		f := h.falco("rbac")
@@ -139,8 +135,10 @@ func TestRBAC(t *testing.T) {
 			assert.Equal(c, h.pub.Repo("falco-rules")+"@"+dgst.String(), f.Pins[0].Ref)
 		}
 	}, "pinned by the controller running as its ServiceAccount")
-	h.profile(engines, "0.42.1=supported", "0.43.0=supported")
-	h.waitVersion("rbac", "0.43.0")
-	h.waitEvent("rbac", "AutoUpdate", "Falco 0.42.1 -> 0.43.0")
-	h.waitReason("rbac", "AutoUpdate")
+	applyProfile(t, h.c, "0.42.1=supported", "0.43.0=supported")
+	h.eventually(func(c *assert.CollectT) {
+		assert.Equal(c, "0.43.0", h.falco("rbac").Version)
+	}, "rbac should run Falco 0.43.0")
+	h.waitEvent("rbac", falcopsv1alpha1.ReasonAutoUpdate, "Falco 0.42.1 -> 0.43.0")
+	h.waitReason("rbac", falcopsv1alpha1.ReasonAutoUpdate)
 }

@@ -4,5 +4,7 @@
 // shoot only inside its maintenance window (at once for the maintain
 // operation or an expired or removed version), in the waves of the rollout
 // policy, with an optimistic-lock patch, and records its state in a
-// ShootRollout object beside the shoot.
+// ShootRollout object beside the shoot. The decisions come from package
+// rollout (rollout.Target, rollout.Admit); the scenarios in suite_test.go
+// run all three controllers against envtest.
 package maintenance

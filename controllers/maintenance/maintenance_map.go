@@ -3,16 +3,18 @@ package maintenance
 import (
 	"context"
 	"errors"
-	"slices"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
-	"github.com/falcops/falcops/internal/plan"
-	"github.com/falcops/falcops/internal/shoot"
+	"github.com/falcops/falcops/internal/reconcile"
+	"github.com/falcops/falcops/rollout"
+	"github.com/falcops/falcops/shoot"
 )
 
 // affectedShoots maps a profile or RuleSource change to exactly the shoots
@@ -31,9 +33,8 @@ func (r *Reconciler) affectedShoots(ctx context.Context, _ client.Object) []ctrl
 		log.Error(err, "listing ShootRollouts")
 		return nil
 	}
-	in, _, ierr := r.inputs(ctx)
-	in.Now = r.Clock.Now()
-	in.AllowDowngrade = r.AllowForcedDowngrade
+	in, ierr := r.inputs(ctx)
+	now := r.Clock.Now()
 	var reqs []ctrlreconcile.Request
 	for i := range shoots.Items {
 		u := &shoots.Items[i]
@@ -43,41 +44,46 @@ func (r *Reconciler) affectedShoots(ctx context.Context, _ client.Object) []ctrl
 		}
 		key := types.NamespacedName{Namespace: u.GetNamespace(), Name: u.GetName()}
 		sr := rollouts[key]
-		if ierr != nil || sr == nil {
-			// No usable profile: every shoot must say so.
-			reqs = append(reqs, ctrlreconcile.Request{NamespacedName: key})
-			continue
-		}
-		in.Falco = f
-		p, err := plan.Compute(in)
-		var blocked *plan.Blocked
-		switch {
-		case errors.As(err, &blocked):
-			if sr.Status.Reason != blocked.Reason || sr.Status.Message != blocked.Message {
-				reqs = append(reqs, ctrlreconcile.Request{NamespacedName: key})
-			}
-		case err != nil:
-			reqs = append(reqs, ctrlreconcile.Request{NamespacedName: key})
-		case p.Changed || sr.Status.TargetFalcoVersion != p.Version || !samePins(sr.Status.Rulesets, p) ||
-			sr.Status.Reason == falcopsv1alpha1.ReasonNoProfile || isTrue(sr.Status.Conditions, falcopsv1alpha1.StalledCondition):
+		// Without usable inputs every shoot must say so; one without a
+		// ShootRollout has not said anything yet.
+		if ierr != nil || sr == nil || affected(sr, in, f, now, r.AllowForcedDowngrade) {
 			reqs = append(reqs, ctrlreconcile.Request{NamespacedName: key})
 		}
 	}
 	return reqs
 }
 
-func samePins(recorded []falcopsv1alpha1.RulesetPin, p plan.Plan) bool {
-	var targets []falcopsv1alpha1.RulesetPin
+// affected reports whether the shoot running f must be reconciled because
+// its decision differs from what its ShootRollout sr recorded.
+func affected(sr *falcopsv1alpha1.ShootRollout, in *rollout.Inputs, f *shoot.FalcoConfig,
+	now time.Time, allowDowngrade bool,
+) bool {
+	d, err := rollout.Target(in, f, now, allowDowngrade)
+	var blocked *rollout.Blocked
+	switch {
+	case errors.As(err, &blocked):
+		return sr.Status.Reason != blocked.Reason() || sr.Status.Message != blocked.Message
+	case err != nil:
+		return true
+	}
+	return d.Changed || sr.Status.TargetFalcoVersion != d.Version || !samePins(sr.Status.Rulesets, d.Pins) ||
+		sr.Status.Reason == falcopsv1alpha1.ReasonNoProfile || reconcile.IsTrue(sr, falcopsv1alpha1.StalledCondition)
+}
+
+// samePins reports whether the recorded targets are exactly pins.
+func samePins(recorded []falcopsv1alpha1.RulesetPin, pins []servicev1alpha1.PinnedRuleset) bool {
+	i := 0
 	for _, r := range recorded {
-		if r.TargetDigest != "" {
-			targets = append(targets, falcopsv1alpha1.RulesetPin{Name: r.Name, TargetVersion: r.TargetVersion, TargetDigest: r.TargetDigest})
+		if r.TargetDigest == "" {
+			continue
 		}
+		if i >= len(pins) || r.Name != pins[i].Name || r.TargetVersion != pins[i].Version ||
+			r.TargetDigest != pins[i].Digest() {
+			return false
+		}
+		i++
 	}
-	var want []falcopsv1alpha1.RulesetPin
-	for _, pin := range p.Pins {
-		want = append(want, falcopsv1alpha1.RulesetPin{Name: pin.Name, TargetVersion: pin.Version, TargetDigest: digestOf(pin.Ref)})
-	}
-	return slices.Equal(targets, want)
+	return i == len(pins)
 }
 
 // waitingShoots maps a RolloutPolicy change to the shoots that wait for a

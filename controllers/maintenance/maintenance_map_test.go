@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -16,7 +18,8 @@ import (
 	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
 	"github.com/falcops/falcops/internal/scheme"
-	"github.com/falcops/falcops/internal/shoot"
+	"github.com/falcops/falcops/rollout"
+	"github.com/falcops/falcops/shoot"
 )
 
 func testShoot(name, version string, autoUpdate bool, standard ...string) *unstructured.Unstructured {
@@ -77,35 +80,23 @@ func TestAffectedShoots(t *testing.T) {
 		testShoot("auto-2", "0.42.1", true), rolloutFor("auto-2", "0.42.1"),
 	}
 	c := fake.NewClientBuilder().WithScheme(s).WithObjects(objs...).Build()
-	r := &Reconciler{Client: c, Clock: clocktesting.NewFakePassiveClock(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))}
-	if got := names(t, r); len(got) != 0 {
-		t.Fatalf("nothing changed, but %v are enqueued", got)
-	}
+	r := &Reconciler{Client: c, Clock: clocktesting.NewFakePassiveClock(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)),
+		Inputs: &rollout.InputsCache{}}
+	assert.Empty(t, names(t, r), "nothing changed")
 
 	// Promote 0.43.0: only the auto-updating shoots on 0.42.1 move.
 	p := testProfile("supported", "supported")
-	p.ResourceVersion = "999"
 	old := &profilev1alpha1.FalcoProfile{}
-	if err := c.Get(context.Background(), client.ObjectKeyFromObject(p), old); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.Get(context.Background(), client.ObjectKeyFromObject(p), old))
 	p.ResourceVersion = old.ResourceVersion
-	if err := c.Update(context.Background(), p); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := names(t, r), []string{"auto", "auto-2"}; !slices.Equal(got, want) {
-		t.Fatalf("promotion enqueued %v, want %v", got, want)
-	}
+	require.NoError(t, c.Update(context.Background(), p))
+	assert.Equal(t, []string{"auto", "auto-2"}, names(t, r), "promotion")
 
 	// A RuleSource for falco-rules changes every shoot that selects it
 	// (the default rules.standard), not the incubating-only shoot.
 	rs := &falcopsv1alpha1.RuleSource{ObjectMeta: metav1.ObjectMeta{Name: "falco-rules"},
 		Spec: falcopsv1alpha1.RuleSourceSpec{Ruleset: "falco-rules", Repository: "registry.example/rules/falco-rules"}}
 	rs.Status.Versions = []falcopsv1alpha1.RulesetVersion{{Version: "1.0.0", Digest: "sha256:aa", EngineVersion: "0.50.0"}}
-	if err := c.Create(context.Background(), rs); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := names(t, r), []string{"auto", "auto-2", "pinned", "preview-user"}; !slices.Equal(got, want) {
-		t.Fatalf("new RuleSource enqueued %v, want %v", got, want)
-	}
+	require.NoError(t, c.Create(context.Background(), rs))
+	assert.Equal(t, []string{"auto", "auto-2", "pinned", "preview-user"}, names(t, r), "new RuleSource")
 }

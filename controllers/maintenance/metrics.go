@@ -1,14 +1,15 @@
 package maintenance
 
 import (
-	"strings"
+	"slices"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/types"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
-	"github.com/falcops/falcops/internal/shoot"
+	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
+	"github.com/falcops/falcops/shoot"
 )
 
 var (
@@ -37,7 +38,11 @@ type metrics struct {
 
 type observed struct {
 	version string
-	pins    string // "name|version|digest" joined by ","
+	pins    []servicev1alpha1.PinnedRuleset
+}
+
+func (o observed) equal(p observed) bool {
+	return o.version == p.version && slices.Equal(o.pins, p.pins)
 }
 
 func newMetrics() *metrics {
@@ -47,16 +52,12 @@ func newMetrics() *metrics {
 	return &metrics{shoots: map[types.NamespacedName]observed{}}
 }
 
-func (m *metrics) observe(key types.NamespacedName, f *shoot.Falco) {
-	var pins []string
-	for _, p := range f.Pins {
-		pins = append(pins, p.Name+"|"+p.Version+"|"+digestOf(p.Ref))
-	}
-	now := observed{version: f.Version, pins: strings.Join(pins, ",")}
+func (m *metrics) observe(key types.NamespacedName, f *shoot.FalcoConfig) {
+	now := observed{version: f.Version, pins: slices.Clone(f.Pins)}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	old, had := m.shoots[key]
-	if had && old == now {
+	if had && old.equal(now) {
 		return
 	}
 	if had {
@@ -79,12 +80,8 @@ func (m *metrics) add(o observed, delta float64) {
 	if o.version != "" {
 		shootsByVersion.WithLabelValues(o.version).Add(delta)
 	}
-	if o.pins == "" {
-		return
-	}
-	for _, p := range strings.Split(o.pins, ",") {
-		parts := strings.SplitN(p, "|", 3)
-		shootsByDigest.WithLabelValues(parts[0], parts[1], parts[2]).Add(delta)
+	for _, p := range o.pins {
+		shootsByDigest.WithLabelValues(p.Name, p.Version, p.Digest()).Add(delta)
 	}
 }
 

@@ -21,8 +21,9 @@ import (
 // rollout the API server spends its capacity on the shoot patches first:
 // reconciles hand it the desired object and move on; a few workers write
 // the newest desired state of each ShootRollout, coalescing repeated
-// changes, and hold back while shoots are being patched (up to maxHold). The writer is the only writer of ShootRollouts, so it remembers
-// what it wrote and patches from that, never from a stale cache copy.
+// changes, and hold back while shoots are being patched (up to maxHold).
+// The writer is the only writer of ShootRollouts, so it remembers what it
+// wrote and patches from that, never from a stale cache copy.
 type statusWriter struct {
 	c       client.Client
 	clock   clock.PassiveClock
@@ -62,8 +63,8 @@ func newStatusWriter(c client.Client, clk clock.PassiveClock, workers int) *stat
 }
 
 // current returns the newest state of a ShootRollout: desired but not yet
-// written, else being written, else last written, else the cached copy. exists is false when it
-// was never created.
+// written, else being written, else last written, else the cached copy.
+// exists is false when it was never created.
 func (w *statusWriter) current(ctx context.Context, key types.NamespacedName) (*falcopsv1alpha1.ShootRollout, bool, error) {
 	w.mu.Lock()
 	if d := w.desired[key]; d != nil {

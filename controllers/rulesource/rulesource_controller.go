@@ -61,8 +61,8 @@ type Reconciler struct {
 	// of http.DefaultTransport). Requests through it are counted in
 	// falcops_registry_requests_total.
 	Transport http.RoundTripper
-	// Jitter spreads the next poll after a success (default: up to 10%
-	// added at random).
+	// Jitter spreads the next poll after a success (default:
+	// JitterUpTo(DefaultJitter)).
 	Jitter func(time.Duration) time.Duration
 	// DefaultInterval is the poll interval of RuleSources without
 	// spec.interval (default DefaultInterval).
@@ -97,7 +97,7 @@ func (r *Reconciler) setDefaults() error {
 			r.Clock = clock.RealClock{}
 		}
 		if r.Jitter == nil {
-			r.Jitter = Jitter
+			r.Jitter = JitterUpTo(DefaultJitter)
 		}
 		if r.DefaultInterval <= 0 {
 			r.DefaultInterval = DefaultInterval
@@ -131,9 +131,9 @@ func (r *Reconciler) setDefaults() error {
 
 // SetupWithManager registers the controller with mgr: RuleSources (spec
 // changes only; status writes never trigger a reconcile) and the Secrets in
-// SecretNamespace, mapped to the RuleSources whose key they hold.
-// concurrency is the number of RuleSources reconciled at once.
-func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
+// SecretNamespace, mapped to the RuleSources whose key they hold. opts
+// carry the concurrency and the rate limiter.
+func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts controller.Options) error {
 	if r.Client == nil {
 		r.Client = mgr.GetClient()
 	}
@@ -146,7 +146,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
 	if err := r.setDefaults(); err != nil {
 		return fmt.Errorf("rulesource controller: %w", err)
 	}
-	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &falcopsv1alpha1.RuleSource{}, secretRefIndex,
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &falcopsv1alpha1.RuleSource{}, secretRefIndex,
 		func(o client.Object) []string {
 			rs, ok := o.(*falcopsv1alpha1.RuleSource)
 			if !ok || rs.Spec.Verify.SecretRef.Name == "" {
@@ -164,7 +164,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
 		For(&falcopsv1alpha1.RuleSource{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.ruleSourcesForSecret),
 			builder.OnlyMetadata, builder.WithPredicates(inSecretNamespace)).
-		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
+		WithOptions(opts).
 		Complete(r)
 }
 

@@ -109,6 +109,7 @@ func testOneRequestPerInterval(t *testing.T, s *suite) {
 // a signature that claims another digest are never listed; status says
 // why; a correctly signed digest after them is accepted.
 func testSupplyChain(t *testing.T, s *suite) {
+	// Long: one RuleSource stepped through each kind of bad digest in turn.
 	f := newFixture(t, s, fixtureOptions{})
 	dA := f.publish("1.0.0", "0.40.0", "", publishOptions{key: &s.key})
 	name := f.createRuleSource(ruleSourceOptions{follow: "1", interval: time.Second})

@@ -191,11 +191,19 @@ func Backoff(failures int, interval time.Duration) time.Duration {
 	return min(d, interval)
 }
 
-// Jitter adds up to 10% of d at random, so RuleSources created together do
-// not poll together.
-func Jitter(d time.Duration) time.Duration {
-	if d <= 0 {
-		return d
+// DefaultJitter is the fraction of the interval JitterUpTo adds at most
+// when the Reconciler has no Jitter.
+const DefaultJitter = 0.1
+
+// JitterUpTo returns a function that adds a random duration of less than
+// fraction times d to d, so RuleSources created together do not poll
+// together. A fraction of 0 or less adds nothing.
+func JitterUpTo(fraction float64) func(time.Duration) time.Duration {
+	return func(d time.Duration) time.Duration {
+		limit := time.Duration(float64(d) * fraction)
+		if limit <= 0 {
+			return d
+		}
+		return d + rand.N(limit)
 	}
-	return d + rand.N(d/10+1)
 }

@@ -33,17 +33,20 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
-func TestJitter(t *testing.T) {
+func TestJitterUpTo(t *testing.T) {
 	const d = 10 * time.Second
+	jitter := JitterUpTo(DefaultJitter)
 	seen := map[time.Duration]bool{}
 	for range 1000 {
-		j := Jitter(d)
+		j := jitter(d)
 		require.GreaterOrEqual(t, j, d)
-		require.LessOrEqual(t, j, d+d/10)
+		require.Less(t, j, d+d/10)
 		seen[j] = true
 	}
 	assert.Greater(t, len(seen), 100, "jitter is random")
-	assert.Equal(t, time.Duration(0), Jitter(0))
+	assert.Equal(t, time.Duration(0), jitter(0))
+	assert.Equal(t, d, JitterUpTo(0)(d), "no jitter")
+	assert.Equal(t, d, JitterUpTo(-1)(d), "no jitter")
 }
 
 func TestSelectTags(t *testing.T) {

@@ -11,7 +11,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
-	"github.com/falcops/falcops/internal/conditions"
 	"github.com/falcops/falcops/internal/reconcile"
 )
 
@@ -19,7 +18,7 @@ import (
 // with one patch when it changed, emits the events of its transitions and
 // maps err to the result.
 func (r *Reconciler) finish(ctx context.Context, s *scope, err error) (ctrl.Result, error) {
-	r.computeStatus(s, err)
+	out := r.computeStatus(s, err)
 	if !equality.Semantic.DeepEqual(s.orig.Status, s.obj.Status) {
 		if perr := r.Client.Status().Patch(ctx, s.obj, client.MergeFrom(s.orig)); perr != nil {
 			return ctrl.Result{}, fmt.Errorf("patching the status of RuleSource %s: %w", s.obj.Name, perr)
@@ -34,48 +33,52 @@ func (r *Reconciler) finish(ctx context.Context, s *scope, err error) (ctrl.Resu
 			s.memo.built, s.memo.generation, s.memo.keySum = true, s.obj.Generation, s.keySum
 		}
 	}
-	return reconcile.Result(err, ctrl.Result{RequeueAfter: r.Jitter(s.interval)})
+	return out.Result, out.Err
 }
 
 // computeStatus sets the status data (only when the poll completed: a
-// registry failure keeps the last good data) and every owned condition.
-func (r *Reconciler) computeStatus(s *scope, err error) {
+// registry failure keeps the last good data) and every owned condition, and
+// maps err to what Reconcile returns.
+func (r *Reconciler) computeStatus(s *scope, err error) reconcile.Outcome {
 	o, st := s.obj, &s.obj.Status
 	if s.commit {
 		st.Versions, st.Latest, st.Rejected = s.versions, s.latest, s.rejected
 	}
 
-	conditions.Unknown(o, falcopsv1alpha1.ResolvedCondition, falcopsv1alpha1.ReasonProgressing, "the followed tag has not been resolved yet")
-	conditions.Unknown(o, falcopsv1alpha1.VerifiedCondition, falcopsv1alpha1.ReasonProgressing, "no digest has been verified yet")
+	reconcile.InitUnknown(o, falcopsv1alpha1.ResolvedCondition, falcopsv1alpha1.ReasonProgressing, "the followed tag has not been resolved yet")
+	reconcile.InitUnknown(o, falcopsv1alpha1.VerifiedCondition, falcopsv1alpha1.ReasonProgressing, "no digest has been verified yet")
 	switch {
 	case s.unavailable != nil:
-		conditions.False(o, falcopsv1alpha1.ResolvedCondition, falcopsv1alpha1.ReasonRegistryUnavailable,
+		reconcile.MarkFalse(o, falcopsv1alpha1.ResolvedCondition, falcopsv1alpha1.ReasonRegistryUnavailable,
 			fmt.Sprintf("registry unavailable: %v", s.unavailable))
 	case s.tagNotFound:
-		conditions.False(o, falcopsv1alpha1.ResolvedCondition, falcopsv1alpha1.ReasonTagNotFound,
+		reconcile.MarkFalse(o, falcopsv1alpha1.ResolvedCondition, falcopsv1alpha1.ReasonTagNotFound,
 			fmt.Sprintf("tag %s not found in %s", s.follow, s.repo))
 	case s.head != "":
-		conditions.True(o, falcopsv1alpha1.ResolvedCondition, falcopsv1alpha1.ReasonDigestResolved,
+		reconcile.MarkTrue(o, falcopsv1alpha1.ResolvedCondition, falcopsv1alpha1.ReasonDigestResolved,
 			fmt.Sprintf("%s resolves to %s", s.ref, s.head))
 	}
 	switch {
 	case s.keyProblem != "":
-		conditions.False(o, falcopsv1alpha1.VerifiedCondition, falcopsv1alpha1.ReasonKeyMissing, s.keyProblem)
+		reconcile.MarkFalse(o, falcopsv1alpha1.VerifiedCondition, falcopsv1alpha1.ReasonKeyMissing, s.keyProblem)
 	case s.headVersion != nil:
-		conditions.True(o, falcopsv1alpha1.VerifiedCondition, falcopsv1alpha1.ReasonSignatureVerified,
+		reconcile.MarkTrue(o, falcopsv1alpha1.VerifiedCondition, falcopsv1alpha1.ReasonSignatureVerified,
 			fmt.Sprintf("%s %s (%s) is signed with the key in Secret %s", o.Spec.Ruleset, s.headVersion.Version, s.headVersion.Digest, s.secret))
 	case s.headRejected != nil:
-		conditions.False(o, falcopsv1alpha1.VerifiedCondition, s.headRejected.Reason, s.headRejected.Message)
+		reconcile.MarkFalse(o, falcopsv1alpha1.VerifiedCondition, s.headRejected.Reason, s.headRejected.Message)
 	}
 
 	okMessage := ""
 	if l := st.Latest; l != nil {
 		okMessage = fmt.Sprintf("%s %s (%s) verified; %d versions listed", o.Spec.Ruleset, l.Version, l.Digest, len(st.Versions))
 	}
-	reconcile.Summarize(o, err, falcopsv1alpha1.ReasonSucceeded, okMessage)
+	out := reconcile.Summarize(o, err, reconcile.Success{
+		Reason: falcopsv1alpha1.ReasonSucceeded, Message: okMessage, Result: ctrl.Result{RequeueAfter: r.Jitter(s.interval)},
+	})
 	if err == nil {
 		st.ObservedGeneration = o.Generation
 	}
+	return out
 }
 
 // notify emits the events of the status transitions: a new latest
@@ -91,24 +94,24 @@ func (r *Reconciler) notify(ctx context.Context, s *scope) {
 		old.Status.Rejected.Digest != rej.Digest || old.Status.Rejected.Reason != rej.Reason) {
 		r.event(ctx, cur, corev1.EventTypeWarning, rej.Reason, "%s", rej.Message)
 	}
-	if c := becameTrue(old, cur, falcopsv1alpha1.ResolvedCondition, metav1.ConditionFalse, falcopsv1alpha1.ReasonRegistryUnavailable); c != nil {
+	if c := became(old, cur, falcopsv1alpha1.ResolvedCondition, metav1.ConditionFalse, falcopsv1alpha1.ReasonRegistryUnavailable); c != nil {
 		r.event(ctx, cur, corev1.EventTypeWarning, c.Reason, "%s", c.Message)
 	}
-	if c := conditions.Get(cur, falcopsv1alpha1.StalledCondition); c != nil && c.Status == metav1.ConditionTrue {
-		if p := conditions.Get(old, falcopsv1alpha1.StalledCondition); p == nil || p.Status != c.Status || p.Reason != c.Reason || p.Message != c.Message {
+	if c := reconcile.GetCondition(cur, falcopsv1alpha1.StalledCondition); c != nil && c.Status == metav1.ConditionTrue {
+		if p := reconcile.GetCondition(old, falcopsv1alpha1.StalledCondition); p == nil || p.Status != c.Status || p.Reason != c.Reason || p.Message != c.Message {
 			r.event(ctx, cur, corev1.EventTypeWarning, c.Reason, "%s", c.Message)
 		}
 	}
 }
 
-// becameTrue returns condition typ of cur if it now has status and reason
-// and did not before.
-func becameTrue(old, cur conditions.Object, typ string, status metav1.ConditionStatus, reason string) *metav1.Condition {
-	c := conditions.Get(cur, typ)
+// became returns condition typ of cur if it now has status and reason
+// and did not before: the transition an event is recorded for.
+func became(old, cur reconcile.Object, typ string, status metav1.ConditionStatus, reason string) *metav1.Condition {
+	c := reconcile.GetCondition(cur, typ)
 	if c == nil || c.Status != status || c.Reason != reason {
 		return nil
 	}
-	if p := conditions.Get(old, typ); p != nil && p.Status == status && p.Reason == reason {
+	if p := reconcile.GetCondition(old, typ); p != nil && p.Status == status && p.Reason == reason {
 		return nil
 	}
 	return c

@@ -23,10 +23,11 @@ import (
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
 	"github.com/falcops/falcops/artifacts"
-	"github.com/falcops/falcops/internal/conditions"
+	"github.com/falcops/falcops/internal/reconcile"
 	"github.com/falcops/falcops/internal/testenv"
 	"github.com/falcops/falcops/oci"
 	"github.com/falcops/falcops/rules"
@@ -106,7 +107,7 @@ func newFixture(t *testing.T, s *suite, opts fixtureOptions) *fixture {
 			Recorder:        f.events,
 			Jitter:          func(d time.Duration) time.Duration { return d },
 		}
-		return r.SetupWithManager(mgr, 2)
+		return r.SetupWithManager(context.Background(), mgr, controller.Options{MaxConcurrentReconciles: 2})
 	})
 	return f
 }
@@ -304,7 +305,7 @@ func (f *fixture) never(name string, forbidden func(d string) bool) {
 
 // condition asserts condition typ's status and reason.
 func condition(c *assert.CollectT, rs *falcopsv1alpha1.RuleSource, typ string, status metav1.ConditionStatus, reason string) *metav1.Condition {
-	got := conditions.Get(rs, typ)
+	got := reconcile.GetCondition(rs, typ)
 	if !assert.NotNil(c, got, "condition %s", typ) {
 		return nil
 	}
@@ -319,8 +320,8 @@ func ready(c *assert.CollectT, rs *falcopsv1alpha1.RuleSource) {
 	condition(c, rs, falcopsv1alpha1.ReadyCondition, metav1.ConditionTrue, falcopsv1alpha1.ReasonSucceeded)
 	condition(c, rs, falcopsv1alpha1.ResolvedCondition, metav1.ConditionTrue, falcopsv1alpha1.ReasonDigestResolved)
 	condition(c, rs, falcopsv1alpha1.VerifiedCondition, metav1.ConditionTrue, falcopsv1alpha1.ReasonSignatureVerified)
-	assert.Nil(c, conditions.Get(rs, falcopsv1alpha1.StalledCondition), "Stalled")
-	assert.Nil(c, conditions.Get(rs, falcopsv1alpha1.ReconcilingCondition), "Reconciling")
+	assert.Nil(c, reconcile.GetCondition(rs, falcopsv1alpha1.StalledCondition), "Stalled")
+	assert.Nil(c, reconcile.GetCondition(rs, falcopsv1alpha1.ReconcilingCondition), "Reconciling")
 	assert.Equal(c, rs.Generation, rs.Status.ObservedGeneration, "observedGeneration")
 }
 

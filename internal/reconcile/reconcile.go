@@ -7,14 +7,7 @@ import (
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
-	"github.com/falcops/falcops/internal/conditions"
-)
-
-// Condition types of the kstatus trio (equal to api/v1alpha1's).
-const (
-	Ready       = "Ready"
-	Reconciling = "Reconciling"
-	Stalled     = "Stalled"
+	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
 )
 
 // Stalling is an error only a spec or data change can fix.
@@ -59,63 +52,78 @@ func (e *Transient) Unwrap() error { return e.Err }
 // Retry returns a *Transient error.
 func Retry(reason string, err error) error { return &Transient{Reason: reason, Err: err} }
 
+// blocker is a domain error that names its condition reason (such as
+// *rollout.Blocked): a decision that only a change of the spec or the data
+// can unblock, so it stalls like *Stalling.
+type blocker interface {
+	error
+	Reason() string
+}
+
+// Success is what a reconcile without error reports.
+type Success struct {
+	// Reason and Message of the Ready condition.
+	Reason, Message string
+	// Result is what Reconcile returns (a polling kind's next interval).
+	Result ctrl.Result
+}
+
 // Outcome is what Summarize decided.
 type Outcome struct {
 	// Reason and Message of the Ready condition.
 	Reason, Message string
 	// Ready is true on success.
 	Ready bool
-	// Stalled is true for a *Stalling error.
+	// Stalled is true for a *Stalling error or a domain error with a
+	// Reason.
 	Stalled bool
+	// Result and Err are what Reconcile returns.
+	Result ctrl.Result
+	Err    error
 }
 
-// Summarize sets Ready, Reconciling and Stalled on o from the reconcile
-// error: nil is success (Ready True with okReason and okMessage).
-func Summarize(o conditions.Object, err error, okReason, okMessage string) Outcome {
+// Summarize is the one mapping of the error a reconcile ended with: it
+// sets Ready, Reconciling and Stalled on o, and says what Reconcile
+// returns. nil is success.
+func Summarize(o Object, err error, ok Success) Outcome {
 	var stall *Stalling
 	var wait *Waiting
 	var retry *Transient
+	var domain blocker
 	switch {
 	case err == nil:
-		conditions.True(o, Ready, okReason, okMessage)
-		conditions.Delete(o, Reconciling)
-		conditions.Delete(o, Stalled)
-		return Outcome{Reason: okReason, Message: okMessage, Ready: true}
+		MarkTrue(o, falcopsv1alpha1.ReadyCondition, ok.Reason, ok.Message)
+		DeleteCondition(o, falcopsv1alpha1.ReconcilingCondition)
+		DeleteCondition(o, falcopsv1alpha1.StalledCondition)
+		return Outcome{Reason: ok.Reason, Message: ok.Message, Ready: true, Result: ok.Result}
 	case errors.As(err, &stall):
-		conditions.False(o, Ready, stall.Reason, err.Error())
-		conditions.True(o, Stalled, stall.Reason, err.Error())
-		conditions.Delete(o, Reconciling)
-		return Outcome{Reason: stall.Reason, Message: err.Error(), Stalled: true}
+		return stalled(o, stall.Reason, err.Error())
 	case errors.As(err, &wait):
-		conditions.False(o, Ready, wait.Reason, wait.Message)
-		conditions.True(o, Reconciling, wait.Reason, wait.Message)
-		conditions.Delete(o, Stalled)
-		return Outcome{Reason: wait.Reason, Message: wait.Message}
+		MarkFalse(o, falcopsv1alpha1.ReadyCondition, wait.Reason, wait.Message)
+		MarkTrue(o, falcopsv1alpha1.ReconcilingCondition, wait.Reason, wait.Message)
+		DeleteCondition(o, falcopsv1alpha1.StalledCondition)
+		return Outcome{Reason: wait.Reason, Message: wait.Message, Result: ctrl.Result{RequeueAfter: wait.RequeueAfter}}
+	case errors.As(err, &retry):
+		return transient(o, retry.Reason, err)
+	case errors.As(err, &domain):
+		return stalled(o, domain.Reason(), err.Error())
 	default:
-		reason := "Failed"
-		if errors.As(err, &retry) {
-			reason = retry.Reason
-		}
-		conditions.False(o, Ready, reason, err.Error())
-		conditions.True(o, Reconciling, reason, "retrying: "+err.Error())
-		conditions.Delete(o, Stalled)
-		return Outcome{Reason: reason, Message: err.Error()}
+		return transient(o, falcopsv1alpha1.ReasonFailed, err)
 	}
 }
 
-// Result maps the reconcile error to what Reconcile returns. success is
-// returned when err is nil (a polling kind's next interval).
-func Result(err error, success ctrl.Result) (ctrl.Result, error) {
-	var stall *Stalling
-	var wait *Waiting
-	switch {
-	case err == nil:
-		return success, nil
-	case errors.As(err, &stall):
-		return ctrl.Result{}, nil
-	case errors.As(err, &wait):
-		return ctrl.Result{RequeueAfter: wait.RequeueAfter}, nil
-	default:
-		return ctrl.Result{}, err
-	}
+// stalled: no requeue, the next change of the spec or the data wakes it.
+func stalled(o Object, reason, message string) Outcome {
+	MarkFalse(o, falcopsv1alpha1.ReadyCondition, reason, message)
+	MarkTrue(o, falcopsv1alpha1.StalledCondition, reason, message)
+	DeleteCondition(o, falcopsv1alpha1.ReconcilingCondition)
+	return Outcome{Reason: reason, Message: message, Stalled: true}
+}
+
+// transient: the error is returned, so the rate limiter backs off.
+func transient(o Object, reason string, err error) Outcome {
+	MarkFalse(o, falcopsv1alpha1.ReadyCondition, reason, err.Error())
+	MarkTrue(o, falcopsv1alpha1.ReconcilingCondition, reason, "retrying: "+err.Error())
+	DeleteCondition(o, falcopsv1alpha1.StalledCondition)
+	return Outcome{Reason: reason, Message: err.Error(), Err: err}
 }

@@ -2,13 +2,16 @@ package reconcile
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 
-	"github.com/falcops/falcops/internal/conditions"
+	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
 )
 
 type obj struct {
@@ -19,48 +22,93 @@ type obj struct {
 func (o *obj) GetConditions() []metav1.Condition  { return o.conds }
 func (o *obj) SetConditions(c []metav1.Condition) { o.conds = c }
 
-func TestSummarizeAndResult(t *testing.T) {
+// domainError stands for a domain package's error that names its reason.
+type domainError struct{ reason, msg string }
+
+func (e *domainError) Error() string  { return e.msg }
+func (e *domainError) Reason() string { return e.reason }
+
+func TestSummarize(t *testing.T) {
 	boom := errors.New("registry said 503")
+	ok := Success{Reason: "Succeeded", Message: "ok", Result: ctrl.Result{RequeueAfter: time.Minute}}
 	cases := []struct {
 		name        string
 		err         error
 		ready       metav1.ConditionStatus
 		reason      string
+		message     string
 		reconciling bool
 		stalled     bool
 		result      ctrl.Result
 		returnsErr  bool
 	}{
-		{"success", nil, metav1.ConditionTrue, "Succeeded", false, false, ctrl.Result{RequeueAfter: time.Minute}, false},
-		{"stalling", Stall("SignatureInvalid", "bad key"), metav1.ConditionFalse, "SignatureInvalid", false, true, ctrl.Result{}, false},
-		{"waiting", Wait("WaitingForMaintenanceWindow", time.Hour, "window opens in %s", "1h"), metav1.ConditionFalse, "WaitingForMaintenanceWindow", true, false, ctrl.Result{RequeueAfter: time.Hour}, false},
-		{"transient with reason", Retry("RegistryUnavailable", boom), metav1.ConditionFalse, "RegistryUnavailable", true, false, ctrl.Result{}, true},
-		{"plain error", boom, metav1.ConditionFalse, "Failed", true, false, ctrl.Result{}, true},
+		{"success", nil, metav1.ConditionTrue, "Succeeded", "ok", false, false, ctrl.Result{RequeueAfter: time.Minute}, false},
+		{"stalling", Stall("SignatureInvalid", "bad key"), metav1.ConditionFalse, "SignatureInvalid", "bad key", false, true, ctrl.Result{}, false},
+		{"domain error with a reason", fmt.Errorf("wrapped: %w", &domainError{"DowngradeBlocked", "no higher version"}),
+			metav1.ConditionFalse, "DowngradeBlocked", "wrapped: no higher version", false, true, ctrl.Result{}, false},
+		{"waiting", Wait("WaitingForMaintenanceWindow", time.Hour, "window opens in %s", "1h"), metav1.ConditionFalse,
+			"WaitingForMaintenanceWindow", "window opens in 1h", true, false, ctrl.Result{RequeueAfter: time.Hour}, false},
+		{"transient with reason", Retry("RegistryUnavailable", boom), metav1.ConditionFalse, "RegistryUnavailable", boom.Error(), true, false, ctrl.Result{}, true},
+		{"plain error", boom, metav1.ConditionFalse, falcopsv1alpha1.ReasonFailed, boom.Error(), true, false, ctrl.Result{}, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			o := &obj{}
 			// Start from the opposite state so stale conditions must go.
-			conditions.True(o, Reconciling, "Old", "old")
-			conditions.True(o, Stalled, "Old", "old")
-			Summarize(o, c.err, "Succeeded", "ok")
-			r := conditions.Get(o, Ready)
-			if r == nil || r.Status != c.ready || r.Reason != c.reason {
-				t.Fatalf("Ready = %+v, want %s/%s", r, c.ready, c.reason)
+			MarkTrue(o, falcopsv1alpha1.ReconcilingCondition, "Old", "old")
+			MarkTrue(o, falcopsv1alpha1.StalledCondition, "Old", "old")
+			out := Summarize(o, c.err, ok)
+
+			r := GetCondition(o, falcopsv1alpha1.ReadyCondition)
+			require.NotNil(t, r)
+			assert.Equal(t, c.ready, r.Status)
+			assert.Equal(t, c.reason, r.Reason)
+			assert.Equal(t, c.message, r.Message)
+			assert.Equal(t, c.reason, out.Reason)
+			assert.Equal(t, c.message, out.Message)
+			assert.Equal(t, c.err == nil, out.Ready)
+			assert.Equal(t, c.stalled, out.Stalled)
+			for typ, want := range map[string]bool{falcopsv1alpha1.ReconcilingCondition: c.reconciling, falcopsv1alpha1.StalledCondition: c.stalled} {
+				if want {
+					assert.True(t, IsTrue(o, typ), "%s", typ)
+				} else {
+					assert.Nil(t, GetCondition(o, typ), "%s must be absent unless True", typ)
+				}
 			}
-			if got := conditions.IsTrue(o, Reconciling); got != c.reconciling || (!got && conditions.Get(o, Reconciling) != nil) {
-				t.Fatalf("Reconciling = %+v, want present=%v", conditions.Get(o, Reconciling), c.reconciling)
+
+			assert.Equal(t, c.result, out.Result)
+			if c.returnsErr {
+				assert.Equal(t, c.err, out.Err)
+			} else {
+				assert.NoError(t, out.Err)
 			}
-			if got := conditions.IsTrue(o, Stalled); got != c.stalled || (!got && conditions.Get(o, Stalled) != nil) {
-				t.Fatalf("Stalled = %+v, want present=%v", conditions.Get(o, Stalled), c.stalled)
-			}
-			res, err := Result(c.err, ctrl.Result{RequeueAfter: time.Minute})
-			if res != c.result || (err != nil) != c.returnsErr {
-				t.Fatalf("Result = %+v, %v; want %+v, error %v", res, err, c.result, c.returnsErr)
-			}
-			if err != nil && res.RequeueAfter != 0 {
-				t.Fatal("a RequeueAfter together with an error is dropped by controller-runtime")
+			if out.Err != nil {
+				assert.Zero(t, out.Result.RequeueAfter, "a RequeueAfter together with an error is dropped by controller-runtime")
 			}
 		})
 	}
+}
+
+func TestConditions(t *testing.T) {
+	o := &obj{ObjectMeta: metav1.ObjectMeta{Generation: 4}}
+	InitUnknown(o, "Resolved", "Progressing", "not yet")
+	c := GetCondition(o, "Resolved")
+	require.NotNil(t, c)
+	assert.Equal(t, metav1.ConditionUnknown, c.Status)
+	assert.Equal(t, int64(4), c.ObservedGeneration)
+
+	MarkTrue(o, "Resolved", "DigestResolved", "resolved")
+	InitUnknown(o, "Resolved", "Progressing", "not yet")
+	assert.True(t, IsTrue(o, "Resolved"), "InitUnknown leaves a set condition alone")
+	since := GetCondition(o, "Resolved").LastTransitionTime
+
+	MarkTrue(o, "Resolved", "DigestResolved", "resolved again")
+	assert.Equal(t, since, GetCondition(o, "Resolved").LastTransitionTime, "the transition time changes only with the status")
+	assert.Equal(t, "resolved again", GetCondition(o, "Resolved").Message)
+
+	MarkFalse(o, "Resolved", "TagNotFound", "gone")
+	assert.False(t, IsTrue(o, "Resolved"))
+	DeleteCondition(o, "Resolved")
+	assert.Nil(t, GetCondition(o, "Resolved"))
+	assert.Empty(t, o.GetConditions())
 }

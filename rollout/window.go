@@ -1,4 +1,4 @@
-package window
+package rollout
 
 import (
 	"errors"
@@ -7,12 +7,12 @@ import (
 	"time"
 )
 
-// layout is Gardener's maintenance time format in Go's notation: HHMMSS
+// windowLayout is Gardener's maintenance time format in Go's notation: HHMMSS
 // followed by a numeric UTC offset ±HHMM, such as 220000+0100.
-const layout = "150405-0700"
+const windowLayout = "150405-0700"
 
-// format is layout as users read it, for error messages.
-const format = "HHMMSS+HHMM (such as 220000+0100)"
+// windowFormat is windowLayout as users read it, for error messages.
+const windowFormat = "HHMMSS+HHMM (such as 220000+0100)"
 
 const day = 24 * time.Hour
 
@@ -39,37 +39,38 @@ const day = 24 * time.Hour
 //     Gardener. An unparsable one is an error here; the caller decides
 //     (Gardener silently treats it as always open).
 //
-// The zero Window is Always. Windows are comparable with ==.
+// The zero Window is AlwaysOpen. Windows are comparable with ==.
 type Window struct {
-	set        bool  // false: Always
-	begin, end clock // as written, for String
+	set        bool      // false: AlwaysOpen
+	begin, end windowEnd // as written, for String
 	// start is begin as a UTC time of day, in [0, 24h); length is in
 	// (0, 24h], 24h when begin equals end.
 	start, length time.Duration
 }
 
-// clock is a time of day with its UTC offset, as written in the Shoot.
-type clock struct {
+// windowEnd is one end of a window: a time of day with its UTC offset, as
+// written in the Shoot.
+type windowEnd struct {
 	hour, minute, second int
 	offset               int // seconds east of UTC
 }
 
-// Always returns the window that is always open (Gardener's meaning of a
+// AlwaysOpen returns the window that is always open (Gardener's meaning of a
 // missing window). It is the zero Window.
-func Always() Window { return Window{} }
+func AlwaysOpen() Window { return Window{} }
 
-// Parse parses a maintenance time window. Both begin and end empty is
-// Always. Otherwise both must be in the format HHMMSS+HHMM; the error names
-// the bad value and the expected format.
-func Parse(begin, end string) (Window, error) {
+// ParseWindow parses a maintenance time window. Both begin and end empty
+// is AlwaysOpen. Otherwise both must be in the format HHMMSS+HHMM; the
+// error names the bad value and the expected format.
+func ParseWindow(begin, end string) (Window, error) {
 	if begin == "" && end == "" {
-		return Always(), nil
+		return AlwaysOpen(), nil
 	}
-	b, err := parseClock("begin", begin)
+	b, err := parseWindowEnd("begin", begin)
 	if err != nil {
 		return Window{}, err
 	}
-	e, err := parseClock("end", end)
+	e, err := parseWindowEnd("end", end)
 	if err != nil {
 		return Window{}, err
 	}
@@ -81,24 +82,24 @@ func Parse(begin, end string) (Window, error) {
 	return Window{set: true, begin: b, end: e, start: start, length: length}, nil
 }
 
-// parseClock parses one end of the window; which is "begin" or "end".
-func parseClock(which, s string) (clock, error) {
+// parseWindowEnd parses one end of the window; which is "begin" or "end".
+func parseWindowEnd(which, s string) (windowEnd, error) {
 	if !wellFormed(s) {
-		return clock{}, fmt.Errorf("maintenance time window %s %q is not in the format %s", which, s, format)
+		return windowEnd{}, fmt.Errorf("maintenance time window %s %q is not in the format %s", which, s, windowFormat)
 	}
 	// time.Parse checks the ranges, as Gardener's parser does.
-	t, err := time.Parse(layout, s)
+	t, err := time.Parse(windowLayout, s)
 	if err != nil {
 		reason := "out of range"
 		var pe *time.ParseError
 		if errors.As(err, &pe) && pe.Message != "" {
 			reason = strings.TrimPrefix(pe.Message, ": ")
 		}
-		return clock{}, fmt.Errorf("maintenance time window %s %q is not in the format %s: %s", which, s, format, reason)
+		return windowEnd{}, fmt.Errorf("maintenance time window %s %q is not in the format %s: %s", which, s, windowFormat, reason)
 	}
 	h, m, sec := t.Clock()
 	_, off := t.Zone()
-	return clock{hour: h, minute: m, second: sec, offset: off}, nil
+	return windowEnd{hour: h, minute: m, second: sec, offset: off}, nil
 }
 
 // wellFormed reports whether s is six digits, a sign and four digits.
@@ -116,7 +117,7 @@ func wellFormed(s string) bool {
 }
 
 // utc returns c as a UTC time of day, in [0, 24h).
-func (c clock) utc() time.Duration {
+func (c windowEnd) utc() time.Duration {
 	d := time.Duration(c.hour)*time.Hour + time.Duration(c.minute)*time.Minute +
 		time.Duration(c.second)*time.Second - time.Duration(c.offset)*time.Second
 	return (d%day + day) % day
@@ -155,7 +156,7 @@ func (w Window) Next(t time.Time) time.Duration {
 // String describes the window for messages: "22:00-23:00 +01:00",
 // "22:00 +01:00-00:30 +02:00" when the offsets differ, seconds only when
 // they are not zero, "(all day)" when begin equals end, and "always" for
-// Always.
+// AlwaysOpen.
 func (w Window) String() string {
 	if !w.set {
 		return "always"
@@ -172,14 +173,14 @@ func (w Window) String() string {
 	return s
 }
 
-func (c clock) time() string {
+func (c windowEnd) time() string {
 	if c.second != 0 {
 		return fmt.Sprintf("%02d:%02d:%02d", c.hour, c.minute, c.second)
 	}
 	return fmt.Sprintf("%02d:%02d", c.hour, c.minute)
 }
 
-func (c clock) zone() string {
+func (c windowEnd) zone() string {
 	sign, off := '+', c.offset
 	if off < 0 {
 		sign, off = '-', -off

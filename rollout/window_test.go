@@ -1,31 +1,29 @@
-package window
+package rollout
 
 import (
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // at parses an RFC 3339 time; the tests use it instead of a clock.
 func at(t *testing.T, s string) time.Time {
 	t.Helper()
 	ts, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return ts
 }
 
 func mustParse(t *testing.T, begin, end string) Window {
 	t.Helper()
-	w, err := Parse(begin, end)
-	if err != nil {
-		t.Fatalf("Parse(%q, %q): %v", begin, end, err)
-	}
+	w, err := ParseWindow(begin, end)
+	require.NoError(t, err, "ParseWindow(%q, %q)", begin, end)
 	return w
 }
 
-func TestParse(t *testing.T) {
+func TestParseWindow(t *testing.T) {
 	cases := []struct {
 		name, begin, end string
 		want             string // String() of the window, or a substring of the error
@@ -56,38 +54,26 @@ func TestParse(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			w, err := Parse(c.begin, c.end)
+			w, err := ParseWindow(c.begin, c.end)
 			if c.wantErr {
-				if err == nil {
-					t.Fatalf("Parse(%q, %q) = %s, want an error containing %q", c.begin, c.end, w, c.want)
-				}
-				if !strings.Contains(err.Error(), c.want) {
-					t.Fatalf("Parse(%q, %q) error = %q, want it to contain %q", c.begin, c.end, err, c.want)
-				}
+				require.Error(t, err, "ParseWindow(%q, %q) = %s", c.begin, c.end, w)
+				assert.Contains(t, err.Error(), c.want)
 				return
 			}
-			if err != nil {
-				t.Fatalf("Parse(%q, %q): %v", c.begin, c.end, err)
-			}
-			if got := w.String(); got != c.want {
-				t.Errorf("String() = %q, want %q", got, c.want)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, c.want, w.String())
 		})
 	}
 }
 
-func TestAlways(t *testing.T) {
-	w, err := Parse("", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if w != Always() || w != (Window{}) {
-		t.Errorf("Parse(\"\", \"\") = %#v, want Always() (the zero Window)", w)
-	}
+func TestAlwaysOpen(t *testing.T) {
+	w, err := ParseWindow("", "")
+	require.NoError(t, err)
+	assert.Equal(t, AlwaysOpen(), w)
+	assert.Equal(t, Window{}, w, "AlwaysOpen is the zero Window")
 	for _, ts := range []string{"2026-11-25T00:00:00Z", "2026-11-25T12:34:56.789+05:30", "2026-12-31T23:59:59.999999999Z"} {
-		if !w.Contains(at(t, ts)) || w.Next(at(t, ts)) != 0 {
-			t.Errorf("Always: Contains(%s) = %v, Next = %s; want true, 0", ts, w.Contains(at(t, ts)), w.Next(at(t, ts)))
-		}
+		assert.True(t, w.Contains(at(t, ts)), "Contains(%s)", ts)
+		assert.Zero(t, w.Next(at(t, ts)), "Next(%s)", ts)
 	}
 }
 
@@ -143,12 +129,8 @@ func TestContainsAndNext(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			w := mustParse(t, c.begin, c.end)
 			ts := at(t, c.at)
-			if got := w.Contains(ts); got != c.in {
-				t.Errorf("%s: Contains(%s) = %v, want %v", w, c.at, got, c.in)
-			}
-			if got := w.Next(ts); got != c.next {
-				t.Errorf("%s: Next(%s) = %s, want %s", w, c.at, got, c.next)
-			}
+			assert.Equal(t, c.in, w.Contains(ts), "%s: Contains(%s)", w, c.at)
+			assert.Equal(t, c.next, w.Next(ts), "%s: Next(%s)", w, c.at)
 		})
 	}
 }
@@ -170,15 +152,11 @@ func TestNextLandsOnBegin(t *testing.T) {
 		w := mustParse(t, be[0], be[1])
 		for ts := start; ts.Before(start.Add(48 * time.Hour)); ts = ts.Add(7*time.Minute + 13*time.Second) {
 			next := w.Next(ts)
-			switch {
-			case w.Contains(ts) != (next == 0):
-				t.Fatalf("%s at %s: Contains = %v but Next = %s", w, ts, w.Contains(ts), next)
-			case next < 0 || next >= day:
-				t.Fatalf("%s at %s: Next = %s, want in [0, 24h)", w, ts, next)
-			case next > 0 && !w.Contains(ts.Add(next)):
-				t.Fatalf("%s at %s: not inside after Next = %s", w, ts, next)
-			case next > 0 && w.Contains(ts.Add(next-time.Nanosecond)):
-				t.Fatalf("%s at %s: already inside before Next = %s", w, ts, next)
+			require.Equal(t, next == 0, w.Contains(ts), "%s at %s: Contains disagrees with Next = %s", w, ts, next)
+			require.True(t, next >= 0 && next < day, "%s at %s: Next = %s, want in [0, 24h)", w, ts, next)
+			if next > 0 {
+				require.True(t, w.Contains(ts.Add(next)), "%s at %s: not inside after Next = %s", w, ts, next)
+				require.False(t, w.Contains(ts.Add(next-time.Nanosecond)), "%s at %s: already inside before Next = %s", w, ts, next)
 			}
 		}
 	}

@@ -1,42 +1,38 @@
-package main
+package maintenance
 
 import (
 	"context"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
-	"github.com/falcops/falcops/internal/shoot"
+	"github.com/falcops/falcops/internal/testenv"
 )
-
-// Falco engine versions used by the scenarios (set in the profile).
-var engines = map[string]string{
-	"0.40.0": "0.48.0", "0.41.3": "0.50.0", "0.42.1": "0.52.0", "0.43.0": "0.55.0", "0.44.1": "0.57.0", "0.45.0": "0.58.0",
-}
 
 // TestPromotion: promoting a version to supported moves auto-updating shoots
 // inside their window, leaves those outside waiting, moves a shoot with the
 // maintain operation at once, and leaves autoUpdate=false alone.
 func TestPromotion(t *testing.T) {
 	h := newHarness(t)
-	h.profile(engines, "0.42.1=supported", "0.43.0=preview")
+	h.profile("0.42.1=supported", "0.43.0=preview")
 	h.shoot(shootSpec{name: "inside", version: "0.42.1", window: openWindow()})
 	h.shoot(shootSpec{name: "outside", version: "0.42.1", window: closedWindow()})
 	h.shoot(shootSpec{name: "maintain", version: "0.42.1", window: closedWindow(), maintain: true})
-	h.shoot(shootSpec{name: "pinned", version: "0.42.1", autoUpdate: ptr(false), window: openWindow()})
+	h.shoot(shootSpec{name: "pinned", version: "0.42.1", autoUpdate: ptr.To(false), window: openWindow()})
 	h.start()
 	for _, n := range []string{"inside", "outside", "maintain", "pinned"} {
 		h.waitReason(n, falcopsv1alpha1.ReasonUpToDate)
 	}
 
-	h.profile(engines, "0.42.1=supported", "0.43.0=supported")
+	h.profile("0.42.1=supported", "0.43.0=supported")
 	h.waitVersion("inside", "0.43.0")
 	h.waitEvent("inside", falcopsv1alpha1.ReasonAutoUpdate, "Falco 0.42.1 -> 0.43.0")
 	h.waitVersion("maintain", "0.43.0")
@@ -46,8 +42,8 @@ func TestPromotion(t *testing.T) {
 	assert.Equal(t, "0.42.1", sr.Status.FalcoVersion)
 	assert.Equal(t, "0.43.0", sr.Status.TargetFalcoVersion)
 	assert.Contains(t, sr.Status.Message, "waiting for the maintenance window")
-	assert.Equal(t, metav1.ConditionTrue, condition(sr.Status.Conditions, falcopsv1alpha1.RollingOutCondition).Status)
-	assert.Equal(t, metav1.ConditionFalse, condition(sr.Status.Conditions, falcopsv1alpha1.UpToDateCondition).Status)
+	assert.Equal(t, metav1.ConditionTrue, meta.FindStatusCondition(sr.Status.Conditions, falcopsv1alpha1.RollingOutCondition).Status)
+	assert.Equal(t, metav1.ConditionFalse, meta.FindStatusCondition(sr.Status.Conditions, falcopsv1alpha1.UpToDateCondition).Status)
 
 	sr = h.waitReason("pinned", falcopsv1alpha1.ReasonUpToDate)
 	assert.Equal(t, "0.42.1", sr.Status.TargetFalcoVersion)
@@ -63,7 +59,7 @@ func TestPromotion(t *testing.T) {
 
 	sr = h.rollout("inside")
 	require.NotNil(t, sr.Status.LastTransitionTime)
-	assert.Equal(t, metav1.ConditionTrue, condition(sr.Status.Conditions, falcopsv1alpha1.UpToDateCondition).Status)
+	assert.Equal(t, metav1.ConditionTrue, meta.FindStatusCondition(sr.Status.Conditions, falcopsv1alpha1.UpToDateCondition).Status)
 	assert.Equal(t, "0.43.0", sr.Status.FalcoVersion)
 }
 
@@ -74,9 +70,9 @@ func TestPromotion(t *testing.T) {
 // left is blocked, not a silent downgrade.
 func TestForcedUpdates(t *testing.T) {
 	h := newHarness(t)
-	h.profile(engines, "0.41.3=deprecated@-1h", "0.42.1=supported", "0.43.0=deprecated@720h", "0.44.1=preview")
-	h.shoot(shootSpec{name: "expired", version: "0.41.3", autoUpdate: ptr(false), window: closedWindow()})
-	h.shoot(shootSpec{name: "removed", version: "0.40.0", autoUpdate: ptr(false), window: closedWindow()})
+	h.profile("0.41.3=deprecated@-1h", "0.42.1=supported", "0.43.0=deprecated@720h", "0.44.1=preview")
+	h.shoot(shootSpec{name: "expired", version: "0.41.3", autoUpdate: ptr.To(false), window: closedWindow()})
+	h.shoot(shootSpec{name: "removed", version: "0.40.0", autoUpdate: ptr.To(false), window: closedWindow()})
 	h.shoot(shootSpec{name: "preview", version: "0.44.1", window: openWindow()})
 	h.shoot(shootSpec{name: "newer-deprecated", version: "0.43.0", window: openWindow()})
 	h.shoot(shootSpec{name: "nothing-higher", version: "0.45.0", window: openWindow()})
@@ -92,7 +88,7 @@ func TestForcedUpdates(t *testing.T) {
 
 	sr = h.waitReason("nothing-higher", falcopsv1alpha1.ReasonDowngradeBlocked)
 	assert.Contains(t, sr.Status.Message, "downgrades are not allowed")
-	assert.Equal(t, metav1.ConditionTrue, condition(sr.Status.Conditions, falcopsv1alpha1.StalledCondition).Status)
+	assert.Equal(t, metav1.ConditionTrue, meta.FindStatusCondition(sr.Status.Conditions, falcopsv1alpha1.StalledCondition).Status)
 	h.waitEvent("nothing-higher", falcopsv1alpha1.ReasonDowngradeBlocked, "0.45.0")
 
 	for _, n := range []string{"preview", "newer-deprecated"} {
@@ -117,11 +113,11 @@ func TestForcedUpdates(t *testing.T) {
 // not outside the window, not when unsigned.
 func TestRulesetPinning(t *testing.T) {
 	h := newHarness(t)
-	h.profile(engines, "0.41.3=supported", "0.42.1=supported")
-	v100 := h.pub.Publish(t, testenvPackage(t, "falco-rules", "1.0.0", "0.50.0"), false)
+	h.profile("0.41.3=supported", "0.42.1=supported")
+	v100 := h.pub.Publish(t, testenv.Package(t, "falco-rules", "1.0.0", "0.50.0", ""), false)
 	h.ruleSource("falco-rules", "1")
 	h.shoot(shootSpec{name: "new-engine", version: "0.42.1", window: openWindow()})
-	h.shoot(shootSpec{name: "old-engine", version: "0.41.3", autoUpdate: ptr(false), window: openWindow()})
+	h.shoot(shootSpec{name: "old-engine", version: "0.41.3", autoUpdate: ptr.To(false), window: openWindow()})
 	h.shoot(shootSpec{name: "outside", version: "0.42.1", window: closedWindow()})
 	h.shoot(shootSpec{name: "incubating-only", version: "0.42.1", standard: []string{"falco-incubating-rules"}, window: openWindow()})
 	h.start()
@@ -140,7 +136,7 @@ func TestRulesetPinning(t *testing.T) {
 	h.waitReason("outside", falcopsv1alpha1.ReasonWaitingForMaintenanceWindow)
 
 	// 1.1.0 needs engine 0.52.0: Falco 0.42.1 has it, 0.41.3 does not.
-	v110 := h.pub.Publish(t, testenvPackage(t, "falco-rules", "1.1.0", "0.52.0"), false)
+	v110 := h.pub.Publish(t, testenv.Package(t, "falco-rules", "1.1.0", "0.52.0", ""), false)
 	ref110 := h.pub.Repo("falco-rules") + "@" + v110.String()
 	h.eventually(func(c *assert.CollectT) {
 		assert.Equal(c, ref110, h.falco("new-engine").Pins[0].Ref)
@@ -154,7 +150,7 @@ func TestRulesetPinning(t *testing.T) {
 	assert.Empty(t, sr.Status.Rulesets[0].Digest)
 
 	// An unsigned 1.2.0 is never pinned; the RuleSource says why.
-	v120 := h.pub.Publish(t, testenvPackage(t, "falco-rules", "1.2.0", "0.50.0"), true)
+	v120 := h.pub.Publish(t, testenv.Package(t, "falco-rules", "1.2.0", "0.50.0", ""), true)
 	h.eventually(func(c *assert.CollectT) {
 		rs := &falcopsv1alpha1.RuleSource{}
 		if !assert.NoError(c, h.c.Get(h.ctx, clientKey("falco-rules"), rs)) {
@@ -163,7 +159,7 @@ func TestRulesetPinning(t *testing.T) {
 		if assert.NotNil(c, rs.Status.Rejected) {
 			assert.Equal(c, v120.String(), rs.Status.Rejected.Digest)
 		}
-		v := condition(rs.Status.Conditions, falcopsv1alpha1.VerifiedCondition)
+		v := meta.FindStatusCondition(rs.Status.Conditions, falcopsv1alpha1.VerifiedCondition)
 		if assert.NotNil(c, v) {
 			assert.Equal(c, metav1.ConditionFalse, v.Status)
 			assert.Contains(c, v.Message, v120.String())
@@ -179,8 +175,8 @@ func TestRulesetPinning(t *testing.T) {
 // one interval.
 func TestRegistryOutage(t *testing.T) {
 	h := newHarness(t)
-	h.profile(engines, "0.42.1=supported")
-	v100 := h.pub.Publish(t, testenvPackage(t, "falco-rules", "1.0.0", "0.50.0"), false)
+	h.profile("0.42.1=supported")
+	v100 := h.pub.Publish(t, testenv.Package(t, "falco-rules", "1.0.0", "0.50.0", ""), false)
 	h.ruleSource("falco-rules", "1")
 	h.shoot(shootSpec{name: "a", version: "0.42.1"})
 	h.shoot(shootSpec{name: "b", version: "0.42.1"})
@@ -201,7 +197,7 @@ func TestRegistryOutage(t *testing.T) {
 		if !assert.NoError(c, h.c.Get(h.ctx, clientKey("falco-rules"), rs)) {
 			return
 		}
-		r := condition(rs.Status.Conditions, falcopsv1alpha1.ResolvedCondition)
+		r := meta.FindStatusCondition(rs.Status.Conditions, falcopsv1alpha1.ResolvedCondition)
 		if assert.NotNil(c, r) {
 			assert.Equal(c, falcopsv1alpha1.ReasonRegistryUnavailable, r.Reason)
 		}
@@ -212,7 +208,7 @@ func TestRegistryOutage(t *testing.T) {
 
 	h.reg.Start(t)
 	back := time.Now()
-	v110 := h.pub.Publish(t, testenvPackage(t, "falco-rules", "1.1.0", "0.50.0"), false)
+	v110 := h.pub.Publish(t, testenv.Package(t, "falco-rules", "1.1.0", "0.50.0", ""), false)
 	ref110 := h.pub.Repo("falco-rules") + "@" + v110.String()
 	for _, n := range []string{"a", "b"} {
 		h.eventually(func(c *assert.CollectT) {
@@ -227,27 +223,25 @@ func TestRegistryOutage(t *testing.T) {
 // TestConcurrentEdit: a user edits the shoot between the controller's read
 // and its patch; the patch must not overwrite that edit.
 func TestConcurrentEdit(t *testing.T) {
-	var raced atomic.Bool
-	var h *harness
-	h = newHarness(t, func(o *options) {
-		o.beforePatch = func(ctx context.Context, u *unstructured.Unstructured) {
-			if u.GetName() != "racy" || !raced.CompareAndSwap(false, true) {
-				return
-			}
-			cur := h.getShoot("racy")
-			require.NoError(t, unstructured.SetNestedField(cur.Object, "1.34.0", "spec", "kubernetes", "version"))
-			exts, _, _ := unstructured.NestedSlice(cur.Object, "spec", "extensions")
-			pc := exts[1].(map[string]any)["providerConfig"].(map[string]any)
-			pc["heartbeatEvent"] = true
-			require.NoError(t, unstructured.SetNestedSlice(cur.Object, exts, "spec", "extensions"))
-			require.NoError(t, h.c.Update(ctx, cur))
-		}
-	})
-	h.profile(engines, "0.42.1=supported", "0.43.0=supported")
+	h := newHarness(t)
+	racing := &racingClient{name: "racy", race: func(ctx context.Context) {
+		cur := h.getShoot("racy")
+		require.NoError(t, unstructured.SetNestedField(cur.Object, "1.34.0", "spec", "kubernetes", "version"))
+		exts, _, _ := unstructured.NestedSlice(cur.Object, "spec", "extensions")
+		pc := exts[1].(map[string]any)["providerConfig"].(map[string]any)
+		pc["heartbeatEvent"] = true
+		require.NoError(t, unstructured.SetNestedSlice(cur.Object, exts, "spec", "extensions"))
+		require.NoError(t, h.c.Update(ctx, cur))
+	}}
+	h.wrap = func(c client.Client) client.Client {
+		racing.Client = c
+		return racing
+	}
+	h.profile("0.42.1=supported", "0.43.0=supported")
 	h.shoot(shootSpec{name: "racy", version: "0.42.1"})
 	h.start()
 	h.waitVersion("racy", "0.43.0")
-	require.True(t, raced.Load(), "the race hook ran")
+	require.True(t, racing.raced.Load(), "the concurrent edit ran")
 	u := h.getShoot("racy")
 	v, _, _ := unstructured.NestedString(u.Object, "spec", "kubernetes", "version")
 	assert.Equal(t, "1.34.0", v, "the concurrent edit of spec.kubernetes.version was lost")
@@ -260,6 +254,7 @@ func TestConcurrentEdit(t *testing.T) {
 // TestWaves: three waves; wave 2 moves only after wave 1 is done and the
 // pause has passed; a halt stops the rollout.
 func TestWaves(t *testing.T) {
+	// Long: two rollouts of one fleet, whose steps depend on the timing of the ones before.
 	h := newHarness(t)
 	pause := 3 * time.Second
 	waves := []falcopsv1alpha1.Wave{}
@@ -268,10 +263,10 @@ func TestWaves(t *testing.T) {
 	}
 	policy := &falcopsv1alpha1.RolloutPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: "default"},
-		Spec:       falcopsv1alpha1.RolloutPolicySpec{Waves: waves, Pause: &metav1.Duration{Duration: pause}, MaxFailedShoots: ptr(int32(0))},
+		Spec:       falcopsv1alpha1.RolloutPolicySpec{Waves: waves, Pause: &metav1.Duration{Duration: pause}, MaxFailedShoots: ptr.To(int32(0))},
 	}
 	require.NoError(t, h.c.Create(h.ctx, policy))
-	h.profile(engines, "0.42.1=supported", "0.43.0=preview", "0.44.1=preview")
+	h.profile("0.42.1=supported", "0.43.0=preview", "0.44.1=preview")
 	for _, w := range []string{"one", "two", "three"} {
 		for _, i := range []string{"a", "b"} {
 			h.shoot(shootSpec{name: w + "-" + i, version: "0.42.1", labels: map[string]string{"wave": w}})
@@ -281,7 +276,7 @@ func TestWaves(t *testing.T) {
 	h.waitReason("three-b", falcopsv1alpha1.ReasonUpToDate)
 
 	// Rollout 1: promote 0.43.0.
-	h.profile(engines, "0.42.1=supported", "0.43.0=supported", "0.44.1=preview")
+	h.profile("0.42.1=supported", "0.43.0=supported", "0.44.1=preview")
 	changedAt := func(name string) time.Time {
 		var at time.Time
 		h.eventually(func(c *assert.CollectT) {
@@ -317,7 +312,7 @@ func TestWaves(t *testing.T) {
 	h.eventually(func(c *assert.CollectT) {
 		p := &falcopsv1alpha1.RolloutPolicy{}
 		if assert.NoError(c, h.c.Get(h.ctx, clientKey("default"), p)) {
-			r := condition(p.Status.Conditions, falcopsv1alpha1.ReadyCondition)
+			r := meta.FindStatusCondition(p.Status.Conditions, falcopsv1alpha1.ReadyCondition)
 			if assert.NotNil(c, r) {
 				assert.Equal(c, falcopsv1alpha1.ReasonComplete, r.Reason, "%s: %+v", r.Message, p.Status.Waves)
 			}
@@ -333,7 +328,7 @@ func TestWaves(t *testing.T) {
 	pause = 8 * time.Second
 	policy.Spec.Pause = &metav1.Duration{Duration: pause}
 	require.NoError(t, h.c.Update(h.ctx, policy))
-	h.profile(engines, "0.42.1=supported", "0.43.0=supported", "0.44.1=supported")
+	h.profile("0.42.1=supported", "0.43.0=supported", "0.44.1=supported")
 	h.waitVersion("one-a", "0.44.1")
 	h.waitVersion("one-b", "0.44.1")
 	u := h.getShoot("one-a")
@@ -342,7 +337,7 @@ func TestWaves(t *testing.T) {
 	h.eventually(func(c *assert.CollectT) {
 		p := &falcopsv1alpha1.RolloutPolicy{}
 		if assert.NoError(c, h.c.Get(h.ctx, clientKey("default"), p)) {
-			hc := condition(p.Status.Conditions, falcopsv1alpha1.HaltedCondition)
+			hc := meta.FindStatusCondition(p.Status.Conditions, falcopsv1alpha1.HaltedCondition)
 			if assert.NotNil(c, hc) {
 				assert.Equal(c, metav1.ConditionTrue, hc.Status)
 				assert.Equal(c, falcopsv1alpha1.ReasonTooManyFailed, hc.Reason)
@@ -354,15 +349,14 @@ func TestWaves(t *testing.T) {
 		assert.Equal(t, "0.43.0", h.falco(n).Version, "%s moved although the rollout is halted", n)
 	}
 	sr = h.waitReason("two-a", falcopsv1alpha1.ReasonRolloutHalted)
-	assert.True(t, strings.Contains(sr.Status.Message, "failed last operation"), sr.Status.Message)
-	_ = shoot.GVK
+	assert.Contains(t, sr.Status.Message, "failed last operation")
 }
 
 // TestDisableFalco: a shoot that turns the extension off loses its
 // ShootRollout and is never patched again.
 func TestDisableFalco(t *testing.T) {
 	h := newHarness(t)
-	h.profile(engines, "0.42.1=supported", "0.43.0=preview")
+	h.profile("0.42.1=supported", "0.43.0=preview")
 	h.shoot(shootSpec{name: "leaving", version: "0.42.1"})
 	h.start()
 	h.waitReason("leaving", falcopsv1alpha1.ReasonUpToDate)
@@ -376,7 +370,24 @@ func TestDisableFalco(t *testing.T) {
 		assert.Nil(c, h.rollout("leaving"), "ShootRollout still exists")
 	}, "ShootRollout deleted")
 
-	h.profile(engines, "0.42.1=supported", "0.43.0=supported")
+	h.profile("0.42.1=supported", "0.43.0=supported")
 	h.steady([]string{"leaving"}, 2*time.Second)
 	assert.Nil(t, h.rollout("leaving"))
+}
+
+// TestInvalidProviderConfig: a providerConfig the strict decoder rejects
+// stalls the shoot with a reason that names the field, and the shoot is
+// never patched.
+func TestInvalidProviderConfig(t *testing.T) {
+	h := newHarness(t)
+	h.profile("0.42.1=supported", "0.43.0=supported")
+	h.shoot(shootSpec{name: "invalid", version: "0.42.1", providerConfig: map[string]any{"falcoCtl": map[string]any{}}})
+	h.start()
+	sr := h.waitReason("invalid", falcopsv1alpha1.ReasonInvalidProviderConfig)
+	assert.Contains(t, sr.Status.Message, "spec.extensions[1].providerConfig")
+	assert.Contains(t, sr.Status.Message, "falcoCtl")
+	stalled := meta.FindStatusCondition(sr.Status.Conditions, falcopsv1alpha1.StalledCondition)
+	require.NotNil(t, stalled)
+	assert.Equal(t, metav1.ConditionTrue, stalled.Status)
+	h.steady([]string{"invalid"}, 2*time.Second)
 }

@@ -1,0 +1,3 @@
+// Package scheme builds the runtime.Scheme of the controller: the built-in
+// kinds, FalcoProfile and falcops' own kinds (Shoots are unstructured).
+package scheme

@@ -1,0 +1,187 @@
+package rollout
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+
+	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
+	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
+	"github.com/falcops/falcops/lifecycle"
+	"github.com/falcops/falcops/shoot"
+)
+
+// Blocked is a decision that cannot be carried out until the profile or a
+// RuleSource changes; the shoot keeps what it runs. The controllers map it
+// to a stalled condition with its Reason.
+type Blocked struct {
+	reason string
+	// Message explains the block.
+	Message string
+}
+
+func blocked(reason, format string, args ...any) *Blocked {
+	return &Blocked{reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
+// Reason is the condition reason (DowngradeBlocked, NoCompatibleRuleset,
+// NoProfile, InvalidProviderConfig).
+func (b *Blocked) Reason() string { return b.reason }
+
+func (b *Blocked) Error() string { return b.Message }
+
+// Decision is what one shoot should run.
+type Decision struct {
+	// Version is the target Falco version.
+	Version string
+	// Pins are the target pins, in rules.standard order.
+	Pins []servicev1alpha1.PinnedRuleset
+	// Reason is AutoUpdate, ForcedExpired, ForcedRemoved, RulesetUpdate
+	// (only pins change) or UpToDate.
+	Reason string
+	// Message explains the Falco version decision.
+	Message string
+	// Forced is true for expired or removed versions: they move at once.
+	Forced bool
+	// Changed is true when the target differs from what the shoot runs.
+	Changed bool
+}
+
+// Target decides what the shoot with Falco config f should run at now.
+// allowDowngrade lets a forced update move to a lower version when no
+// higher one is left; without it such a shoot is blocked. A *Blocked error
+// means the shoot must stay as it is.
+func Target(in *Inputs, f *shoot.FalcoConfig, now time.Time, allowDowngrade bool) (Decision, error) {
+	var d Decision
+	if f.Version == "" {
+		v, err := lifecycle.DefaultVersion(in.Profile, now)
+		if err != nil {
+			return Decision{}, blocked(falcopsv1alpha1.ReasonNoProfile, "%s", err)
+		}
+		d.Version, d.Reason = v, falcopsv1alpha1.ReasonAutoUpdate
+		d.Message = fmt.Sprintf("no falcoVersion set; %s is the default", v)
+	} else {
+		res, err := lifecycle.Resolve(in.Profile, f.Version, f.AutoUpdate, now)
+		switch {
+		case errors.Is(err, lifecycle.ErrNoCandidate):
+			return Decision{}, blocked(falcopsv1alpha1.ReasonDowngradeBlocked, "%s", err)
+		case err != nil:
+			return Decision{}, blocked(falcopsv1alpha1.ReasonInvalidProviderConfig, "%s", err)
+		}
+		if res.Downgrade && !allowDowngrade {
+			return Decision{}, blocked(falcopsv1alpha1.ReasonDowngradeBlocked,
+				"%s; the only candidate %s is lower and downgrades are not allowed (--allow-forced-downgrade)", res.Explanation, res.Version)
+		}
+		d.Version, d.Message = res.Version, res.Explanation
+		switch res.Reason {
+		case lifecycle.ReasonForcedExpired:
+			d.Reason, d.Forced = falcopsv1alpha1.ReasonForcedExpired, true
+		case lifecycle.ReasonForcedRemoved:
+			d.Reason, d.Forced = falcopsv1alpha1.ReasonForcedRemoved, true
+		case lifecycle.ReasonAutoUpdate:
+			d.Reason = falcopsv1alpha1.ReasonAutoUpdate
+		default:
+			d.Reason = falcopsv1alpha1.ReasonUpToDate
+		}
+	}
+	pins, err := choosePins(in, f.Standard, d.Version)
+	if err != nil {
+		return Decision{}, err
+	}
+	d.Pins = pins
+	d.Changed = d.Version != f.Version || !slices.Equal(d.Pins, f.Pins)
+	if d.Changed && d.Reason == falcopsv1alpha1.ReasonUpToDate {
+		d.Reason = falcopsv1alpha1.ReasonRulesetUpdate
+		d.Message = "a newer verified ruleset version is compatible with Falco " + d.Version
+	}
+	return d, nil
+}
+
+// choosePins picks, per standard ruleset with a RuleSource, the newest
+// verified version the engine of Falco version satisfies. A pin moves down
+// only when the inputs say so (a Falco version with an older engine, or an
+// operator pointing the RuleSource at an older line); the event and the
+// ShootRollout name both versions.
+func choosePins(in *Inputs, standard []string, version string) ([]servicev1alpha1.PinnedRuleset, error) {
+	var pins []servicev1alpha1.PinnedRuleset
+	var engine *semver.Version
+	for _, name := range standard {
+		src := in.Sources[name]
+		if src == nil {
+			continue
+		}
+		if engine == nil {
+			e, err := in.Profile.EngineVersion(version)
+			if err != nil {
+				return nil, blocked(falcopsv1alpha1.ReasonNoCompatibleRuleset, "%s", err)
+			}
+			if engine, err = semver.StrictNewVersion(e); err != nil {
+				return nil, blocked(falcopsv1alpha1.ReasonNoCompatibleRuleset, "engine version %q of Falco %s: %v", e, version, err)
+			}
+		}
+		best := newestCompatible(src.Status.Versions, engine)
+		if best == nil {
+			return nil, blocked(falcopsv1alpha1.ReasonNoCompatibleRuleset,
+				"no verified %s version in RuleSource %s is compatible with Falco %s (engine %s)", name, src.Name, version, engine)
+		}
+		pins = append(pins, servicev1alpha1.PinnedRuleset{Name: name, Version: best.Version, Ref: ref(src, best)})
+	}
+	return pins, nil
+}
+
+// newestCompatible returns the highest version whose engine requirement
+// engine meets, nil if there is none.
+func newestCompatible(versions []falcopsv1alpha1.RulesetVersion, engine *semver.Version) *falcopsv1alpha1.RulesetVersion {
+	var best *falcopsv1alpha1.RulesetVersion
+	var bestV *semver.Version
+	for i := range versions {
+		rv := &versions[i]
+		v, err := semver.StrictNewVersion(rv.Version)
+		if err != nil || !satisfies(engine, rv.EngineVersion) {
+			continue
+		}
+		if bestV == nil || v.GreaterThan(bestV) {
+			best, bestV = rv, v
+		}
+	}
+	return best
+}
+
+// satisfies reports whether engine meets a minimum engine version ("" =
+// no requirement).
+func satisfies(engine *semver.Version, minimum string) bool {
+	if minimum == "" {
+		return true
+	}
+	m, err := semver.StrictNewVersion(minimum)
+	return err == nil && !engine.LessThan(m)
+}
+
+func ref(src *falcopsv1alpha1.RuleSource, v *falcopsv1alpha1.RulesetVersion) string {
+	return strings.TrimSuffix(src.Spec.Repository, "/") + "@" + v.Digest
+}
+
+// Describe says what changes, for events: "Falco 0.42.1 -> 0.43.0,
+// falco-rules 5.0.0 -> 5.1.0 (sha256:...)".
+func Describe(f *shoot.FalcoConfig, d Decision) string {
+	var parts []string
+	if d.Version != f.Version {
+		parts = append(parts, fmt.Sprintf("Falco %s -> %s", cmp.Or(f.Version, "(none)"), d.Version))
+	}
+	for _, pin := range d.Pins {
+		cur, ok := f.Pin(pin.Name)
+		if ok && cur == pin {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %s -> %s (%s)", pin.Name, cmp.Or(cur.Version, "(unpinned)"), pin.Version, pin.Digest()))
+	}
+	if len(parts) == 0 {
+		return "no change"
+	}
+	return strings.Join(parts, ", ")
+}
