@@ -179,7 +179,7 @@ func testSupplyChain(t *testing.T, s *suite) {
 		require.NoError(t, err)
 		require.NoError(t, f.pub.Tag(f.ctx, f.repo, sig.Digest, signatureTag(d)))
 	}})
-	rejected(dD, falcopsv1alpha1.ReasonSignatureInvalid, "payload names digest "+dA.String())
+	rejected(dD, falcopsv1alpha1.ReasonSignatureInvalid, `payload names digest "`+dA.String()+`"`)
 
 	// (d) Signed, but not a rules artifact.
 	asset, err := artifacts.PackageAsset(testRuleset, "1.3.1", map[string][]byte{"profile.yaml": []byte("a: b\n")}, artifacts.PackageOptions{})
