@@ -14,7 +14,10 @@
 // in with the build tag falcops_kms, otherwise sigstore-kms-* plugins);
 // keyless signing takes an OIDC identity token (Fulcio and Rekor, online).
 // Key-based verification is fully offline and, unlike falcoctl, requires
-// the signed payload to claim the artifact's digest.
+// the signed payload to claim the artifact's digest. Keyless verification
+// is offline too: a certificate identity and issuer, checked against a
+// Sigstore trusted_root.json with the Rekor bundle stored with the
+// signature.
 //
 // NewRegistry and Serve embed an olareg registry (with the referrers API)
 // for tests and `falcops registry serve`.

@@ -20,7 +20,6 @@ import (
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
-	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/signature/payload"
@@ -57,15 +56,27 @@ type VerifyOptions struct {
 	// under two names, or a mirror keeping the paths, still verifies.
 	Repository string
 
-	// Keyless verification (KeyRef empty): the certificate identity and
-	// issuer that must have signed (exact or regular expression), and the
-	// Sigstore trusted root (a trusted_root.json file; empty fetches the
-	// public one through TUF, online).
+	// Keyless verification (KeyRef and PublicKey empty): the signature's
+	// certificate must chain to a certificate authority of the trusted root
+	// and name the identity (a SAN: email or URI) and the OIDC issuer
+	// (Fulcio's extension 1.3.6.1.4.1.57264.1.1), each given exactly or as
+	// a regular expression that must match the whole value (anchored, unlike
+	// cosign's --certificate-identity-regexp). The Rekor bundle stored with
+	// the signature must be signed by a transparency log of the trusted root
+	// and match the signature, and the short-lived certificate must have
+	// been valid at the log's integration time. SCTs are required only if
+	// the trusted root names certificate-transparency logs.
 	CertIdentity         string
 	CertIdentityRegexp   string
 	CertOIDCIssuer       string
 	CertOIDCIssuerRegexp string
-	TrustedRootFile      string
+	// TrustedRootFile is the Sigstore trusted root (trusted_root.json, as
+	// sigstore-go's root package reads it) naming the certificate
+	// authorities and transparency logs to trust. Keyless verification is
+	// offline: without this file it fails, unless TrustedRootTUF asks for
+	// the public Sigstore trusted root, fetched online through TUF.
+	TrustedRootFile string
+	TrustedRootTUF  bool
 }
 
 // Signed annotations of every falcops signature: the artifact config's name
@@ -247,6 +258,7 @@ func (c *Client) verifySignatures(ctx context.Context, repo string, want claims,
 		if err == nil {
 			return nil
 		}
+		err = opts.keylessRefusal(s, co, err)
 		var ce *claimError
 		if errors.As(err, &ce) {
 			claimErrs = append(claimErrs, ce.Error())
@@ -328,27 +340,9 @@ func (c *Client) checkOpts(ctx context.Context, opts VerifyOptions, want claims)
 		return co, nil
 	}
 	// Keyless.
-	if (opts.CertIdentity == "" && opts.CertIdentityRegexp == "") || (opts.CertOIDCIssuer == "" && opts.CertOIDCIssuerRegexp == "") {
-		return nil, errors.New("no key, and no certificate identity and issuer to verify against")
+	if err := opts.keylessOptions(co); err != nil {
+		return nil, err
 	}
-	co.Identities = []cosign.Identity{{
-		Subject:       opts.CertIdentity,
-		SubjectRegExp: opts.CertIdentityRegexp,
-		Issuer:        opts.CertOIDCIssuer,
-		IssuerRegExp:  opts.CertOIDCIssuerRegexp,
-	}}
-	var tm root.TrustedMaterial
-	var err error
-	if opts.TrustedRootFile != "" {
-		tm, err = root.NewTrustedRootFromPath(opts.TrustedRootFile)
-	} else {
-		tm, err = cosign.TrustedRoot()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sigstore trusted root: %w", err)
-	}
-	co.TrustedMaterial = tm
-	co.IgnoreTlog = false
 	return co, nil
 }
 
