@@ -37,11 +37,11 @@ func TestMain(m *testing.M) {
 func packageDir(dir string, opts PackageOptions) (*Artifact, error) {
 	rd, fs := rules.ReadManifest(dir)
 	if rd == nil || fs.Errors() > 0 {
-		return nil, fmt.Errorf("%s: %v", dir, fs)
+		return nil, fmt.Errorf("%s: %w", dir, fs)
 	}
 	rs, fs := rules.LoadRuleset(rd, rules.Options{})
 	if fs.Errors() > 0 {
-		return nil, fmt.Errorf("%s: %v", dir, fs)
+		return nil, fmt.Errorf("%s: %w", dir, fs)
 	}
 	return Package(rd, rs, opts)
 }

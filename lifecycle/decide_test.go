@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/falcops/falcops/diag"
+	"github.com/falcops/falcops/internal/sharedtest"
 )
 
 // profileYAML renders a profile from specs "VERSION CLASSIFICATION
@@ -34,7 +35,7 @@ func profileYAML(specs ...string) string {
 // buildProfile loads a profile from specs through Load.
 func buildProfile(t *testing.T, specs ...string) *Profile {
 	t.Helper()
-	p, err := LoadFile(writeFile(t, t.TempDir(), "p.yaml", profileYAML(specs...)))
+	p, err := LoadFile(sharedtest.WriteFile(t, t.TempDir(), "p.yaml", profileYAML(specs...)))
 	require.NoError(t, err, profileYAML(specs...))
 	return p
 }
@@ -165,14 +166,14 @@ func TestDecideDefaultVersion(t *testing.T) {
 // defects; the decisions rely on the loader rejecting them.
 func TestDecideGardenerLoaderDefects(t *testing.T) {
 	t.Run("D5 date without time zone is an error", func(t *testing.T) {
-		_, err := LoadFile(writeFile(t, t.TempDir(), "p.yaml", profileYAML("0.42.0 supported", "0.41.0 deprecated 2026-07-31T23:59:59")))
+		_, err := LoadFile(sharedtest.WriteFile(t, t.TempDir(), "p.yaml", profileYAML("0.42.0 supported", "0.41.0 deprecated 2026-07-31T23:59:59")))
 		require.ErrorIs(t, err, ErrInvalid)
 		require.ErrorContains(t, err, "expirationDate")
 	})
 	t.Run("D4 conflicting merge is an error in both orders", func(t *testing.T) {
 		dir := t.TempDir()
-		a := writeFile(t, dir, "a.yaml", profileYAML("0.42.0 supported"))
-		b := writeFile(t, dir, "b.yaml", profileYAML("0.42.0 deprecated"))
+		a := sharedtest.WriteFile(t, dir, "a.yaml", profileYAML("0.42.0 supported"))
+		b := sharedtest.WriteFile(t, dir, "b.yaml", profileYAML("0.42.0 deprecated"))
 		for _, order := range [][]string{{a, b}, {b, a}} {
 			_, err := Load(order...)
 			assert.ErrorIs(t, err, ErrInvalid, "%v: want a conflict", order)
@@ -193,7 +194,7 @@ func TestDecideRealProfiles(t *testing.T) {
 		assert.Equal(t, "0.44.1", d.Version, "preview 0.44.1 with auto-update")
 		assert.Equal(t, ReasonUnchanged, d.Reason, "preview 0.44.1 with auto-update")
 	}
-	g, err := LoadFile(sharedFile(t, gardenerExample))
+	g, err := LoadFile(sharedtest.Path(t, gardenerExample))
 	require.NoError(t, err)
 	for _, v := range g.Versions() {
 		d, err := Resolve(g, v.Version, true, at)

@@ -8,13 +8,16 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/falcops/falcops/internal/sharedtest"
 )
 
 // FuzzLoadProfile feeds arbitrary bytes to Load: it must not panic, every
 // problem must have a file and a line ≥ 1, and the decision functions must
 // not panic on whatever loads.
 func FuzzLoadProfile(f *testing.F) {
-	for _, seed := range []string{"../profiles/falco.yaml", gardenerExample} {
+	gardener, _ := sharedtest.PathIfPresent(f, gardenerExample)
+	for _, seed := range []string{"../profiles/falco.yaml", gardener} {
 		if data, err := os.ReadFile(seed); err == nil {
 			f.Add(data)
 		}

@@ -14,30 +14,11 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
+	"github.com/falcops/falcops/internal/sharedtest"
 )
 
 // gardenerExample is the Gardener extension's own profile (shared reference).
-var gardenerExample = filepath.Join("..", "..", "shared", "reference", "gardener-falco-profile.yaml")
-
-// sharedFile returns path, or skips when it is absent (fails with
-// FALCOPS_REQUIRE_SHARED=1).
-func sharedFile(t *testing.T, path string) string {
-	t.Helper()
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("FALCOPS_REQUIRE_SHARED") == "1" {
-			require.FailNowf(t, "shared reference missing", "%s is missing and FALCOPS_REQUIRE_SHARED=1", path)
-		}
-		t.Skipf("%s is absent; skipping (set FALCOPS_REQUIRE_SHARED=1 to make this an error)", path)
-	}
-	return path
-}
-
-func writeFile(t *testing.T, dir, name, content string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
-	return p
-}
+const gardenerExample = "reference/gardener-falco-profile.yaml"
 
 func mustTime(t *testing.T, s string) time.Time {
 	t.Helper()
@@ -63,7 +44,7 @@ const minimal = header + `spec:
 `
 
 func TestGardenerExampleLoadsUnchanged(t *testing.T) {
-	path := sharedFile(t, gardenerExample)
+	path := sharedtest.Path(t, gardenerExample)
 	p, err := LoadFile(path)
 	require.NoError(t, err, "the Gardener example must load unchanged")
 	var got []string
@@ -88,7 +69,7 @@ func TestGardenerExampleLoadsUnchanged(t *testing.T) {
 // again and requires the same content (nulls, which the Go types add for
 // absent lists and creationTimestamp, aside).
 func TestGardenerExampleRoundTrip(t *testing.T) {
-	path := sharedFile(t, gardenerExample)
+	path := sharedtest.Path(t, gardenerExample)
 	p, err := LoadFile(path)
 	require.NoError(t, err)
 	data, err := os.ReadFile(path)
@@ -291,7 +272,7 @@ spec: {}
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			path := writeFile(t, t.TempDir(), "profile.yaml", c.content)
+			path := sharedtest.WriteFile(t, t.TempDir(), "profile.yaml", c.content)
 			_, err := LoadFile(path)
 			require.Error(t, err, "loaded without error")
 			require.ErrorIs(t, err, ErrInvalid)
@@ -310,17 +291,17 @@ spec: {}
 
 func TestLoadMergesFilesAndDocuments(t *testing.T) {
 	dir := t.TempDir()
-	a := writeFile(t, dir, "a.yaml", minimal)
+	a := sharedtest.WriteFile(t, dir, "a.yaml", minimal)
 	// The same version again (identical) plus a new one, as a second
 	// document of another file.
-	b := writeFile(t, dir, "b.yml", "---\n"+minimal+"---\n"+header+`spec:
+	b := sharedtest.WriteFile(t, dir, "b.yml", "---\n"+minimal+"---\n"+header+`spec:
   images:
     falco: [{version: 0.43.0, repository: falcosecurity/falco, tag: "sha256:0123"}]
   versions:
     falco:
     - {version: 0.43.0, classification: preview, rulesVersion: 5.0.0}
 `)
-	writeFile(t, dir, "README.md", "not a profile")
+	sharedtest.WriteFile(t, dir, "README.md", "not a profile")
 	for _, paths := range [][]string{{a, b}, {dir}} {
 		p, err := Load(paths...)
 		require.NoError(t, err, "%v", paths)
@@ -331,7 +312,7 @@ func TestLoadMergesFilesAndDocuments(t *testing.T) {
 	}
 
 	// A conflicting definition names both places, whatever the order.
-	c := writeFile(t, t.TempDir(), "c.yaml", header+`spec:
+	c := sharedtest.WriteFile(t, t.TempDir(), "c.yaml", header+`spec:
   images:
     falco: [{version: 0.42.1, repository: falcosecurity/falco, tag: 0.42.1}]
   versions:
@@ -355,7 +336,7 @@ func TestLoadMissing(t *testing.T) {
 }
 
 func TestExpiredZones(t *testing.T) {
-	p, err := LoadFile(writeFile(t, t.TempDir(), "p.yaml", header+`spec:
+	p, err := LoadFile(sharedtest.WriteFile(t, t.TempDir(), "p.yaml", header+`spec:
   images:
     falco:
     - {version: 0.42.1, repository: r, tag: "0.42.1"}
@@ -385,7 +366,7 @@ func TestExpiredZones(t *testing.T) {
 }
 
 func TestEngineVersionAndImage(t *testing.T) {
-	p, err := LoadFile(writeFile(t, t.TempDir(), "p.yaml", header+`spec:
+	p, err := LoadFile(sharedtest.WriteFile(t, t.TempDir(), "p.yaml", header+`spec:
   images:
     falco:
     - {version: 0.42.1, repository: falcosecurity/falco, tag: 0.42.1}

@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,16 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/falcops/falcops/diag"
+	"github.com/falcops/falcops/internal/sharedtest"
 )
-
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, body := range files {
-		p := filepath.Join(dir, name)
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
-	}
-}
 
 const baseRules = `- list: shells
   items: [bash, sh]
@@ -32,7 +23,7 @@ const baseRules = `- list: shells
 
 func TestRulesetLoadOrderAndDependsOn(t *testing.T) {
 	root := t.TempDir()
-	writeFiles(t, root, map[string]string{
+	sharedtest.WriteFiles(t, root, map[string]string{
 		"rulesets/base/ruleset.yaml":    "name: base\nversion: 1.2.0\nfiles: [base_rules.yaml]\n",
 		"rulesets/base/base_rules.yaml": baseRules,
 		"rulesets/tuning/ruleset.yaml":  "name: tuning\nversion: 0.1.0\nfiles: [a.yaml, b.yaml]\ndependsOn:\n  - name: base\n    major: 1\n",
@@ -80,7 +71,7 @@ func TestManifestErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeFiles(t, dir, map[string]string{"ruleset.yaml": c.manifest, "r.yaml": baseRules})
+			sharedtest.WriteFiles(t, dir, map[string]string{"ruleset.yaml": c.manifest, "r.yaml": baseRules})
 			_, fs := ReadManifest(dir)
 			require.Equal(t, 1, fs.Errors(), "want one error, got %v", fs)
 			f := fs[0]
@@ -92,7 +83,7 @@ func TestManifestErrors(t *testing.T) {
 
 func TestDiscoverLooseFileAndNothing(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"x_rules.yaml": baseRules})
+	sharedtest.WriteFiles(t, dir, map[string]string{"x_rules.yaml": baseRules})
 	dirs, fs := Discover(filepath.Join(dir, "x_rules.yaml"))
 	require.Empty(t, fs, "loose file")
 	require.Len(t, dirs, 1, "loose file")

@@ -28,6 +28,7 @@ import (
 	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
 	"github.com/falcops/falcops/internal/testenv"
+	"github.com/falcops/falcops/oci/ocitest"
 	"github.com/falcops/falcops/shoot"
 )
 
@@ -65,12 +66,12 @@ func benchRollout(b *testing.B) {
 	ctx := context.Background()
 	env := testenv.Start(b)
 	c := env.Client
-	reg := testenv.StartRegistry(b)
+	reg := ocitest.New(b)
 	pub := testenv.NewPublisher(b, reg.Host)
 	const ns0 = "falcops-system"
 	must(b, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns0}}))
 	must(b, c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "cosign", Namespace: ns0}, Data: map[string][]byte{"cosign.pub": pub.PublicKey}}))
-	pub.Publish(b, testenv.Package(b, "falco-rules", "1.0.0", "0.50.0", ""), false)
+	pub.Publish(b, ocitest.RulesetArtifact(b, "falco-rules", "1.0.0", "0.50.0", ""), false)
 	applyProfile(b, c, "0.42.1=supported", "0.43.0=preview", "0.44.1=preview")
 	rs := &falcopsv1alpha1.RuleSource{
 		ObjectMeta: metav1.ObjectMeta{Name: "falco-rules"},

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/falcops/falcops/internal/testenv"
+	"github.com/falcops/falcops/internal/sharedtest"
 )
 
 // TestGeneratedUpToDate regenerates, with the pinned controller-gen (make
@@ -20,8 +20,8 @@ import (
 // what the repository holds, so a changed type, API marker or RBAC marker
 // without `make generate` fails here.
 func TestGeneratedUpToDate(t *testing.T) {
-	gen := testenv.RequireEnv(t, "FALCOPS_CONTROLLER_GEN", "run `make test` (it builds controller-gen with hack/tools.sh)")
-	root := testenv.RepoRoot()
+	gen := sharedtest.Getenv(t, "FALCOPS_CONTROLLER_GEN", "run `make test` (it builds controller-gen with hack/tools.sh)")
+	root := sharedtest.RepoRoot(t)
 	out := t.TempDir()
 	run := func(args ...string) {
 		t.Helper()

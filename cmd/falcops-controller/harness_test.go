@@ -34,6 +34,7 @@ import (
 	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
 	"github.com/falcops/falcops/internal/testenv"
+	"github.com/falcops/falcops/oci/ocitest"
 	"github.com/falcops/falcops/shoot"
 )
 
@@ -82,7 +83,7 @@ func newHarness(t *testing.T, tweak ...func(*options)) *harness {
 	t.Helper()
 	env := testenv.Shared(t)
 	h := &harness{t: t, ctx: context.Background(), c: env.Client}
-	h.pub = testenv.NewPublisher(t, testenv.StartRegistry(t).Host)
+	h.pub = testenv.NewPublisher(t, ocitest.New(t).Host)
 	h.ns = fmt.Sprintf("garden-t%d", nsCounter.Add(1))
 	require.NoError(t, h.c.Create(h.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.ns}}))
 	require.NoError(t, h.c.Create(h.ctx, &corev1.Secret{

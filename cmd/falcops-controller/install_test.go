@@ -20,14 +20,16 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
+	"github.com/falcops/falcops/internal/sharedtest"
 	"github.com/falcops/falcops/internal/testenv"
+	"github.com/falcops/falcops/oci/ocitest"
 )
 
 // kustomize builds a kustomization of config/ as `kubectl apply -k` would.
 func kustomize(t *testing.T, dir string) []*unstructured.Unstructured {
 	t.Helper()
 	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
-	res, err := k.Run(filesys.MakeFsOnDisk(), filepath.Join(testenv.RepoRoot(), dir))
+	res, err := k.Run(filesys.MakeFsOnDisk(), filepath.Join(sharedtest.RepoRoot(t), dir))
 	require.NoError(t, err, "kustomize build %s", dir)
 	data, err := res.AsYaml()
 	require.NoError(t, err)
@@ -120,7 +122,7 @@ func TestRBAC(t *testing.T) {
 	t.Cleanup(func() { _ = h.c.Delete(context.Background(), secret) })
 
 	applyProfile(t, h.c, "0.42.1=supported", "0.43.0=preview")
-	dgst := h.pub.Publish(t, testenv.Package(t, "falco-rules", "1.0.0", "0.50.0", ""), false)
+	dgst := h.pub.Publish(t, ocitest.RulesetArtifact(t, "falco-rules", "1.0.0", "0.50.0", ""), false)
 	h.ruleSource("falco-rules", "1")
 	h.shoot("rbac", "0.42.1")
 

@@ -139,14 +139,14 @@ func (o *testOptions) writeText(w io.Writer, discovered diag.Findings, doc testJ
 		return err
 	}
 	for _, rep := range doc.Rulesets {
-		writeFindings(w, rep.RuleErrors)
+		_ = writeFindings(w, rep.RuleErrors)
 		if n := len(rep.RuleErrors); n > 0 {
 			fmt.Fprintf(w, "ruleset %s: %d errors in the rules (run falcops validate); rules with errors fail their cases\n", rep.Name, n)
 		}
-		writeFindings(w, rep.FileErrors)
+		_ = writeFindings(w, rep.FileErrors)
 		for _, c := range rep.Cases {
 			if !c.Passed {
-				writeFindings(w, c.Findings)
+				_ = writeFindings(w, c.Findings)
 				continue
 			}
 			fired := ""
@@ -155,7 +155,7 @@ func (o *testOptions) writeText(w io.Writer, discovered diag.Findings, doc testJ
 			}
 			fmt.Fprintf(w, "%s: ok: case '%s'%s\n", c.Position, c.Name, fired)
 		}
-		writeFindings(w, rep.Gaps)
+		_ = writeFindings(w, rep.Gaps)
 		fmt.Fprintln(w, rep.Summary())
 	}
 	severity := "warning"

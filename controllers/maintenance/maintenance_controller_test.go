@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
-	"github.com/falcops/falcops/internal/testenv"
+	"github.com/falcops/falcops/oci/ocitest"
 )
 
 // TestPromotion: promoting a version to supported moves auto-updating shoots
@@ -114,7 +114,7 @@ func TestForcedUpdates(t *testing.T) {
 func TestRulesetPinning(t *testing.T) {
 	h := newHarness(t)
 	h.profile("0.41.3=supported", "0.42.1=supported")
-	v100 := h.pub.Publish(t, testenv.Package(t, "falco-rules", "1.0.0", "0.50.0", ""), false)
+	v100 := h.pub.Publish(t, ocitest.RulesetArtifact(t, "falco-rules", "1.0.0", "0.50.0", ""), false)
 	h.ruleSource("falco-rules", "1")
 	h.shoot(shootSpec{name: "new-engine", version: "0.42.1", window: openWindow()})
 	h.shoot(shootSpec{name: "old-engine", version: "0.41.3", autoUpdate: ptr.To(false), window: openWindow()})
@@ -136,7 +136,7 @@ func TestRulesetPinning(t *testing.T) {
 	h.waitReason("outside", falcopsv1alpha1.ReasonWaitingForMaintenanceWindow)
 
 	// 1.1.0 needs engine 0.52.0: Falco 0.42.1 has it, 0.41.3 does not.
-	v110 := h.pub.Publish(t, testenv.Package(t, "falco-rules", "1.1.0", "0.52.0", ""), false)
+	v110 := h.pub.Publish(t, ocitest.RulesetArtifact(t, "falco-rules", "1.1.0", "0.52.0", ""), false)
 	ref110 := h.pub.Repo("falco-rules") + "@" + v110.String()
 	h.eventually(func(c *assert.CollectT) {
 		assert.Equal(c, ref110, h.falco("new-engine").Pins[0].Ref)
@@ -150,7 +150,7 @@ func TestRulesetPinning(t *testing.T) {
 	assert.Empty(t, sr.Status.Rulesets[0].Digest)
 
 	// An unsigned 1.2.0 is never pinned; the RuleSource says why.
-	v120 := h.pub.Publish(t, testenv.Package(t, "falco-rules", "1.2.0", "0.50.0", ""), true)
+	v120 := h.pub.Publish(t, ocitest.RulesetArtifact(t, "falco-rules", "1.2.0", "0.50.0", ""), true)
 	h.eventually(func(c *assert.CollectT) {
 		rs := &falcopsv1alpha1.RuleSource{}
 		if !assert.NoError(c, h.c.Get(h.ctx, clientKey("falco-rules"), rs)) {
@@ -176,7 +176,7 @@ func TestRulesetPinning(t *testing.T) {
 func TestRegistryOutage(t *testing.T) {
 	h := newHarness(t)
 	h.profile("0.42.1=supported")
-	v100 := h.pub.Publish(t, testenv.Package(t, "falco-rules", "1.0.0", "0.50.0", ""), false)
+	v100 := h.pub.Publish(t, ocitest.RulesetArtifact(t, "falco-rules", "1.0.0", "0.50.0", ""), false)
 	h.ruleSource("falco-rules", "1")
 	h.shoot(shootSpec{name: "a", version: "0.42.1"})
 	h.shoot(shootSpec{name: "b", version: "0.42.1"})
@@ -208,7 +208,7 @@ func TestRegistryOutage(t *testing.T) {
 
 	h.reg.Start(t)
 	back := time.Now()
-	v110 := h.pub.Publish(t, testenv.Package(t, "falco-rules", "1.1.0", "0.50.0", ""), false)
+	v110 := h.pub.Publish(t, ocitest.RulesetArtifact(t, "falco-rules", "1.1.0", "0.50.0", ""), false)
 	ref110 := h.pub.Repo("falco-rules") + "@" + v110.String()
 	for _, n := range []string{"a", "b"} {
 		h.eventually(func(c *assert.CollectT) {

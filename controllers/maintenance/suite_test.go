@@ -35,6 +35,7 @@ import (
 	"github.com/falcops/falcops/controllers/rolloutpolicy"
 	"github.com/falcops/falcops/controllers/rulesource"
 	"github.com/falcops/falcops/internal/testenv"
+	"github.com/falcops/falcops/oci/ocitest"
 	"github.com/falcops/falcops/rollout"
 	"github.com/falcops/falcops/shoot"
 )
@@ -65,7 +66,7 @@ type harness struct {
 	t   *testing.T
 	ctx context.Context
 	c   client.Client
-	reg *testenv.Registry
+	reg *ocitest.Registry
 	pub *testenv.Publisher
 	ns  string
 	// wrap, if set, wraps the maintenance Reconciler's client.
@@ -78,7 +79,7 @@ func newHarness(t *testing.T) *harness {
 	t.Helper()
 	env := testenv.Shared(t)
 	h := &harness{t: t, ctx: context.Background(), c: env.Client}
-	h.reg = testenv.StartRegistry(t)
+	h.reg = ocitest.New(t)
 	h.pub = testenv.NewPublisher(t, h.reg.Host)
 	h.ns = fmt.Sprintf("garden-t%d", nsCounter.Add(1))
 	require.NoError(t, h.c.Create(h.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.ns}}))

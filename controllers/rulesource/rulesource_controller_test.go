@@ -19,6 +19,7 @@ import (
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
 	"github.com/falcops/falcops/artifacts"
 	"github.com/falcops/falcops/internal/testenv"
+	"github.com/falcops/falcops/oci"
 )
 
 // TestRuleSource runs the controller against a real API server (envtest)
@@ -175,9 +176,9 @@ func testSupplyChain(t *testing.T, s *suite) {
 	// matches, the payload claims dA.
 	dD := f.publish("1.3.0", "0.40.0", "", publishOptions{beforeTags: func(d digest.Digest) {
 		refuse(d)
-		sig, err := f.pub.Resolve(f.ctx, f.repo+":"+signatureTag(dA))
+		sig, err := f.pub.Resolve(f.ctx, f.repo+":"+oci.SignatureTag(dA))
 		require.NoError(t, err)
-		require.NoError(t, f.pub.Tag(f.ctx, f.repo, sig.Digest, signatureTag(d)))
+		require.NoError(t, f.pub.Tag(f.ctx, f.repo, sig.Digest, oci.SignatureTag(d)))
 	}})
 	rejected(dD, falcopsv1alpha1.ReasonSignatureInvalid, `payload names digest "`+dA.String()+`"`)
 

@@ -28,8 +28,10 @@ import (
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
 	"github.com/falcops/falcops/artifacts"
 	"github.com/falcops/falcops/internal/reconcile"
+	"github.com/falcops/falcops/internal/sharedtest"
 	"github.com/falcops/falcops/internal/testenv"
 	"github.com/falcops/falcops/oci"
+	"github.com/falcops/falcops/oci/ocitest"
 	"github.com/falcops/falcops/rules"
 )
 
@@ -71,7 +73,7 @@ type fixture struct {
 	t      *testing.T
 	ctx    context.Context
 	s      *suite
-	reg    *testenv.Registry
+	reg    *ocitest.Registry
 	repo   string
 	pub    *oci.Client
 	ns     string
@@ -87,7 +89,7 @@ func newFixture(t *testing.T, s *suite, opts fixtureOptions) *fixture {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	f := &fixture{t: t, ctx: ctx, s: s, reg: testenv.StartRegistry(t)}
+	f := &fixture{t: t, ctx: ctx, s: s, reg: ocitest.New(t)}
 	f.repo = f.reg.Host + "/falcops/" + testRuleset
 	var err error
 	f.pub, err = oci.New(oci.Options{PlainHTTP: true, DockerConfig: filepath.Join(t.TempDir(), "config.json")})
@@ -149,6 +151,8 @@ func (f *fixture) publish(version, engine, variant string, opts publishOptions) 
 }
 
 // release pushes artifact a as version and moves the floating tags to it.
+// It is not publish.Artifact on purpose: the tests sign with other keys or
+// not at all, and look at the registry between the push and the tags.
 func (f *fixture) release(a *artifacts.Artifact, version string, opts publishOptions) digest.Digest {
 	f.t.Helper()
 	existing, err := f.pub.Tags(f.ctx, f.repo)
@@ -178,28 +182,18 @@ func (f *fixture) sign(d digest.Digest, k keyPair) {
 	require.NoError(f.t, f.pub.Sign(f.ctx, f.repo+"@"+d.String(), k.sign))
 }
 
-// signatureTag is where cosign keeps the signatures of digest d.
-func signatureTag(d digest.Digest) string { return d.Algorithm().String() + "-" + d.Encoded() + ".sig" }
-
 // packageRuleset builds a copy of the shipped heartbeat ruleset named
 // falco-rules with the given version and engine requirement.
 func packageRuleset(t *testing.T, version, engine, variant string) *artifacts.Artifact {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), testRuleset)
-	require.NoError(t, os.MkdirAll(dir, 0o755))
 	manifest := fmt.Sprintf("name: %s\nversion: %s\nfiles:\n  - %s\nrequires:\n  engine: %s\n", testRuleset, version, heartbeatRule, engine)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, rules.ManifestFile), []byte(manifest), 0o644))
-	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "rulesets", "heartbeat", heartbeatRule))
+	data, err := os.ReadFile(filepath.Join(sharedtest.RepoRoot(t), "rulesets", "heartbeat", heartbeatRule))
 	require.NoError(t, err)
-	data = append(data, []byte("\n# variant "+version+" "+variant+"\n")...)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, heartbeatRule), data, 0o644))
-	rd, fs := rules.ReadManifest(dir)
-	require.False(t, rd == nil || fs.Errors() > 0, "reading %s: %v", dir, fs)
-	rs, fs := rules.LoadRuleset(rd, rules.Options{})
-	require.Zero(t, fs.Errors(), "loading %s: %v", dir, fs)
-	a, err := artifacts.Package(rd, rs, artifacts.PackageOptions{})
-	require.NoError(t, err)
-	return a
+	dir := sharedtest.WriteFiles(t, filepath.Join(t.TempDir(), testRuleset), map[string]string{
+		rules.ManifestFile: manifest,
+		heartbeatRule:      string(data) + "\n# variant " + version + " " + variant + "\n",
+	})
+	return ocitest.Package(t, dir, artifacts.PackageOptions{})
 }
 
 type ruleSourceOptions struct {

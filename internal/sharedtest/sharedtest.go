@@ -29,6 +29,18 @@ func SkipOrFail(t testing.TB, require, format string, args ...any) {
 	t.Skipf("%s; skipping (set %s=1 to make this an error)", msg, require)
 }
 
+// Getenv returns the environment variable name that make test sets (the
+// envtest assets, a tool's path). Unset, the test is skipped with hint, or
+// fails when FALCOPS_REQUIRE_TOOLS=1 (CI).
+func Getenv(t testing.TB, name, hint string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		SkipOrFail(t, RequireToolsEnv, "%s is not set: %s", name, hint)
+	}
+	return v
+}
+
 // RepoRoot is the repository root: the folder holding go.mod, found by
 // walking up from the test's working directory (its package).
 func RepoRoot(t testing.TB) string {
@@ -93,15 +105,23 @@ func UpstreamRulesIfPresent(t testing.TB) (string, bool) {
 func WriteFiles(t testing.TB, dir string, files map[string]string) string {
 	t.Helper()
 	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(strings.TrimPrefix(content, "\n")), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		WriteFile(t, dir, name, strings.TrimPrefix(content, "\n"))
 	}
 	return dir
+}
+
+// WriteFile writes one file below dir, creating folders, and returns its
+// path. The content is written as it is.
+func WriteFile(t testing.TB, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // CopyDir copies the regular files of the folder tree src into dst

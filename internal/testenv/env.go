@@ -3,7 +3,6 @@ package testenv
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -35,8 +34,9 @@ type Env struct {
 // Scheme returns the controller's scheme.
 func Scheme() *k8sruntime.Scheme { return scheme.New() }
 
-// RepoRoot is the repository's root directory.
-func RepoRoot() string {
+// repoRoot is the repository's root directory, found from this source
+// file, so that New works outside a test too (TestMain).
+func repoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
@@ -95,25 +95,13 @@ func StopShared() {
 
 func requireAssets(t testing.TB) string {
 	t.Helper()
-	return RequireEnv(t, "KUBEBUILDER_ASSETS", "run `make test`, or export KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh)")
-}
-
-// RequireEnv returns the environment variable name, which make test sets.
-// Unset, the test is skipped with hint, or fails when
-// FALCOPS_REQUIRE_TOOLS=1 (CI).
-func RequireEnv(t testing.TB, name, hint string) string {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		sharedtest.SkipOrFail(t, sharedtest.RequireToolsEnv, "%s is not set: %s", name, hint)
-	}
-	return v
+	return sharedtest.Getenv(t, "KUBEBUILDER_ASSETS", "run `make test`, or export KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh)")
 }
 
 // New starts envtest from the assets directory and returns the Env and a
 // function that stops it.
 func New(assets string) (*Env, func() error, error) {
-	root := RepoRoot()
+	root := repoRoot()
 	te := &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases"), filepath.Join(root, "internal", "testenv", "crds")},
 		ErrorIfCRDPathMissing: true,

@@ -11,7 +11,6 @@ import (
 
 	"github.com/falcops/falcops/artifacts"
 	"github.com/falcops/falcops/oci"
-	"github.com/falcops/falcops/oci/ocitest"
 	"github.com/falcops/falcops/publish"
 )
 
@@ -51,14 +50,6 @@ func NewPublisher(t testing.TB, host string) *Publisher {
 
 // Repo is the repository of ruleset name.
 func (p *Publisher) Repo(name string) string { return p.Host + "/rules/" + name }
-
-// Package builds ruleset name at version requiring Falco engine engine
-// (semver); salt changes the content (and digest) without changing the
-// version.
-func Package(t testing.TB, name, version, engine, salt string) *artifacts.Artifact {
-	t.Helper()
-	return ocitest.Package(t, ocitest.Ruleset(t, name, version, engine, salt), artifacts.PackageOptions{})
-}
 
 // Publish releases the artifact as `falcops publish` does (X.Y.Z and the
 // moving tags, signed), or only pushes and tags it when unsigned. It

@@ -39,6 +39,12 @@ func Ruleset(t testing.TB, name, version, engine, salt string) string {
 	return dir
 }
 
+// RulesetArtifact packages Ruleset(t, name, version, engine, salt).
+func RulesetArtifact(t testing.TB, name, version, engine, salt string) *artifacts.Artifact {
+	t.Helper()
+	return Package(t, Ruleset(t, name, version, engine, salt), artifacts.PackageOptions{})
+}
+
 // Package validates the ruleset folder dir and packages it with opts.
 func Package(t testing.TB, dir string, opts artifacts.PackageOptions) *artifacts.Artifact {
 	t.Helper()
