@@ -10,13 +10,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -28,7 +26,6 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
 	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
@@ -38,17 +35,7 @@ import (
 	"github.com/falcops/falcops/shoot"
 )
 
-func TestMain(m *testing.M) {
-	// Controller logs only with FALCOPS_TEST_LOG=1: they drown test output.
-	if os.Getenv("FALCOPS_TEST_LOG") == "1" {
-		ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
-	} else {
-		ctrl.SetLogger(logr.Discard())
-	}
-	code := m.Run()
-	testenv.StopShared()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // Falco engine versions used by the tests (set in the profile).
 var engines = map[string]string{"0.42.1": "0.52.0", "0.43.0": "0.55.0", "0.44.1": "0.57.0"}

@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -15,7 +16,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/go-logr/logr"
 
 	"github.com/falcops/falcops/internal/scheme"
 	"github.com/falcops/falcops/internal/sharedtest"
@@ -81,6 +85,20 @@ func Shared(t testing.TB) *Env {
 		t.Fatal(shared.err)
 	}
 	return shared.env
+}
+
+// Main runs a package's tests that share one envtest API server (Shared)
+// and stops it at the end. Controller logs are discarded unless
+// FALCOPS_TEST_LOG=1: they drown test output.
+func Main(m *testing.M) {
+	if os.Getenv("FALCOPS_TEST_LOG") == "1" {
+		ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
+	} else {
+		ctrl.SetLogger(logr.Discard())
+	}
+	code := m.Run()
+	StopShared()
+	os.Exit(code)
 }
 
 // StopShared stops the shared envtest, if one was started.
