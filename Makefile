@@ -51,7 +51,7 @@ verify: generate ## Regenerate (make generate), tidy go.mod, then fail if that c
 
 .PHONY: run-controller
 run-controller: ## Run the controller against the current kubeconfig (CRDs from config/crd must be installed).
-	$(GO) run ./cmd/falcops-controller --metrics-bind-address 127.0.0.1:8080 --health-probe-bind-address 127.0.0.1:8081
+	$(GO) run ./cmd/falcops-controller --metrics-bind-address 127.0.0.1:8080 --metrics-insecure --health-probe-bind-address 127.0.0.1:8081
 
 .PHONY: bench-controller
 bench-controller: ## Controller at scale (not in make test): 10,000 shoots in envtest; promotion-to-patched time vs a plain patch loop (ratio), peak memory, registry requests per interval.

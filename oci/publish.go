@@ -9,6 +9,7 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/registry/remote"
 
 	"github.com/falcops/falcops/artifacts"
@@ -164,4 +165,26 @@ func (c *Client) HasSignature(ctx context.Context, repo string, dgst digest.Dige
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// Copy copies the manifest dgst of repository from, with everything it
+// references, to repository to under tag (both "host/path", which may be
+// on different registries) and returns the copied descriptor. Content is
+// streamed, blob by blob, and checked against its digests.
+func (c *Client) Copy(ctx context.Context, from, to string, dgst digest.Digest, tag string) (ocispec.Descriptor, error) {
+	src, err := c.repository(from)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	dst, err := c.repository(to)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	opts := oras.CopyOptions{}
+	opts.MaxMetadataBytes = c.maxManifest
+	desc, err := oras.Copy(ctx, src, dgst.String(), dst, tag, opts)
+	if err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("copying %s@%s to %s:%s: %w", from, dgst, to, tag, classify(err))
+	}
+	return desc, nil
 }

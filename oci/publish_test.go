@@ -11,7 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/falcops/falcops/oci/ocitest"
 	digest "github.com/opencontainers/go-digest"
+	"oras.land/oras-go/v2/registry/remote/auth"
 )
 
 // TestPublishTags publishes version histories in order and checks every tag
@@ -145,7 +147,7 @@ func TestPublishUnchanged(t *testing.T) {
 	})
 
 	t.Run("basic auth from docker config", func(t *testing.T) {
-		host := startRegistry(t, basicAuth("ci", "s3cret"))
+		host := ocitest.NewWith(t, ocitest.Options{User: "ci", Password: "s3cret"}).Host
 		repo := host + "/falcops/heartbeat"
 		cfg := dockerConfig(t, host, "ci", "s3cret")
 		if _, err := newTestClient(t, nil, Options{DockerConfig: cfg}).Publish(ctx, repo, a, "1.0.0"); err != nil {
@@ -302,20 +304,6 @@ func mapsEqual(a, b map[string]digest.Digest) bool {
 
 // basicAuth guards a handler with HTTP basic authentication, as a private
 // registry with htpasswd does.
-func basicAuth(user, pass string) func(http.Handler) http.Handler {
-	return func(h http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			u, p, ok := r.BasicAuth()
-			if !ok || u != user || p != pass {
-				w.Header().Set("WWW-Authenticate", `Basic realm="falcops-test"`)
-				http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
-				return
-			}
-			h.ServeHTTP(w, r)
-		})
-	}
-}
-
 // dockerConfig writes a Docker config.json with credentials for host.
 func dockerConfig(t *testing.T, host, user, pass string) string {
 	t.Helper()
@@ -399,4 +387,37 @@ type failingTransport struct{}
 
 func (failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
 	return nil, errors.New("no network in tests")
+}
+
+func TestDockerConfigCredential(t *testing.T) {
+	ctx := testContext(t)
+	cred, err := DockerConfigCredential([]byte(`{"auths":{"https://reg.example/v1/":{"auth":"` +
+		base64.StdEncoding.EncodeToString([]byte("ci:s3cret")) + `"},"other.example":{"username":"u","password":"p"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := cred(ctx, "reg.example"); c.Username != "ci" || c.Password != "s3cret" {
+		t.Errorf("reg.example: %+v", c)
+	}
+	if c, _ := cred(ctx, "other.example"); c.Username != "u" || c.Password != "p" {
+		t.Errorf("other.example: %+v", c)
+	}
+	if c, _ := cred(ctx, "unknown.example"); c != (auth.Credential{}) {
+		t.Errorf("unknown host got credentials: %+v", c)
+	}
+	for _, bad := range []string{`{`, `{"auths":{}}`, `{"auths":{"h":{"auth":"!!"}}}`, `{"auths":{"h":{"auth":"` + base64.StdEncoding.EncodeToString([]byte("nocolon")) + `"}}}`, `{"auths":{"h":{}}}`} {
+		if _, err := DockerConfigCredential([]byte(bad)); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+	// End to end: a registry that wants basic auth accepts the Secret's credentials.
+	host := ocitest.NewWith(t, ocitest.Options{User: "ci", Password: "s3cret"}).Host
+	cred, err = DockerConfigCredential([]byte(`{"auths":{"` + host + `":{"auth":"` + base64.StdEncoding.EncodeToString([]byte("ci:s3cret")) + `"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newTestClient(t, nil, Options{Credential: cred})
+	if _, err := c.Publish(ctx, host+"/falcops/heartbeat", heartbeat(t, "1.0.0", ""), "1.0.0"); err != nil {
+		t.Fatalf("publish with Secret credentials: %v", err)
+	}
 }

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/falcops/falcops/oci/ocitest"
 )
 
 const testDigest = "sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
@@ -204,7 +206,7 @@ func TestErrorMapping(t *testing.T) {
 		t.Errorf("missing manifest: %v, want ErrNotFound", err)
 	}
 
-	locked := startRegistry(t, basicAuth("ci", "s3cret"))
+	locked := ocitest.NewWith(t, ocitest.Options{User: "ci", Password: "s3cret"}).Host
 	anon := newTestClient(t, nil, Options{})
 	if _, err := anon.Resolve(ctx, locked+"/falcops/heartbeat:1.0.0"); !errors.Is(err, ErrUnauthorized) {
 		t.Errorf("no credentials: %v, want ErrUnauthorized", err)

@@ -94,8 +94,10 @@ type Verified struct {
 	Digest digest.Digest
 	// Name and Version are the artifact config's, which the signature names.
 	Name, Version string
-	// Config is the artifact config.
-	Config artifacts.ArtifactConfig
+	// Config is the artifact config; MediaType the config's media type
+	// (what kind of falcoctl artifact it is).
+	Config    artifacts.ArtifactConfig
+	MediaType string
 	// Annotations are the manifest's annotations.
 	Annotations map[string]string
 }
@@ -161,7 +163,7 @@ func (c *Client) artifactOf(ctx context.Context, repo string, dgst digest.Digest
 	if err != nil {
 		return Verified{}, err
 	}
-	v := Verified{Digest: dgst, Annotations: m.Annotations}
+	v := Verified{Digest: dgst, Annotations: m.Annotations, MediaType: m.Config.MediaType}
 	if err := json.Unmarshal(raw, &v.Config); err != nil {
 		return Verified{}, fmt.Errorf("%w: config of %s: %w", ErrSignature, dgst, err)
 	}

@@ -89,13 +89,17 @@ func Target(in *Inputs, f *shoot.FalcoConfig, now time.Time, allowDowngrade bool
 			d.Reason = falcopsv1alpha1.ReasonUpToDate
 		}
 	}
-	pins, err := choosePins(in, f.Standard, d.Version)
+	pins, rolledBack, err := choosePins(in, f, d.Version)
 	if err != nil {
 		return Decision{}, err
 	}
 	d.Pins = pins
 	d.Changed = d.Version != f.Version || !slices.Equal(d.Pins, f.Pins)
-	if d.Changed && d.Reason == falcopsv1alpha1.ReasonUpToDate {
+	switch {
+	case d.Changed && d.Reason == falcopsv1alpha1.ReasonUpToDate && rolledBack != "":
+		d.Reason = falcopsv1alpha1.ReasonRulesetRollback
+		d.Message = rolledBack
+	case d.Changed && d.Reason == falcopsv1alpha1.ReasonUpToDate:
 		d.Reason = falcopsv1alpha1.ReasonRulesetUpdate
 		d.Message = "a newer verified ruleset version is compatible with Falco " + d.Version
 	}
@@ -103,14 +107,15 @@ func Target(in *Inputs, f *shoot.FalcoConfig, now time.Time, allowDowngrade bool
 }
 
 // choosePins picks, per standard ruleset with a RuleSource, the newest
-// verified version the engine of Falco version satisfies. A pin moves down
-// only when the inputs say so (a Falco version with an older engine, or an
-// operator pointing the RuleSource at an older line); the event and the
-// ShootRollout name both versions.
-func choosePins(in *Inputs, standard []string, version string) ([]servicev1alpha1.PinnedRuleset, error) {
-	var pins []servicev1alpha1.PinnedRuleset
+// verified version the engine of Falco version satisfies, no higher than
+// the RuleSource's spec.rollbackTo. A pin never moves down silently: when
+// the shoot keeps its Falco version and runs a higher version of the same
+// repository that is no longer listed (tags deleted, a list rebuilt), it
+// keeps that pin. It moves down only when the inputs say so: a Falco version
+// with an older engine, or spec.rollbackTo (rolledBack then says why).
+func choosePins(in *Inputs, f *shoot.FalcoConfig, version string) (pins []servicev1alpha1.PinnedRuleset, rolledBack string, err error) {
 	var engine *semver.Version
-	for _, name := range standard {
+	for _, name := range f.Standard {
 		src := in.Sources[name]
 		if src == nil {
 			continue
@@ -118,31 +123,63 @@ func choosePins(in *Inputs, standard []string, version string) ([]servicev1alpha
 		if engine == nil {
 			e, err := in.Profile.EngineVersion(version)
 			if err != nil {
-				return nil, blocked(falcopsv1alpha1.ReasonNoCompatibleRuleset, "%s", err)
+				return nil, "", blocked(falcopsv1alpha1.ReasonNoCompatibleRuleset, "%s", err)
 			}
 			if engine, err = semver.StrictNewVersion(e); err != nil {
-				return nil, blocked(falcopsv1alpha1.ReasonNoCompatibleRuleset, "engine version %q of Falco %s: %v", e, version, err)
+				return nil, "", blocked(falcopsv1alpha1.ReasonNoCompatibleRuleset, "engine version %q of Falco %s: %v", e, version, err)
 			}
 		}
-		best := newestCompatible(src.Status.Versions, engine)
+		limit, _ := semver.StrictNewVersion(src.Spec.RollbackTo) // nil: no limit
+		best := newestCompatible(src.Status.Versions, engine, limit)
 		if best == nil {
-			return nil, blocked(falcopsv1alpha1.ReasonNoCompatibleRuleset,
+			return nil, "", blocked(falcopsv1alpha1.ReasonNoCompatibleRuleset,
 				"no verified %s version in RuleSource %s is compatible with Falco %s (engine %s)", name, src.Name, version, engine)
 		}
-		pins = append(pins, servicev1alpha1.PinnedRuleset{Name: name, Version: best.Version, Ref: ref(src, best)})
+		pin := servicev1alpha1.PinnedRuleset{Name: name, Version: best.Version, Ref: ref(src, best)}
+		if cur, ok := f.Pin(name); ok && higher(cur.Version, pin.Version) {
+			switch {
+			case limit != nil && higher(cur.Version, limit.Original()):
+				rolledBack = fmt.Sprintf("RuleSource %s rolls %s back to %s (spec.rollbackTo %s)", src.Name, name, pin.Version, limit)
+			case version == f.Version && samePrefix(cur.Ref, src.Spec.Repository) && !listed(src.Status.Versions, cur.Digest()):
+				pin = cur // no longer listed (tags gone), nothing asks to go down: keep what runs
+			}
+		}
+		pins = append(pins, pin)
 	}
-	return pins, nil
+	return pins, rolledBack, nil
 }
 
-// newestCompatible returns the highest version whose engine requirement
-// engine meets, nil if there is none.
-func newestCompatible(versions []falcopsv1alpha1.RulesetVersion, engine *semver.Version) *falcopsv1alpha1.RulesetVersion {
+// higher reports whether version a is above b (false when either does
+// not parse).
+func higher(a, b string) bool {
+	va, err := semver.StrictNewVersion(a)
+	if err != nil {
+		return false
+	}
+	vb, err := semver.StrictNewVersion(b)
+	return err == nil && va.GreaterThan(vb)
+}
+
+// listed reports whether the digest is among the versions.
+func listed(versions []falcopsv1alpha1.RulesetVersion, digest string) bool {
+	return slices.ContainsFunc(versions, func(v falcopsv1alpha1.RulesetVersion) bool { return v.Digest == digest })
+}
+
+// samePrefix reports whether a pinned ref is of repository.
+func samePrefix(ref, repository string) bool {
+	repo, _, _ := strings.Cut(ref, "@")
+	return repo == strings.TrimSuffix(repository, "/")
+}
+
+// newestCompatible returns the highest version, at most limit (if not
+// nil), whose engine requirement engine meets; nil if there is none.
+func newestCompatible(versions []falcopsv1alpha1.RulesetVersion, engine, limit *semver.Version) *falcopsv1alpha1.RulesetVersion {
 	var best *falcopsv1alpha1.RulesetVersion
 	var bestV *semver.Version
 	for i := range versions {
 		rv := &versions[i]
 		v, err := semver.StrictNewVersion(rv.Version)
-		if err != nil || !satisfies(engine, rv.EngineVersion) {
+		if err != nil || !satisfies(engine, rv.EngineVersion) || (limit != nil && v.GreaterThan(limit)) {
 			continue
 		}
 		if bestV == nil || v.GreaterThan(bestV) {

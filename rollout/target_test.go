@@ -54,6 +54,12 @@ func source(versions ...[2]string) *falcopsv1alpha1.RuleSource {
 	return rs
 }
 
+// rolledBack sets spec.rollbackTo.
+func rolledBack(rs *falcopsv1alpha1.RuleSource, to string) *falcopsv1alpha1.RuleSource {
+	rs.Spec.RollbackTo = to
+	return rs
+}
+
 func pin(version string) servicev1alpha1.PinnedRuleset {
 	return servicev1alpha1.PinnedRuleset{Name: "falco-rules", Version: version, Ref: "reg.example/rules/falco-rules@sha256:" + strings.ReplaceAll(version, ".", "")}
 }
@@ -110,6 +116,26 @@ func TestTarget(t *testing.T) {
 		{name: "no falcoVersion: the default",
 			falco: shoot.FalcoConfig{AutoUpdate: true},
 			want:  Decision{Version: "0.42.1", Reason: falcopsv1alpha1.ReasonAutoUpdate, Changed: true}},
+		{name: "a newer pin no longer listed (tags deleted) is kept",
+			falco:   shoot.FalcoConfig{Version: "0.42.1", AutoUpdate: true, Standard: std, Pins: pins("1.1.5")},
+			sources: map[string]*falcopsv1alpha1.RuleSource{"falco-rules": source([2]string{"1.1.0", "0.52.0"}, [2]string{"1.0.0", "0.50.0"})},
+			want:    Decision{Version: "0.42.1", Pins: pins("1.1.5"), Reason: falcopsv1alpha1.ReasonUpToDate}},
+		{name: "a newer unlisted pin still moves down with a Falco whose engine is older",
+			falco:   shoot.FalcoConfig{Version: "0.40.0", AutoUpdate: false, Standard: std, Pins: pins("1.1.5")},
+			sources: map[string]*falcopsv1alpha1.RuleSource{"falco-rules": source([2]string{"1.1.0", "0.52.0"}, [2]string{"1.0.0", "0.50.0"})},
+			want:    Decision{Version: "0.41.3", Pins: pins("1.0.0"), Reason: falcopsv1alpha1.ReasonForcedExpired, Forced: true, Changed: true}},
+		{name: "a pin of another repository is replaced",
+			falco: shoot.FalcoConfig{Version: "0.42.1", AutoUpdate: true, Standard: std,
+				Pins: []servicev1alpha1.PinnedRuleset{{Name: "falco-rules", Version: "9.0.0", Ref: "evil.example/falco-rules@sha256:900"}}},
+			want: Decision{Version: "0.42.1", Pins: pins("1.1.0"), Reason: falcopsv1alpha1.ReasonRulesetUpdate, Changed: true}},
+		{name: "spec.rollbackTo moves a pin down, and says so",
+			falco:   shoot.FalcoConfig{Version: "0.42.1", AutoUpdate: true, Standard: std, Pins: pins("1.1.0")},
+			sources: map[string]*falcopsv1alpha1.RuleSource{"falco-rules": rolledBack(source([2]string{"1.1.0", "0.52.0"}, [2]string{"1.0.0", "0.50.0"}), "1.0.0")},
+			want:    Decision{Version: "0.42.1", Pins: pins("1.0.0"), Reason: falcopsv1alpha1.ReasonRulesetRollback, Changed: true}},
+		{name: "spec.rollbackTo is a ceiling for new pins too",
+			falco:   shoot.FalcoConfig{Version: "0.43.0", AutoUpdate: true, Standard: std},
+			sources: map[string]*falcopsv1alpha1.RuleSource{"falco-rules": rolledBack(source([2]string{"1.2.0", "0.55.0"}, [2]string{"1.0.0", "0.50.0"}), "1.1.0")},
+			want:    Decision{Version: "0.43.0", Pins: pins("1.0.0"), Reason: falcopsv1alpha1.ReasonRulesetUpdate, Changed: true}},
 		{name: "rulesets without a RuleSource get no pin",
 			falco: shoot.FalcoConfig{Version: "0.42.1", AutoUpdate: true, Standard: []string{"falco-incubating-rules"}},
 			want:  Decision{Version: "0.42.1", Reason: falcopsv1alpha1.ReasonUpToDate}},
@@ -145,6 +171,10 @@ func TestTargetMessages(t *testing.T) {
 	d, err = Target(in, &shoot.FalcoConfig{AutoUpdate: true}, now, false)
 	require.NoError(t, err)
 	assert.Equal(t, "no falcoVersion set; 0.42.1 is the default", d.Message)
+	rb := &Inputs{Profile: profile(t), Sources: map[string]*falcopsv1alpha1.RuleSource{"falco-rules": rolledBack(source([2]string{"1.1.0", "0.52.0"}, [2]string{"1.0.0", "0.50.0"}), "1.0.0")}}
+	d, err = Target(rb, &shoot.FalcoConfig{Version: "0.42.1", AutoUpdate: true, Standard: []string{"falco-rules"}, Pins: pins("1.1.0")}, now, false)
+	require.NoError(t, err)
+	assert.Equal(t, "RuleSource falco-rules rolls falco-rules back to 1.0.0 (spec.rollbackTo 1.0.0)", d.Message)
 	_, err = Target(in, &shoot.FalcoConfig{Version: "0.45.0", AutoUpdate: true}, now, false)
 	assert.ErrorContains(t, err, "downgrades are not allowed (--allow-forced-downgrade)")
 }

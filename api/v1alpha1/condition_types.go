@@ -51,8 +51,10 @@ const (
 	ReasonSignatureInvalid    = "SignatureInvalid"
 	ReasonSignatureVerified   = "SignatureVerified"
 	ReasonKeyMissing          = "KeyMissing"
+	ReasonCredentialsInvalid  = "CredentialsInvalid"
 	ReasonInvalidArtifact     = "InvalidArtifact"
 	ReasonInvalidSpec         = "InvalidSpec"
+	ReasonTagBelowFloor       = "TagBelowFloor"
 
 	// ShootRollout.
 	ReasonUpToDate                    = "UpToDate"
@@ -61,6 +63,7 @@ const (
 	ReasonRolloutHalted               = "RolloutHalted"
 	ReasonAutoUpdate                  = "AutoUpdate"
 	ReasonRulesetUpdate               = "RulesetUpdate"
+	ReasonRulesetRollback             = "RulesetRollback"
 	ReasonMaintainOperation           = "MaintainOperation"
 	ReasonForcedExpired               = "ForcedExpired"
 	ReasonForcedRemoved               = "ForcedRemoved"

@@ -54,12 +54,34 @@ type RuleSourceSpec struct {
 	// +optional
 	Interval *metav1.Duration `json:"interval,omitempty"`
 
-	// Insecure talks plain HTTP to the registry (loopback test registries).
+	// Insecure talks plain HTTP to the registry: only to loopback
+	// registries (tests, a local registry) unless AllowInsecureRemote.
 	// +optional
 	Insecure bool `json:"insecure,omitempty"`
 
-	// Verify names the cosign public key every digest must be signed with.
+	// AllowInsecureRemote lets Insecure reach a registry that is not on
+	// loopback; anyone on the network path can then change what is read.
+	// +optional
+	AllowInsecureRemote bool `json:"allowInsecureRemote,omitempty"`
+
+	// CredentialsSecretRef names a kubernetes.io/dockerconfigjson Secret in
+	// the controller's namespace with the registry credentials (pull
+	// access is enough). It must carry the label falcops.dev/secret=true:
+	// the controller reads no other Secret.
+	// +optional
+	CredentialsSecretRef *LocalSecretReference `json:"credentialsSecretRef,omitempty"`
+
+	// Verify says whose signature every digest must carry.
 	Verify VerifySpec `json:"verify"`
+
+	// RollbackTo, when set, is the highest version shoots may run: newer
+	// verified versions are not chosen, and shoots on them move down to the
+	// newest version at or below it, with the event reason RulesetRollback.
+	// It is the only way a shoot's ruleset goes down: tags that disappear
+	// or move back never lower a pin. Remove it to roll forward again.
+	// +kubebuilder:validation:Pattern=`^[0-9]+\.[0-9]+\.[0-9]+$`
+	// +optional
+	RollbackTo string `json:"rollbackTo,omitempty"`
 
 	// History is how many verified versions status keeps (default 10,
 	// newest first). Shoots on an older Falco engine use the newest kept
@@ -70,10 +92,24 @@ type RuleSourceSpec struct {
 	History *int32 `json:"history,omitempty"`
 }
 
-// VerifySpec locates the cosign public key.
+// VerifySpec gives the cosign public key: inline (a public key is not a
+// secret) or in a Secret.
+//
+// +kubebuilder:validation:XValidation:rule="has(self.secretRef) != has(self.publicKey)",message="give exactly one of secretRef and publicKey"
 type VerifySpec struct {
-	// SecretRef names a Secret in the controller's namespace.
-	SecretRef SecretReference `json:"secretRef"`
+	// SecretRef names a Secret in the controller's namespace that carries
+	// the label falcops.dev/secret=true.
+	// +optional
+	SecretRef *SecretReference `json:"secretRef,omitempty"`
+	// PublicKey is the PEM public key itself (cosign.pub).
+	// +optional
+	PublicKey string `json:"publicKey,omitempty"`
+}
+
+// LocalSecretReference names a Secret in the controller's namespace.
+type LocalSecretReference struct {
+	// Name of the Secret.
+	Name string `json:"name"`
 }
 
 // SecretReference names a Secret in the controller's namespace and one of
@@ -113,6 +149,13 @@ type RuleSourceStatus struct {
 	// never pinned.
 	// +optional
 	Rejected *RejectedDigest `json:"rejected,omitempty"`
+
+	// Floor is the highest version verified for the followed line. Versions
+	// stay listed when their tags disappear or the followed tag moves back,
+	// so shoots are never moved below what they run; only spec.rollbackTo
+	// lowers what shoots get.
+	// +optional
+	Floor string `json:"floor,omitempty"`
 }
 
 // RulesetVersion is one verified artifact.

@@ -70,14 +70,14 @@ func benchRollout(b *testing.B) {
 	pub := testenv.NewPublisher(b, reg.Host)
 	const ns0 = "falcops-system"
 	must(b, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns0}}))
-	must(b, c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "cosign", Namespace: ns0}, Data: map[string][]byte{"cosign.pub": pub.PublicKey}}))
+	must(b, c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "cosign", Namespace: ns0, Labels: map[string]string{falcopsv1alpha1.SecretLabel: "true"}}, Data: map[string][]byte{"cosign.pub": pub.PublicKey}}))
 	pub.Publish(b, ocitest.RulesetArtifact(b, "falco-rules", "1.0.0", "0.50.0", ""), false)
 	applyProfile(b, c, "0.42.1=supported", "0.43.0=preview", "0.44.1=preview")
 	rs := &falcopsv1alpha1.RuleSource{
 		ObjectMeta: metav1.ObjectMeta{Name: "falco-rules"},
 		Spec: falcopsv1alpha1.RuleSourceSpec{Ruleset: "falco-rules", Repository: pub.Repo("falco-rules"), Follow: "1", Insecure: true,
 			Interval: &metav1.Duration{Duration: time.Second},
-			Verify:   falcopsv1alpha1.VerifySpec{SecretRef: falcopsv1alpha1.SecretReference{Name: "cosign"}}},
+			Verify:   falcopsv1alpha1.VerifySpec{SecretRef: &falcopsv1alpha1.SecretReference{Name: "cosign"}}},
 	}
 	must(b, c.Create(ctx, rs))
 

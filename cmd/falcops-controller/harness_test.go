@@ -74,7 +74,7 @@ func newHarness(t *testing.T, tweak ...func(*options)) *harness {
 	h.ns = fmt.Sprintf("garden-t%d", nsCounter.Add(1))
 	require.NoError(t, h.c.Create(h.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.ns}}))
 	require.NoError(t, h.c.Create(h.ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "cosign", Namespace: h.ns},
+		ObjectMeta: metav1.ObjectMeta{Name: "cosign", Namespace: h.ns, Labels: map[string]string{falcopsv1alpha1.SecretLabel: "true"}},
 		Data:       map[string][]byte{"cosign.pub": h.pub.PublicKey},
 	}))
 	h.o = defaultOptions(t)
@@ -138,7 +138,7 @@ func (h *harness) ruleSource(name, follow string) {
 		Spec: falcopsv1alpha1.RuleSourceSpec{
 			Ruleset: name, Repository: h.pub.Repo(name), Follow: follow, Insecure: true,
 			Interval: &metav1.Duration{Duration: time.Second},
-			Verify:   falcopsv1alpha1.VerifySpec{SecretRef: falcopsv1alpha1.SecretReference{Name: "cosign"}},
+			Verify:   falcopsv1alpha1.VerifySpec{SecretRef: &falcopsv1alpha1.SecretReference{Name: "cosign"}},
 		},
 	}))
 }

@@ -118,6 +118,7 @@ func TestRBAC(t *testing.T) {
 	}
 	secret := &corev1.Secret{Data: map[string][]byte{"cosign.pub": h.pub.PublicKey}}
 	secret.Name, secret.Namespace = "cosign", "falcops-system"
+	secret.Labels = map[string]string{falcopsv1alpha1.SecretLabel: "true"}
 	require.NoError(t, client.IgnoreAlreadyExists(h.c.Create(h.ctx, secret)))
 	t.Cleanup(func() { _ = h.c.Delete(context.Background(), secret) })
 

@@ -20,6 +20,8 @@ import (
 // +kubebuilder:rbac:groups=falcops.dev,resources=rulesources/status;rolloutpolicies/status,verbs=get;patch;update
 // +kubebuilder:rbac:groups=falcops.dev,resources=shootrollouts,verbs=get;list;watch;create;patch;update;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
 // +kubebuilder:rbac:groups="",namespace=falcops-system,resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=coordination.k8s.io,namespace=falcops-system,resources=leases,verbs=get;list;watch;create;update;patch;delete
 

@@ -49,6 +49,7 @@ const (
 // controller's namespace, API server limits and the shoot cache.
 type managerOptions struct {
 	metricsAddr, probeAddr string
+	metricsInsecure        bool
 	leaderElect            bool
 	namespace              string
 	qps                    float32
@@ -59,6 +60,7 @@ type managerOptions struct {
 // BindFlags binds the manager flags to fs.
 func (o *managerOptions) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint (\"0\" turns it off).")
+	fs.BoolVar(&o.metricsInsecure, "metrics-insecure", false, "Serve /metrics over plain HTTP to anyone (default: HTTPS, and only to callers that the API server authenticates and authorizes for GET /metrics).")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader (a Lease in --namespace), so only one replica acts.")
 	fs.StringVar(&o.namespace, "namespace", envOr("POD_NAMESPACE", "falcops-system"), namespaceHelp)

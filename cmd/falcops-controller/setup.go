@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/falcops/falcops/controllers/maintenance"
@@ -18,13 +16,11 @@ import (
 	"github.com/falcops/falcops/controllers/rulesource"
 	"github.com/falcops/falcops/internal/scheme"
 	"github.com/falcops/falcops/rollout"
-	"github.com/falcops/falcops/shoot"
 )
 
-// managerOptions builds the manager options: managed fields stripped from
-// every cached object, Secrets cached only in the controller's namespace,
-// shoots only with the Falco label and slimmed to the fields falcops reads
-// (shoot.Slim), unstructured shoots read from the cache.
+// managerOptions builds the manager options: the cache of scheme.Cache
+// (labelled Secrets of the controller's namespace only, slim labelled
+// shoots), unstructured shoots read from the cache.
 func (o *options) managerOptions() (ctrl.Options, error) {
 	m := &o.manager
 	sel, err := labels.Parse(m.shootSelector)
@@ -33,29 +29,25 @@ func (o *options) managerOptions() (ctrl.Options, error) {
 	}
 	return ctrl.Options{
 		Scheme:                  scheme.New(),
-		Metrics:                 metricsserver.Options{BindAddress: m.metricsAddr},
+		Metrics:                 m.metrics(),
 		HealthProbeBindAddress:  m.probeAddr,
 		LeaderElection:          m.leaderElect,
 		LeaderElectionID:        "falcops-controller.falcops.dev",
 		LeaderElectionNamespace: m.namespace,
-		Cache: cache.Options{
-			DefaultTransform: cache.TransformStripManagedFields(),
-			ByObject: map[client.Object]cache.ByObject{
-				&corev1.Secret{}: {Namespaces: map[string]cache.Config{m.namespace: {}}},
-				secretMetadata(): {Namespaces: map[string]cache.Config{m.namespace: {}}},
-				shoot.New():      {Label: sel, Transform: shoot.Slim},
-			},
-		},
-		Client: client.Options{Cache: &client.CacheOptions{Unstructured: true}},
+		Cache:                   scheme.Cache(m.namespace, sel),
+		Client:                  client.Options{Cache: &client.CacheOptions{Unstructured: true}},
 	}, nil
 }
 
-// secretMetadata stands for the metadata-only Secret informer the
-// RuleSource controller watches with: it too must stay in --namespace.
-func secretMetadata() *metav1.PartialObjectMetadata {
-	m := &metav1.PartialObjectMetadata{}
-	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-	return m
+// metrics serves /metrics over HTTPS (a self-signed certificate unless
+// one is mounted) and only to callers the API server authenticates
+// (TokenReview) and authorizes for GET /metrics (SubjectAccessReview):
+// controller-runtime's filter.
+func (m *managerOptions) metrics() metricsserver.Options {
+	if m.metricsInsecure {
+		return metricsserver.Options{BindAddress: m.metricsAddr}
+	}
+	return metricsserver.Options{BindAddress: m.metricsAddr, SecureServing: true, FilterProvider: filters.WithAuthenticationAndAuthorization}
 }
 
 // setup registers the controllers. The maintenance and rolloutpolicy

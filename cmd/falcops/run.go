@@ -66,6 +66,7 @@ Everything stays on this machine; --dir (default .falcops) is git-ignored.`,
 type runResult struct {
 	host, falcoctlConfig, publicKey string
 	refs                            []string
+	digests                         map[string]string // ruleset name -> published digest
 }
 
 // run does the main job; ready, if set, is called while the registry serves.
@@ -99,7 +100,7 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, ready func(run
 	if err != nil {
 		return fmt.Errorf("loading %s: %w", priv, err)
 	}
-	idx, refs, err := o.publishRepo(ctx, cmd, publish.Registry{Host: host, Prefix: o.prefix}, signer, pub)
+	idx, refs, digests, err := o.publishRepo(ctx, cmd, publish.Registry{Host: host, Prefix: o.prefix}, signer, pub)
 	if err != nil {
 		return err
 	}
@@ -110,7 +111,7 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, ready func(run
 	printInstructions(out, host, dir, cfgPath, pub, refs)
 
 	if ready != nil {
-		if err := ready(runResult{host: host, falcoctlConfig: cfgPath, publicKey: pub, refs: refs}); err != nil {
+		if err := ready(runResult{host: host, falcoctlConfig: cfgPath, publicKey: pub, refs: refs, digests: digests}); err != nil {
 			return err
 		}
 	}
@@ -130,26 +131,30 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, ready func(run
 }
 
 // publishRepo releases the repository's rulesets and profiles, signed with
-// the dev key, and returns the index entries and the refs a shoot installs
-// (each ruleset by name and major version).
-func (o *runOptions) publishRepo(ctx context.Context, cmd *cobra.Command, reg publish.Registry, signer signature.SignerVerifier, pub string) (artifacts.Index, []string, error) {
+// the dev key, and returns the index entries, the refs a shoot installs
+// (each ruleset by name and major version) and the published digests.
+func (o *runOptions) publishRepo(ctx context.Context, cmd *cobra.Command, reg publish.Registry, signer signature.SignerVerifier, pub string) (artifacts.Index, []string, map[string]string, error) {
 	built, err := buildRulesets(cmd, []string{o.repo})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	profiles, err := publish.ReadProfiles(filepath.Join(o.repo, "profiles"))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	client, err := oci.New(oci.Options{PlainHTTP: true})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	opts := publish.Options{Client: client, Registry: reg, Sign: oci.SignOptions{Signer: signer},
 		IndexSignature: &artifacts.CosignSignature{Key: pub, IgnoreTlog: true}, Progress: printResult(cmd.OutOrStdout())}
-	_, idx, err := publish.Rulesets(ctx, built, opts)
+	results, idx, err := publish.Rulesets(ctx, built, opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	digests := map[string]string{}
+	for _, r := range results {
+		digests[r.Name] = r.Digest.String()
 	}
 	var refs []string
 	for _, b := range built {
@@ -159,11 +164,11 @@ func (o *runOptions) publishRepo(ctx context.Context, cmd *cobra.Command, reg pu
 	if profiles != nil {
 		_, e, err := publish.Profiles(ctx, profiles, "", "", opts)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		idx = append(idx, e)
 	}
-	return idx, refs, nil
+	return idx, refs, digests, nil
 }
 
 // writeRunFiles writes index.yaml and the falcoctl.yaml a shoot would use

@@ -170,6 +170,47 @@ func TestRulesetPinning(t *testing.T) {
 	assert.Equal(t, ref100, h.falco("old-engine").Pins[0].Ref)
 }
 
+// TestTagRollbackNeverLowersPins: the followed tag moved back to an older
+// signed release leaves every shoot on what it runs (the RuleSource says
+// the tag is below its floor); spec.rollbackTo is the explicit way down.
+func TestTagRollbackNeverLowersPins(t *testing.T) {
+	h := newHarness(t)
+	h.profile("0.42.1=supported")
+	v100 := h.pub.Publish(t, ocitest.RulesetArtifact(t, "falco-rules", "1.0.0", "0.50.0", ""), false)
+	v110 := h.pub.Publish(t, ocitest.RulesetArtifact(t, "falco-rules", "1.1.0", "0.50.0", ""), false)
+	h.ruleSource("falco-rules", "1")
+	h.shoot(shootSpec{name: "prod", version: "0.42.1", window: openWindow()})
+	h.start()
+	repo := h.pub.Repo("falco-rules")
+	h.eventually(func(c *assert.CollectT) {
+		if f := h.falco("prod"); assert.Len(c, f.Pins, 1) {
+			assert.Equal(c, repo+"@"+v110.String(), f.Pins[0].Ref)
+		}
+	}, "prod pinned to 1.1.0")
+
+	require.NoError(t, h.pub.Client.Tag(h.ctx, repo, v100, "1"))
+	h.eventually(func(c *assert.CollectT) {
+		rs := &falcopsv1alpha1.RuleSource{}
+		if assert.NoError(c, h.c.Get(h.ctx, clientKey("falco-rules"), rs)) {
+			r := meta.FindStatusCondition(rs.Status.Conditions, falcopsv1alpha1.ResolvedCondition)
+			if assert.NotNil(c, r) {
+				assert.Equal(c, falcopsv1alpha1.ReasonTagBelowFloor, r.Reason, r.Message)
+			}
+		}
+	}, "the RuleSource sees the tag below its floor")
+	h.steady([]string{"prod"}, 2*time.Second)
+	assert.Equal(t, repo+"@"+v110.String(), h.falco("prod").Pins[0].Ref, "a moved-back tag does not move the shoot down")
+
+	rs := &falcopsv1alpha1.RuleSource{}
+	require.NoError(t, h.c.Get(h.ctx, clientKey("falco-rules"), rs))
+	rs.Spec.RollbackTo = "1.0.0"
+	require.NoError(t, h.c.Update(h.ctx, rs))
+	h.eventually(func(c *assert.CollectT) {
+		assert.Equal(c, repo+"@"+v100.String(), h.falco("prod").Pins[0].Ref)
+	}, "spec.rollbackTo moves prod down")
+	h.waitEvent("prod", falcopsv1alpha1.ReasonRulesetRollback, "falco-rules 1.1.0 -> 1.0.0")
+}
+
 // TestRegistryOutage: with the registry stopped no shoot changes and the
 // RuleSource explains; after it returns, a new version is picked up within
 // one interval.

@@ -90,7 +90,7 @@ func (r *Reconciler) reconcileAdmission(_ context.Context, s *scope) error {
 
 // appliedReasons are the reasons of a change the controller made.
 var appliedReasons = []string{
-	falcopsv1alpha1.ReasonAutoUpdate, falcopsv1alpha1.ReasonRulesetUpdate, falcopsv1alpha1.ReasonMaintainOperation,
+	falcopsv1alpha1.ReasonAutoUpdate, falcopsv1alpha1.ReasonRulesetUpdate, falcopsv1alpha1.ReasonRulesetRollback, falcopsv1alpha1.ReasonMaintainOperation,
 	falcopsv1alpha1.ReasonForcedExpired, falcopsv1alpha1.ReasonForcedRemoved,
 }
 

@@ -20,7 +20,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -31,6 +30,7 @@ import (
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
 	"github.com/falcops/falcops/controllers/rolloutpolicy"
 	"github.com/falcops/falcops/controllers/rulesource"
+	"github.com/falcops/falcops/internal/scheme"
 	"github.com/falcops/falcops/internal/testenv"
 	"github.com/falcops/falcops/oci/ocitest"
 	"github.com/falcops/falcops/rollout"
@@ -71,7 +71,7 @@ func newHarness(t *testing.T) *harness {
 	h.ns = fmt.Sprintf("garden-t%d", nsCounter.Add(1))
 	require.NoError(t, h.c.Create(h.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.ns}}))
 	require.NoError(t, h.c.Create(h.ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "cosign", Namespace: h.ns},
+		ObjectMeta: metav1.ObjectMeta{Name: "cosign", Namespace: h.ns, Labels: map[string]string{falcopsv1alpha1.SecretLabel: "true"}},
 		Data:       map[string][]byte{"cosign.pub": h.pub.PublicKey},
 	}))
 	t.Cleanup(h.cleanup)
@@ -90,17 +90,8 @@ func (h *harness) start() {
 // read from the cache; Secrets of the controller's namespace only.
 func (h *harness) managerOptions() ctrl.Options {
 	sel := labels.SelectorFromSet(labels.Set{servicev1alpha1.ShootLabel: "true"})
-	secretMeta := &metav1.PartialObjectMetadata{}
-	secretMeta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
 	return ctrl.Options{
-		Cache: cache.Options{
-			DefaultTransform: cache.TransformStripManagedFields(),
-			ByObject: map[client.Object]cache.ByObject{
-				&corev1.Secret{}: {Namespaces: map[string]cache.Config{h.ns: {}}},
-				secretMeta:       {Namespaces: map[string]cache.Config{h.ns: {}}},
-				shoot.New():      {Label: sel, Transform: shoot.Slim},
-			},
-		},
+		Cache:  scheme.Cache(h.ns, sel),
 		Client: client.Options{Cache: &client.CacheOptions{Unstructured: true}},
 	}
 }
@@ -180,7 +171,7 @@ func (h *harness) ruleSource(name, follow string) {
 		Spec: falcopsv1alpha1.RuleSourceSpec{
 			Ruleset: name, Repository: h.pub.Repo(name), Follow: follow, Insecure: true,
 			Interval: &metav1.Duration{Duration: time.Second},
-			Verify:   falcopsv1alpha1.VerifySpec{SecretRef: falcopsv1alpha1.SecretReference{Name: "cosign"}},
+			Verify:   falcopsv1alpha1.VerifySpec{SecretRef: &falcopsv1alpha1.SecretReference{Name: "cosign"}},
 		},
 	}
 	require.NoError(h.t, h.c.Create(h.ctx, rs))

@@ -2,6 +2,7 @@ package rulesource
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"sync"
@@ -46,9 +47,9 @@ const (
 type Reconciler struct {
 	// Client reads RuleSources (from the cache) and patches their status.
 	Client client.Client
-	// APIReader reads the key Secrets, which are not cached (default: the
-	// manager's API reader in SetupWithManager, else Client).
-	APIReader client.Reader
+	// Secrets reads the key and credential Secrets (default: Client, whose
+	// cache holds only the labelled Secrets of SecretNamespace).
+	Secrets client.Reader
 	// SecretNamespace is the namespace of the key Secrets (the controller's
 	// own namespace).
 	SecretNamespace string
@@ -70,8 +71,12 @@ type Reconciler struct {
 
 	initOnce sync.Once
 	initErr  error
-	plain    *oci.Client // spec.insecure
-	secure   *oci.Client
+	base     oci.Options
+	// clients are the registry clients by kind: the shared ones reuse
+	// connections and tokens across RuleSources; those with credentials
+	// are kept per credentials content.
+	clientsMu sync.Mutex
+	clients   map[clientKey]*oci.Client
 
 	mu    sync.Mutex
 	memos map[string]*memo
@@ -102,8 +107,8 @@ func (r *Reconciler) setDefaults() error {
 		if r.DefaultInterval <= 0 {
 			r.DefaultInterval = DefaultInterval
 		}
-		if r.APIReader == nil {
-			r.APIReader = r.Client
+		if r.Secrets == nil {
+			r.Secrets = r.Client
 		}
 		base := r.Transport
 		if base == nil {
@@ -112,18 +117,17 @@ func (r *Reconciler) setDefaults() error {
 		// One transport and two clients for the whole process: connections
 		// and registry tokens are reused across polls.
 		rt := &instrumentedTransport{base: base, clock: r.Clock}
-		opts := oci.Options{
+		r.base = oci.Options{
 			Transport: rt,
 			Clock:     r.Clock.Now,
 			UserAgent: "falcops-controller",
 			// Few quick retries: the controller's own backoff does the rest.
 			Retry: oci.RetryPolicy{MaxAttempts: 3, MinWait: 250 * time.Millisecond, MaxWait: 5 * time.Second},
+			// Anonymous unless a RuleSource names credentials: never the
+			// controller's own Docker configuration.
+			Credential: oci.Anonymous,
 		}
-		if r.secure, r.initErr = oci.New(opts); r.initErr != nil {
-			return
-		}
-		opts.PlainHTTP = true
-		r.plain, r.initErr = oci.New(opts)
+		r.clients = map[clientKey]*oci.Client{}
 		r.memos = map[string]*memo{}
 	})
 	return r.initErr
@@ -137,9 +141,6 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	if r.Client == nil {
 		r.Client = mgr.GetClient()
 	}
-	if r.APIReader == nil {
-		r.APIReader = mgr.GetAPIReader()
-	}
 	if r.Recorder == nil {
 		r.Recorder = mgr.GetEventRecorder(EventSource)
 	}
@@ -149,10 +150,17 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &falcopsv1alpha1.RuleSource{}, secretRefIndex,
 		func(o client.Object) []string {
 			rs, ok := o.(*falcopsv1alpha1.RuleSource)
-			if !ok || rs.Spec.Verify.SecretRef.Name == "" {
+			if !ok {
 				return nil
 			}
-			return []string{rs.Spec.Verify.SecretRef.Name}
+			var names []string
+			if ref := rs.Spec.Verify.SecretRef; ref != nil {
+				names = append(names, ref.Name)
+			}
+			if ref := rs.Spec.CredentialsSecretRef; ref != nil {
+				names = append(names, ref.Name)
+			}
+			return names
 		}); err != nil {
 		return fmt.Errorf("rulesource controller: indexing key Secrets: %w", err)
 	}
@@ -214,6 +222,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	for _, phase := range []func(context.Context, *scope) error{
 		r.checkSpec,
 		r.reconcileKey,
+		r.reconcileCredentials,
 		r.reconcileSource,
 		r.reconcileHistory,
 		r.reconcileVerify,
@@ -243,10 +252,40 @@ func (r *Reconciler) forget(name string) {
 	delete(r.memos, name)
 }
 
-// client returns the registry client for the RuleSource's scheme.
-func (r *Reconciler) client(s *scope) *oci.Client {
-	if s.insecure {
-		return r.plain
-	}
-	return r.secure
+// clientKey says which registry client a RuleSource needs.
+type clientKey struct {
+	plainHTTP, insecureRemote bool
+	credentials               [32]byte // SHA-256 of the docker config; zero: anonymous
 }
+
+// clientFor returns the client for the RuleSource's transport settings
+// and credentials (a docker config.json, or nil), made once per kind.
+func (r *Reconciler) clientFor(s *scope, dockerConfig []byte) (*oci.Client, error) {
+	k := clientKey{plainHTTP: s.insecure, insecureRemote: s.insecure && s.insecureRemote}
+	opts := r.base
+	if dockerConfig != nil {
+		cred, err := oci.DockerConfigCredential(dockerConfig)
+		if err != nil {
+			return nil, err
+		}
+		k.credentials, opts.Credential = sha256.Sum256(dockerConfig), cred
+	}
+	r.clientsMu.Lock()
+	defer r.clientsMu.Unlock()
+	if c := r.clients[k]; c != nil {
+		return c, nil
+	}
+	opts.PlainHTTP, opts.AllowInsecureRemote = k.plainHTTP, k.insecureRemote
+	c, err := oci.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.clients) > maxClients {
+		clear(r.clients) // rotated credentials leave old entries behind
+	}
+	r.clients[k] = c
+	return c, nil
+}
+
+// maxClients bounds the registry clients kept.
+const maxClients = 64

@@ -38,6 +38,10 @@ func TestRuleSource(t *testing.T) {
 	t.Run("Backfill", func(t *testing.T) { testBackfill(t, s) })
 	t.Run("RegistryDown", func(t *testing.T) { testRegistryDown(t, s) })
 	t.Run("MissingSecret", func(t *testing.T) { testMissingSecret(t, s) })
+	t.Run("TagsNeverLowerVersions", func(t *testing.T) { testTagsNeverLowerVersions(t, s) })
+	t.Run("CrossRepositoryCopy", func(t *testing.T) { testCrossRepositoryCopy(t, s) })
+	t.Run("PrivateRegistry", func(t *testing.T) { testPrivateRegistry(t, s) })
+	t.Run("InlineKeyAndInsecureRemote", func(t *testing.T) { testInlineKeyAndInsecureRemote(t, s) })
 }
 
 // testHappyPath: a signed release is listed with its digest and engine

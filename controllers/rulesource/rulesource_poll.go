@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"regexp"
+	"strings"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -41,8 +42,14 @@ type scope struct {
 	interval          time.Duration
 	history           int
 	insecure          bool
-	secret            types.NamespacedName
-	keyName           string
+	insecureRemote    bool
+	// secret and keyName locate the key when it is not inline.
+	secret  types.NamespacedName
+	keyName string
+	// credentials names the dockerconfigjson Secret, if any.
+	credentials types.NamespacedName
+	// client is the registry client of this RuleSource.
+	client *oci.Client
 
 	// key is the PEM public key.
 	key    []byte
@@ -84,8 +91,14 @@ func (r *Reconciler) newScope(obj *falcopsv1alpha1.RuleSource) *scope {
 		interval: r.DefaultInterval,
 		history:  DefaultHistory,
 		insecure: spec.Insecure,
-		secret:   types.NamespacedName{Namespace: r.SecretNamespace, Name: spec.Verify.SecretRef.Name},
-		keyName:  spec.Verify.SecretRef.Key,
+	}
+	s.insecureRemote = spec.AllowInsecureRemote
+	if ref := spec.Verify.SecretRef; ref != nil {
+		s.secret = types.NamespacedName{Namespace: r.SecretNamespace, Name: ref.Name}
+		s.keyName = ref.Key
+	}
+	if ref := spec.CredentialsSecretRef; ref != nil {
+		s.credentials = types.NamespacedName{Namespace: r.SecretNamespace, Name: ref.Name}
 	}
 	if s.follow == "" {
 		s.follow = "latest"
@@ -103,6 +116,14 @@ func (r *Reconciler) newScope(obj *falcopsv1alpha1.RuleSource) *scope {
 	return s
 }
 
+// keySource says where the public key comes from, for messages.
+func (s *scope) keySource() string {
+	if s.secret.Name == "" {
+		return "the key in spec.verify.publicKey"
+	}
+	return "the key in Secret " + s.secret.String()
+}
+
 // checkSpec stalls on a spec the API server's validation should have
 // refused.
 func (r *Reconciler) checkSpec(_ context.Context, s *scope) error {
@@ -110,25 +131,38 @@ func (r *Reconciler) checkSpec(_ context.Context, s *scope) error {
 		return reconcile.Stall(falcopsv1alpha1.ReasonInvalidSpec,
 			"spec.follow %q is not \"latest\", a major (\"5\") or a minor (\"5.1\") version", s.follow)
 	}
-	if s.repo == "" || s.secret.Name == "" {
-		return reconcile.Stall(falcopsv1alpha1.ReasonInvalidSpec, "spec.repository and spec.verify.secretRef.name are required")
+	if s.repo == "" || (s.secret.Name == "") == (s.obj.Spec.Verify.PublicKey == "") {
+		return reconcile.Stall(falcopsv1alpha1.ReasonInvalidSpec, "spec.repository and exactly one of spec.verify.secretRef and spec.verify.publicKey are required")
+	}
+	if host, _, _ := strings.Cut(s.repo, "/"); s.insecure && !s.insecureRemote && !oci.IsLoopback(host) {
+		return reconcile.Stall(falcopsv1alpha1.ReasonInvalidSpec,
+			"spec.insecure talks plain HTTP to loopback registries only, and %s is not one: use HTTPS, or set spec.allowInsecureRemote", host)
 	}
 	return nil
 }
 
-// reconcileKey reads the public key from the Secret. Without a usable key
-// the RuleSource stalls until the Secret changes (the Secret watch wakes
-// it).
+// reconcileKey reads the public key, inline or from its Secret. Without a
+// usable key the RuleSource stalls until the spec or the Secret changes
+// (the Secret watch wakes it).
 func (r *Reconciler) reconcileKey(ctx context.Context, s *scope) error {
 	stall := func(format string, args ...any) error {
 		err := reconcile.Stall(falcopsv1alpha1.ReasonKeyMissing, format, args...)
 		s.keyProblem = err.Error()
 		return err
 	}
-	var secret corev1.Secret
-	if err := r.APIReader.Get(ctx, s.secret, &secret); err != nil {
-		if apierrors.IsNotFound(err) {
-			return stall("key Secret %s not found", s.secret)
+	if inline := s.obj.Spec.Verify.PublicKey; inline != "" {
+		if err := parsePublicKey([]byte(inline)); err != nil {
+			return stall("spec.verify.publicKey: %v", err)
+		}
+		s.key = []byte(inline)
+		s.keySum = sha256.Sum256(s.key)
+		return nil
+	}
+	secret, err := r.secret(ctx, s.secret)
+	if err != nil {
+		var missing *missingSecret
+		if errors.As(err, &missing) {
+			return stall("key %s", missing)
 		}
 		return err
 	}
@@ -141,6 +175,58 @@ func (r *Reconciler) reconcileKey(ctx context.Context, s *scope) error {
 	}
 	s.key = data
 	s.keySum = sha256.Sum256(data)
+	return nil
+}
+
+// missingSecret is a Secret the controller may not or cannot read.
+type missingSecret struct {
+	name types.NamespacedName
+}
+
+func (m *missingSecret) Error() string {
+	return fmt.Sprintf("Secret %s not found (it must carry the label %s=true: the controller reads no other Secret)", m.name, falcopsv1alpha1.SecretLabel)
+}
+
+// secret reads a Secret of the controller's namespace that carries
+// SecretLabel. The cache holds only such Secrets; the label is checked
+// again here, so a reader without that cache reads no other Secret either.
+func (r *Reconciler) secret(ctx context.Context, name types.NamespacedName) (*corev1.Secret, error) {
+	var secret corev1.Secret
+	if err := r.Secrets.Get(ctx, name, &secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, &missingSecret{name}
+		}
+		return nil, err
+	}
+	if secret.Labels[falcopsv1alpha1.SecretLabel] != "true" {
+		return nil, &missingSecret{name}
+	}
+	return &secret, nil
+}
+
+// reconcileCredentials picks the registry client: with the credentials of
+// spec.credentialsSecretRef, and plain HTTP only where the spec allows it.
+func (r *Reconciler) reconcileCredentials(ctx context.Context, s *scope) error {
+	var cred []byte
+	if s.credentials.Name != "" {
+		secret, err := r.secret(ctx, s.credentials)
+		if err != nil {
+			var missing *missingSecret
+			if errors.As(err, &missing) {
+				return reconcile.Stall(falcopsv1alpha1.ReasonCredentialsInvalid, "registry credentials %s", missing)
+			}
+			return err
+		}
+		if cred = secret.Data[corev1.DockerConfigJsonKey]; len(cred) == 0 {
+			return reconcile.Stall(falcopsv1alpha1.ReasonCredentialsInvalid,
+				"registry credentials Secret %s has no %s (want a %s Secret)", s.credentials, corev1.DockerConfigJsonKey, corev1.SecretTypeDockerConfigJson)
+		}
+	}
+	c, err := r.clientFor(s, cred)
+	if err != nil {
+		return reconcile.Stall(falcopsv1alpha1.ReasonCredentialsInvalid, "registry credentials Secret %s: %v", s.credentials, err)
+	}
+	s.client = c
 	return nil
 }
 
@@ -159,7 +245,7 @@ func parsePublicKey(data []byte) error {
 
 // reconcileSource resolves the followed tag with one HEAD request.
 func (r *Reconciler) reconcileSource(ctx context.Context, s *scope) error {
-	desc, err := r.client(s).Resolve(ctx, s.ref)
+	desc, err := s.client.Resolve(ctx, s.ref)
 	switch {
 	case err == nil:
 		s.head = desc.Digest

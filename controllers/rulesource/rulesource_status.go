@@ -10,6 +10,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/Masterminds/semver/v3"
+
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
 	"github.com/falcops/falcops/internal/reconcile"
 )
@@ -43,6 +45,7 @@ func (r *Reconciler) computeStatus(s *scope, err error) reconcile.Outcome {
 	o, st := s.obj, &s.obj.Status
 	if s.commit {
 		st.Versions, st.Latest, st.Rejected = s.versions, s.latest, s.rejected
+		st.Floor = floor(st.Floor, st.Versions, s.follow)
 	}
 
 	reconcile.InitUnknown(o, falcopsv1alpha1.ResolvedCondition, falcopsv1alpha1.ReasonProgressing, "the followed tag has not been resolved yet")
@@ -54,6 +57,10 @@ func (r *Reconciler) computeStatus(s *scope, err error) reconcile.Outcome {
 	case s.tagNotFound:
 		reconcile.MarkFalse(o, falcopsv1alpha1.ResolvedCondition, falcopsv1alpha1.ReasonTagNotFound,
 			fmt.Sprintf("tag %s not found in %s", s.follow, s.repo))
+	case s.headVersion != nil && below(s.headVersion.Version, st.Floor):
+		reconcile.MarkTrue(o, falcopsv1alpha1.ResolvedCondition, falcopsv1alpha1.ReasonTagBelowFloor,
+			fmt.Sprintf("%s resolves to %s, version %s, below the floor %s: a deleted or moved-back tag never lowers what shoots run; set spec.rollbackTo to roll back",
+				s.ref, s.head, s.headVersion.Version, st.Floor))
 	case s.head != "":
 		reconcile.MarkTrue(o, falcopsv1alpha1.ResolvedCondition, falcopsv1alpha1.ReasonDigestResolved,
 			fmt.Sprintf("%s resolves to %s", s.ref, s.head))
@@ -63,7 +70,7 @@ func (r *Reconciler) computeStatus(s *scope, err error) reconcile.Outcome {
 		reconcile.MarkFalse(o, falcopsv1alpha1.VerifiedCondition, falcopsv1alpha1.ReasonKeyMissing, s.keyProblem)
 	case s.headVersion != nil:
 		reconcile.MarkTrue(o, falcopsv1alpha1.VerifiedCondition, falcopsv1alpha1.ReasonSignatureVerified,
-			fmt.Sprintf("%s %s (%s) is signed with the key in Secret %s", o.Spec.Ruleset, s.headVersion.Version, s.headVersion.Digest, s.secret))
+			fmt.Sprintf("%s %s (%s) is signed with %s", o.Spec.Ruleset, s.headVersion.Version, s.headVersion.Digest, s.keySource()))
 	case s.headRejected != nil:
 		reconcile.MarkFalse(o, falcopsv1alpha1.VerifiedCondition, s.headRejected.Reason, s.headRejected.Message)
 	}
@@ -79,6 +86,32 @@ func (r *Reconciler) computeStatus(s *scope, err error) reconcile.Outcome {
 		st.ObservedGeneration = o.Generation
 	}
 	return out
+}
+
+// floor is the highest version listed or recorded before, within the
+// followed line (an operator who follows another line starts a new floor).
+func floor(old string, versions []falcopsv1alpha1.RulesetVersion, follow string) string {
+	best := ""
+	if inFollowedLine(old, follow) {
+		best = old
+	}
+	for _, v := range versions {
+		if best == "" || below(best, v.Version) {
+			best = v.Version
+		}
+	}
+	return best
+}
+
+// below reports whether version a is lower than b (false when either does
+// not parse).
+func below(a, b string) bool {
+	va, err := semver.StrictNewVersion(a)
+	if err != nil {
+		return false
+	}
+	vb, err := semver.StrictNewVersion(b)
+	return err == nil && va.LessThan(vb)
 }
 
 // notify emits the events of the status transitions: a new latest

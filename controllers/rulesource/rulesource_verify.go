@@ -2,7 +2,6 @@ package rulesource
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	digest "github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
@@ -19,15 +17,15 @@ import (
 	"github.com/falcops/falcops/oci"
 )
 
-// maxConfigSize bounds the artifact config blob read for a digest.
-const maxConfigSize = 1 << 20
-
-// reconcileHistory rebuilds status.versions from the repository's tags on
-// the first poll, after a spec change and after the key changed (or the
-// controller restarted): the newest `history` final X.Y.Z tags of the
-// followed line are resolved and verified like the followed tag. Digests
-// that fail go to status.rejected, never to versions. Otherwise the listed
-// versions are kept as they are: they were verified when they were added.
+// reconcileHistory rebuilds status.versions on the first poll, after a
+// spec change and after the key changed (or the controller restarted): the
+// newest `history` final X.Y.Z tags of the followed line are resolved and
+// verified like the followed tag, and every version listed before is
+// verified again by digest and kept while its content exists, even when
+// its tag is gone: a deleted or moved tag never removes a version, so
+// shoots are never moved below what they run. Digests that fail go to
+// status.rejected, never to versions. Between rebuilds the listed versions
+// are kept as they are: they were verified when they were added.
 func (r *Reconciler) reconcileHistory(ctx context.Context, s *scope) error {
 	s.versions = slices.Clone(s.obj.Status.Versions)
 	s.latest = s.obj.Status.Latest.DeepCopy()
@@ -36,24 +34,27 @@ func (r *Reconciler) reconcileHistory(ctx context.Context, s *scope) error {
 	if m.built && m.generation == s.obj.Generation && m.keySum == s.keySum {
 		return nil
 	}
-	c := r.client(s)
-	tags, err := c.Tags(ctx, s.repo)
+	tags, err := s.client.Tags(ctx, s.repo)
 	if err != nil && !errors.Is(err, oci.ErrNotFound) {
 		return r.unavailable(s, err)
 	}
+	previous := s.versions
 	s.rebuilt = true
 	s.versions = nil
 	for _, tag := range SelectTags(tags, s.follow, s.history) {
-		desc, err := c.Resolve(ctx, s.repo+":"+tag)
+		desc, err := s.client.Resolve(ctx, s.repo+":"+tag)
 		switch {
 		case errors.Is(err, oci.ErrNotFound):
 			continue // deleted since the listing
 		case err != nil:
 			return r.unavailable(s, err)
 		}
-		if _, _, err := r.admit(ctx, s, desc.Digest); err != nil {
+		if _, _, err := r.admit(ctx, s, desc.Digest, tag); err != nil {
 			return err
 		}
+	}
+	if err := r.keepPrevious(ctx, s, previous); err != nil {
+		return err
 	}
 	// latest stays only if it verified again.
 	if s.latest != nil && indexOfDigest(s.versions, s.latest.Digest) < 0 {
@@ -62,6 +63,42 @@ func (r *Reconciler) reconcileHistory(ctx context.Context, s *scope) error {
 	ctrl.LoggerFrom(ctx).V(1).Info("rebuilt the verified versions from the repository's tags",
 		"tags", len(tags), "versions", len(s.versions))
 	return nil
+}
+
+// keepPrevious verifies again, by digest, the versions listed before a
+// rebuild that the tags did not bring back, and keeps those that still
+// verify as the version they were listed as and are in the followed line.
+func (r *Reconciler) keepPrevious(ctx context.Context, s *scope, previous []falcopsv1alpha1.RulesetVersion) error {
+	for _, pv := range previous {
+		if indexOfDigest(s.versions, pv.Digest) >= 0 || !inFollowedLine(pv.Version, s.follow) {
+			continue
+		}
+		d, err := digest.Parse(pv.Digest)
+		if err != nil {
+			continue
+		}
+		v, reason, msg, err := r.verifyDigest(ctx, s, d, "")
+		switch {
+		case errors.Is(err, oci.ErrNotFound):
+			continue // the content itself is gone
+		case err != nil:
+			return r.unavailable(s, err)
+		case reason != "":
+			s.rejected = &falcopsv1alpha1.RejectedDigest{Digest: pv.Digest, Reason: reason, Message: msg, Since: s.now}
+		case v.Version != pv.Version:
+			continue
+		default:
+			s.versions = addVersion(s.versions, *v, s.history)
+		}
+	}
+	return nil
+}
+
+// inFollowedLine reports whether version is in the line of follow
+// ("latest": any).
+func inFollowedLine(version, follow string) bool {
+	v, err := semver.StrictNewVersion(version)
+	return err == nil && (follow == "latest" || inLine(v, follow))
 }
 
 // reconcileVerify admits the followed tag's digest: listed already, or
@@ -73,7 +110,7 @@ func (r *Reconciler) reconcileVerify(ctx context.Context, s *scope) error {
 		return reconcile.Wait(falcopsv1alpha1.ReasonTagNotFound, r.Jitter(s.interval),
 			"tag %s not found in %s", s.follow, s.repo)
 	}
-	v, rej, err := r.admit(ctx, s, s.head)
+	v, rej, err := r.admit(ctx, s, s.head, s.follow)
 	if err != nil {
 		return err
 	}
@@ -88,13 +125,14 @@ func (r *Reconciler) reconcileVerify(ctx context.Context, s *scope) error {
 	return nil
 }
 
-// admit returns the listed version of digest d, or verifies d and lists
-// it, or records why it was rejected. The error is a registry failure.
-func (r *Reconciler) admit(ctx context.Context, s *scope, d digest.Digest) (*falcopsv1alpha1.RulesetVersion, *falcopsv1alpha1.RejectedDigest, error) {
+// admit returns the listed version of digest d, or verifies d (reached by
+// tag) and lists it, or records why it was rejected. The error is a
+// registry failure.
+func (r *Reconciler) admit(ctx context.Context, s *scope, d digest.Digest, tag string) (*falcopsv1alpha1.RulesetVersion, *falcopsv1alpha1.RejectedDigest, error) {
 	if i := indexOfDigest(s.versions, d.String()); i >= 0 {
 		return &s.versions[i], nil, nil
 	}
-	v, reason, msg, err := r.verifyDigest(ctx, s, d)
+	v, reason, msg, err := r.verifyDigest(ctx, s, d, tag)
 	if err != nil {
 		return nil, nil, r.unavailable(s, err)
 	}
@@ -113,13 +151,18 @@ func (r *Reconciler) admit(ctx context.Context, s *scope, d digest.Digest) (*fal
 	return v, nil, nil
 }
 
-// verifyDigest checks the signature of digest d first, then reads what
-// the artifact is. A refusal is returned as reason and message; err is a
-// registry failure.
-func (r *Reconciler) verifyDigest(ctx context.Context, s *scope, d digest.Digest) (v *falcopsv1alpha1.RulesetVersion, reason, msg string, err error) {
-	c := r.client(s)
+// verifyDigest verifies digest d as oci.Verify does (signature bound to
+// the digest, this repository and the config's name and version; the
+// version matching tag, if given) and then checks what the artifact is: a
+// rulesfile artifact of this RuleSource's ruleset. A refusal is returned as
+// reason and message; err is a registry failure.
+func (r *Reconciler) verifyDigest(ctx context.Context, s *scope, d digest.Digest, tag string) (v *falcopsv1alpha1.RulesetVersion, reason, msg string, err error) {
 	ref := s.repo + "@" + d.String()
-	if _, err := c.Verify(ctx, ref, oci.VerifyOptions{PublicKey: s.key, ExpectedDigest: d}); err != nil {
+	if tag != "" {
+		ref = s.repo + ":" + tag + "@" + d.String()
+	}
+	got, err := s.client.Verify(ctx, ref, oci.VerifyOptions{PublicKey: s.key, ExpectedDigest: d})
+	if err != nil {
 		if errors.Is(err, oci.ErrSignature) {
 			verificationFailures.WithLabelValues(s.obj.Name).Inc()
 			return nil, falcopsv1alpha1.ReasonSignatureInvalid, fmt.Sprintf("%s rejected: %v", d, err), nil
@@ -129,42 +172,25 @@ func (r *Reconciler) verifyDigest(ctx context.Context, s *scope, d digest.Digest
 	invalid := func(format string, args ...any) (*falcopsv1alpha1.RulesetVersion, string, string, error) {
 		return nil, falcopsv1alpha1.ReasonInvalidArtifact, fmt.Sprintf("%s rejected: ", d) + fmt.Sprintf(format, args...), nil
 	}
-	_, data, err := c.FetchManifest(ctx, ref)
-	if err != nil {
-		return nil, "", "", err
+	if got.MediaType != artifacts.MediaTypeRulesfileConfig {
+		return invalid("not a falcoctl rulesfile artifact (config media type %q, want %q)", got.MediaType, artifacts.MediaTypeRulesfileConfig)
 	}
-	var m ocispec.Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		return invalid("manifest: %v", err)
+	if got.Name != s.obj.Spec.Ruleset {
+		return invalid("the artifact is ruleset %q, not %q (an artifact copied from another repository?)", got.Name, s.obj.Spec.Ruleset)
 	}
-	if m.Config.MediaType != artifacts.MediaTypeRulesfileConfig {
-		return invalid("not a falcoctl rulesfile artifact (config media type %q, want %q)", m.Config.MediaType, artifacts.MediaTypeRulesfileConfig)
+	if a := got.Annotations[artifacts.AnnotationVersion]; a != got.Version {
+		return invalid("manifest version annotation %q differs from the config's version %q", a, got.Version)
 	}
-	if m.Config.Size > maxConfigSize {
-		return invalid("config of %d bytes exceeds %d", m.Config.Size, maxConfigSize)
-	}
-	cfgData, err := c.FetchBlob(ctx, s.repo, m.Config)
-	if err != nil {
-		return nil, "", "", err
-	}
-	var cfg artifacts.ArtifactConfig
-	if err := json.Unmarshal(cfgData, &cfg); err != nil {
-		return invalid("config: %v", err)
-	}
-	version := m.Annotations[artifacts.AnnotationVersion]
-	if version == "" {
-		version = cfg.Version
-	}
-	if _, err := semver.StrictNewVersion(version); err != nil {
-		return invalid("version %q is not a semantic version", version)
+	if _, err := semver.StrictNewVersion(got.Version); err != nil {
+		return invalid("version %q is not a semantic version", got.Version)
 	}
 	var engine string
-	for _, req := range cfg.Requirements {
+	for _, req := range got.Config.Requirements {
 		if req.Name == artifacts.RequirementEngineVersionSemver {
 			engine = req.Version
 		}
 	}
-	return &falcopsv1alpha1.RulesetVersion{Version: version, Digest: d.String(), EngineVersion: engine, VerifiedAt: s.now}, "", "", nil
+	return &falcopsv1alpha1.RulesetVersion{Version: got.Version, Digest: d.String(), EngineVersion: engine, VerifiedAt: s.now}, "", "", nil
 }
 
 // SelectTags returns the final X.Y.Z tags of the followed line ("latest":

@@ -2,6 +2,7 @@ package rulesource
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -18,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/ptr"
@@ -28,6 +30,7 @@ import (
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
 	"github.com/falcops/falcops/artifacts"
 	"github.com/falcops/falcops/internal/reconcile"
+	"github.com/falcops/falcops/internal/scheme"
 	"github.com/falcops/falcops/internal/sharedtest"
 	"github.com/falcops/falcops/internal/testenv"
 	"github.com/falcops/falcops/oci"
@@ -83,16 +86,23 @@ type fixture struct {
 type fixtureOptions struct {
 	// noSecret: do not create the key Secret.
 	noSecret bool
+	// user and password make the registry private (basic auth).
+	user, password string
 }
 
 func newFixture(t *testing.T, s *suite, opts fixtureOptions) *fixture {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	f := &fixture{t: t, ctx: ctx, s: s, reg: ocitest.New(t)}
+	f := &fixture{t: t, ctx: ctx, s: s, reg: ocitest.NewWith(t, ocitest.Options{AllowDelete: true, User: opts.user, Password: opts.password})}
 	f.repo = f.reg.Host + "/falcops/" + testRuleset
 	var err error
-	f.pub, err = oci.New(oci.Options{PlainHTTP: true, DockerConfig: filepath.Join(t.TempDir(), "config.json")})
+	pubOpts := oci.Options{PlainHTTP: true, DockerConfig: filepath.Join(t.TempDir(), "config.json")}
+	if opts.user != "" {
+		pubOpts.Credential, err = oci.DockerConfigCredential(dockerConfig(f.reg.Host, opts.user, opts.password))
+		require.NoError(t, err)
+	}
+	f.pub, err = oci.New(pubOpts)
 	require.NoError(t, err)
 
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "rulesource-"}}
@@ -102,7 +112,7 @@ func newFixture(t *testing.T, s *suite, opts fixtureOptions) *fixture {
 		f.setSecret(map[string][]byte{DefaultKey: s.key.pub})
 	}
 
-	s.env.StartManager(t, ctrl.Options{}, func(mgr ctrl.Manager) error {
+	s.env.StartManager(t, ctrl.Options{Cache: scheme.Cache(f.ns, labels.Everything())}, func(mgr ctrl.Manager) error {
 		f.events = &recordingRecorder{EventRecorder: mgr.GetEventRecorder(EventSource)}
 		r := &Reconciler{
 			SecretNamespace: f.ns,
@@ -117,7 +127,7 @@ func newFixture(t *testing.T, s *suite, opts fixtureOptions) *fixture {
 // setSecret creates or replaces the key Secret's data.
 func (f *fixture) setSecret(data map[string][]byte) {
 	f.t.Helper()
-	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: testSecret}}
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: testSecret, Labels: map[string]string{falcopsv1alpha1.SecretLabel: "true"}}}
 	err := f.s.env.Client.Get(f.ctx, client.ObjectKeyFromObject(sec), sec)
 	switch {
 	case apierrors.IsNotFound(err):
@@ -200,6 +210,13 @@ type ruleSourceOptions struct {
 	follow   string
 	interval time.Duration
 	history  int32
+	// edit, if set, changes the spec before it is created.
+	edit func(*falcopsv1alpha1.RuleSourceSpec)
+}
+
+// dockerConfig is a .dockerconfigjson with credentials for host.
+func dockerConfig(host, user, password string) []byte {
+	return []byte(`{"auths":{"` + host + `":{"auth":"` + base64.StdEncoding.EncodeToString([]byte(user+":"+password)) + `"}}}`)
 }
 
 // createRuleSource creates a RuleSource with a unique name and deletes it
@@ -214,11 +231,14 @@ func (f *fixture) createRuleSource(opts ruleSourceOptions) string {
 			Follow:     opts.follow,
 			Interval:   &metav1.Duration{Duration: opts.interval},
 			Insecure:   true,
-			Verify:     falcopsv1alpha1.VerifySpec{SecretRef: falcopsv1alpha1.SecretReference{Name: testSecret}},
+			Verify:     falcopsv1alpha1.VerifySpec{SecretRef: &falcopsv1alpha1.SecretReference{Name: testSecret}},
 		},
 	}
 	if opts.history > 0 {
 		rs.Spec.History = ptr.To(opts.history)
+	}
+	if opts.edit != nil {
+		opts.edit(&rs.Spec)
 	}
 	require.NoError(f.t, f.s.env.Client.Create(f.ctx, rs))
 	f.t.Cleanup(func() {

@@ -1,3 +1,5 @@
-// Package scheme builds the runtime.Scheme of the controller: the built-in
-// kinds, FalcoProfile and falcops' own kinds (Shoots are unstructured).
+// Package scheme builds what every falcops manager shares: the
+// runtime.Scheme (the built-in kinds, FalcoProfile and falcops' own kinds;
+// Shoots are unstructured) and the cache options (which Secrets and shoots
+// are cached, and how slim).
 package scheme

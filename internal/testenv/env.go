@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -145,7 +146,10 @@ func New(assets string) (*Env, func() error, error) {
 func (e *Env) StartManager(t testing.TB, opts ctrl.Options, setup func(ctrl.Manager) error) ctrl.Manager {
 	t.Helper()
 	opts.Scheme = e.Scheme
-	opts.Metrics = metricsserver.Options{BindAddress: "0"}
+	// Metrics only where a test asks for them on loopback.
+	if !strings.HasPrefix(opts.Metrics.BindAddress, "127.0.0.1:") {
+		opts.Metrics = metricsserver.Options{BindAddress: "0"}
+	}
 	opts.HealthProbeBindAddress = "0"
 	opts.LeaderElection = false
 	skip := true

@@ -7,7 +7,6 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 	"github.com/sigstore/sigstore/pkg/signature"
-	"oras.land/oras-go/v2/registry/remote/auth"
 
 	"github.com/falcops/falcops/artifacts"
 	"github.com/falcops/falcops/oci"
@@ -41,7 +40,7 @@ func NewPublisher(t testing.TB, host string) *Publisher {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := oci.New(oci.Options{PlainHTTP: true, Credential: anonymous})
+	c, err := oci.New(oci.Options{PlainHTTP: true, Credential: oci.Anonymous})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,6 +78,3 @@ func (p *Publisher) Sign(t testing.TB, repo string, dgst digest.Digest, signer s
 		t.Fatalf("signing %s@%s: %v", repo, dgst, err)
 	}
 }
-
-// anonymous keeps the developer's Docker credentials out of tests.
-func anonymous(context.Context, string) (auth.Credential, error) { return auth.EmptyCredential, nil }

@@ -24,6 +24,12 @@ type Options struct {
 	// Dir keeps the storage in a folder (one OCI layout per repository)
 	// instead of memory.
 	Dir string
+	// AllowDelete lets clients delete tags and manifests (tests of what
+	// happens when tags disappear).
+	AllowDelete bool
+	// User and Password, if set, are required as HTTP basic
+	// authentication on every request (a private registry).
+	User, Password string
 }
 
 // Registry is an olareg registry on 127.0.0.1 over plain HTTP that keeps
@@ -52,8 +58,15 @@ func NewWith(t testing.TB, opts Options) *Registry {
 	if opts.Dir != "" {
 		conf.Storage = config.ConfigStorage{StoreType: config.StoreDir, RootDir: opts.Dir}
 	}
+	if opts.AllowDelete {
+		yes := true
+		conf.API.DeleteEnabled = &yes
+	}
 	store := olareg.New(conf)
 	var h http.Handler = store
+	if opts.User != "" {
+		h = basicAuth(opts.User, opts.Password, h)
+	}
 	if opts.Wrap != nil {
 		h = opts.Wrap(h)
 	}
@@ -146,4 +159,17 @@ func (r *Registry) Start(t testing.TB) {
 		t.Fatalf("restarting the registry on %s: %v", r.Host, err)
 	}
 	r.serve(ln)
+}
+
+// basicAuth answers 401 with a Basic challenge unless the request carries
+// user and password.
+func basicAuth(user, pass string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != user || p != pass {
+			w.Header().Set("WWW-Authenticate", `Basic realm="falcops-test"`)
+			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

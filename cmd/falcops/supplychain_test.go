@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/falcops/falcops/internal/clitest"
+	"github.com/falcops/falcops/oci"
+	"github.com/falcops/falcops/publish"
+)
+
+// TestCrossRepositoryCopyRefused: custom-example's signed artifact and its
+// signature copied under heartbeat:1 (what anyone with push access to the
+// repository could do) is refused by falcops verify and by the real
+// falcoctl installing through our index.
+func TestCrossRepositoryCopyRefused(t *testing.T) {
+	falcoctl := clitest.Tool(t, "falcoctl")
+	r, _ := startRun(t, repoWith(t, "heartbeat", "custom-example"))
+	ctx := context.Background()
+	c, err := oci.New(oci.Options{PlainHTTP: true, Credential: oci.Anonymous})
+	require.NoError(t, err)
+	from, to := r.host+"/falcops/custom-example", r.host+"/falcops/heartbeat"
+	desc, err := c.Resolve(ctx, from+":0")
+	require.NoError(t, err)
+	_, err = c.Copy(ctx, from, to, desc.Digest, "1")
+	require.NoError(t, err)
+	sig, err := c.Resolve(ctx, from+":"+oci.SignatureTag(desc.Digest))
+	require.NoError(t, err)
+	_, err = c.Copy(ctx, from, to, sig.Digest, oci.SignatureTag(desc.Digest))
+	require.NoError(t, err)
+
+	code, out, errOut := runCLI(t, "verify", to+":1", "--key", r.publicKey, "--plain-http")
+	assert.Equal(t, exitInput, code, out)
+	assert.Contains(t, errOut, "not verified")
+	code, _, errOut = runCLI(t, "verify", to+"@"+desc.Digest.String(), "--key", r.publicKey, "--plain-http")
+	assert.Equal(t, exitInput, code)
+	assert.Contains(t, errOut, `payload names repository "falcops/custom-example", not falcops/heartbeat`)
+
+	// falcoctl v0.13.0 looks the signature up by the artifact's config
+	// name (custom-example, a signed entry of the same key) and never
+	// compares the signed repository: it installs the copy. This pins that
+	// gap, so a falcoctl that closes it shows up here.
+	rulesDir := filepath.Join(filepath.Dir(r.falcoctlConfig), "rules")
+	stdout, stderr, err := clitest.Run(t, falcoctl, offlineEnv(t, r.publicKey), "", "artifact", "install", "--config", r.falcoctlConfig, "--plain-http", "heartbeat:1")
+	require.NoError(t, err, "%s%s", stdout, stderr)
+	assert.FileExists(t, filepath.Join(rulesDir, "custom_rules.yaml"), "falcoctl installed the copied artifact")
+
+	// What falcops gives a shoot instead: the digest its controller
+	// verified (bound to this repository, name and version), by index
+	// name. The hijacked tag does not matter.
+	genuine := r.digests["heartbeat"]
+	require.NoError(t, os.RemoveAll(rulesDir))
+	require.NoError(t, os.MkdirAll(rulesDir, 0o755))
+	stdout, stderr, err = clitest.Run(t, falcoctl, offlineEnv(t, r.publicKey), "", "artifact", "install", "--config", r.falcoctlConfig, "--plain-http", "heartbeat@"+genuine)
+	require.NoError(t, err, "%s%s", stdout, stderr)
+	assert.Contains(t, stdout+stderr, "Signature successfully verified")
+	assert.FileExists(t, filepath.Join(rulesDir, "heartbeat_rules.yaml"))
+	assert.NoFileExists(t, filepath.Join(rulesDir, "custom_rules.yaml"))
+}
+
+// TestIndexRefusesUnsigned: without a key or identity, index writes no
+// entries unless --allow-unsigned, and then says what falcoctl will do; an
+// index that names a key makes the real falcoctl refuse unsigned content.
+func TestIndexRefusesUnsigned(t *testing.T) {
+	falcoctl := clitest.Tool(t, "falcoctl")
+	r, _ := startRun(t, repoWith(t, "heartbeat"))
+	repo := repoWith(t, "heartbeat")
+	out := filepath.Join(t.TempDir(), "index.yaml")
+	code, _, errOut := runCLI(t, "index", filepath.Join(repo, "rulesets", "heartbeat"), "--registry", r.host+"/falcops", "--plain-http", "--out", out)
+	assert.Equal(t, exitInput, code)
+	assert.Contains(t, errOut, "falcoctl installs such artifacts without verifying them")
+	assert.NoFileExists(t, out)
+	code, stdout, errOut := runCLI(t, "index", filepath.Join(repo, "rulesets", "heartbeat"), "--registry", r.host+"/falcops", "--plain-http", "--out", out, "--allow-unsigned")
+	require.Equal(t, exitOK, code, stdout+errOut)
+	assert.Contains(t, errOut, "warning: index entries without a signature block")
+	idx := string(readFile(t, out))
+	assert.Contains(t, idx, "name: heartbeat")
+	assert.NotContains(t, idx, "signature:")
+
+	// heartbeat 1.0.1 pushed without a signature; the index run wrote
+	// names the key: falcoctl refuses it.
+	bumpHeartbeat(t, repo, "1.0.1", "unsigned")
+	c, err := oci.New(oci.Options{PlainHTTP: true, Credential: oci.Anonymous})
+	require.NoError(t, err)
+	built, _, err := publish.Build([]string{filepath.Join(repo, "rulesets", "heartbeat")})
+	require.NoError(t, err)
+	_, err = c.Publish(context.Background(), r.host+"/falcops/heartbeat", built[0].Artifact, "1.0.1")
+	require.NoError(t, err)
+	stdout, stderr, err := clitest.Run(t, falcoctl, offlineEnv(t, r.publicKey), "", "artifact", "install", "--config", r.falcoctlConfig, "--plain-http", "heartbeat:1")
+	require.Error(t, err, "falcoctl installed an unsigned artifact:\n%s%s", stdout, stderr)
+	assert.Contains(t, stdout+stderr, "no signatures found")
+}
