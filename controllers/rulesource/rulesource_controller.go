@@ -170,8 +170,11 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("rulesource").
 		For(&falcopsv1alpha1.RuleSource{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		// The full Secret, not its metadata: the event and the read in
+		// reconcileKey then come from the same informer, so a Secret that
+		// appears is there when its event wakes the RuleSource.
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.ruleSourcesForSecret),
-			builder.OnlyMetadata, builder.WithPredicates(inSecretNamespace)).
+			builder.WithPredicates(inSecretNamespace)).
 		WithOptions(opts).
 		Complete(r)
 }

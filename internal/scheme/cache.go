@@ -29,8 +29,8 @@ func Cache(namespace string, shoots labels.Selector) cache.Options {
 	}
 }
 
-// SecretMetadata stands for the metadata-only Secret informer the
-// RuleSource controller watches with.
+// SecretMetadata stands for a metadata-only Secret informer, should one
+// ever be started (a metadata list): it is scoped like the full one.
 func SecretMetadata() *metav1.PartialObjectMetadata {
 	m := &metav1.PartialObjectMetadata{}
 	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
