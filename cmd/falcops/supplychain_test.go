@@ -11,6 +11,7 @@ import (
 
 	"github.com/falcops/falcops/internal/clitest"
 	"github.com/falcops/falcops/oci"
+	"github.com/falcops/falcops/oci/ocitest"
 	"github.com/falcops/falcops/publish"
 )
 
@@ -94,4 +95,20 @@ func TestIndexRefusesUnsigned(t *testing.T) {
 	stdout, stderr, err := clitest.Run(t, falcoctl, offlineEnv(t, r.publicKey), "", "artifact", "install", "--config", r.falcoctlConfig, "--plain-http", "heartbeat:1")
 	require.Error(t, err, "falcoctl installed an unsigned artifact:\n%s%s", stdout, stderr)
 	assert.Contains(t, stdout+stderr, "no signatures found")
+}
+
+// TestPublishReadsTheIndexFirst: an index file that does not parse stops
+// publish before its first registry request, and is left alone.
+func TestPublishReadsTheIndexFirst(t *testing.T) {
+	reg := ocitest.New(t)
+	priv, _, err := oci.GenerateKeyPair(t.TempDir(), []byte("pw"))
+	require.NoError(t, err)
+	t.Setenv("COSIGN_PASSWORD", "pw")
+	index := filepath.Join(t.TempDir(), "index.yaml")
+	require.NoError(t, os.WriteFile(index, []byte("- name: a\n- name: a\n"), 0o644))
+	code, out, errOut := runCLI(t, "publish", repoWith(t, "heartbeat"), "--registry", reg.Host+"/acme", "--key", priv, "--plain-http", "--index", index)
+	assert.Equal(t, exitInput, code, out+errOut)
+	assert.Contains(t, errOut, index)
+	assert.Zero(t, reg.Requests(), "nothing was sent to the registry")
+	assert.Equal(t, "- name: a\n- name: a\n", string(readFile(t, index)))
 }
