@@ -49,3 +49,20 @@ func httpsURL(u string) string {
 func open(dir string) (*git.Repository, error) {
 	return git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
 }
+
+// Root returns the top folder of the work tree of the Git repository
+// holding dir, or "" when dir is in none.
+func Root(dir string) (string, error) {
+	repo, err := open(dir)
+	if errors.Is(err, git.ErrRepositoryNotExists) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		return "", err
+	}
+	return wt.Filesystem.Root(), nil
+}

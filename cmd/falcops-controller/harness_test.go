@@ -10,6 +10,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -35,7 +36,17 @@ import (
 	"github.com/falcops/falcops/shoot"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+// runMainEnv makes the test binary run the controller's main instead of
+// the tests, so a test can start it as a process of its own.
+const runMainEnv = "FALCOPS_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
+	testenv.Main(m)
+}
 
 // Falco engine versions used by the tests (set in the profile).
 var engines = map[string]string{"0.42.1": "0.52.0", "0.43.0": "0.55.0", "0.44.1": "0.57.0"}

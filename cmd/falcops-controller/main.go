@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/pflag"
@@ -11,6 +12,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/falcops/falcops/version"
 )
 
 // RBAC, generated into config/rbac by `make generate`.
@@ -42,16 +45,23 @@ func main() {
 	var o options
 	fs := newFlagSet()
 	fs.Usage = func() { fmt.Fprintf(os.Stderr, usage, fs.FlagUsages()) }
+	fs.SetOutput(io.Discard) // errors are printed once, below, without the usage
 	o.BindFlags(fs)
 	zopts := zap.Options{}
 	gofs := flag.NewFlagSet("zap", flag.ContinueOnError)
 	zopts.BindFlags(gofs)
 	fs.AddGoFlagSet(gofs)
+	showVersion := fs.Bool("version", false, "Print the version and what this build understands, then exit.")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			os.Exit(0)
 		}
+		fmt.Fprintf(os.Stderr, "falcops-controller: %v (see --help)\n", err)
 		os.Exit(2)
+	}
+	if *showVersion {
+		fmt.Print(version.Report("falcops-controller"))
+		return
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zopts)))
 	if err := run(&o); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -25,7 +26,8 @@ changed but the version did not (a version is immutable once published), when a
 version goes down, or when a changed ruleset does not validate. New, renamed and
 deleted rulesets are reported and pass.
 
-Use -o markdown for a pull-request comment.`,
+The whole repository is judged wherever the command is started (the top of
+its Git work tree). Use -o markdown for a pull-request comment.`,
 		Example: `  falcops gate --base origin/main
   falcops gate --base origin/main -o markdown > gate.md`,
 		Args: cobra.NoArgs,
@@ -38,7 +40,7 @@ Use -o markdown for a pull-request comment.`,
 			}
 			res, err := gate.Run(repo, base)
 			if errors.Is(err, gitrepo.ErrBaseNotFound) {
-				return usageError("%v (fetch it first, e.g. git fetch --depth=1 origin main)", err)
+				return usageError("%v; fetch it first: %s", err, fetchHint(base))
 			}
 			if err != nil {
 				return err
@@ -59,6 +61,16 @@ Use -o markdown for a pull-request comment.`,
 	}
 	cmd.Flags().StringVar(&base, "base", "", "base revision: branch, remote branch, tag or commit (required)")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or markdown")
-	cmd.Flags().StringVar(&repo, "repo", ".", "repository root holding rulesets/")
+	cmd.Flags().StringVar(&repo, "repo", ".", "repository root holding rulesets/ (default: the top of the Git work tree the command runs in)")
 	return cmd
+}
+
+// fetchHint is a command that makes base resolvable in a shallow
+// single-branch clone, as CI checkouts are: a remote branch is fetched into
+// its remote-tracking ref, anything else as FETCH_HEAD.
+func fetchHint(base string) string {
+	if branch, ok := strings.CutPrefix(base, "origin/"); ok && branch != "" {
+		return fmt.Sprintf("git fetch --depth=1 origin %s:refs/remotes/origin/%s", branch, branch)
+	}
+	return fmt.Sprintf("git fetch --depth=1 origin %s, then --base FETCH_HEAD", base)
 }

@@ -34,7 +34,7 @@ printed. RULESET_DIR defaults to the repository root (all rulesets/*).`,
 				return err
 			}
 			if len(args) == 0 {
-				args = []string{"."}
+				args = []string{repoRoot()}
 			}
 			if err := checkSigned(cmd, signing.indexSignature(), allowUnsigned); err != nil {
 				return err

@@ -12,6 +12,7 @@ import (
 	"github.com/falcops/falcops/lifecycle"
 	"github.com/falcops/falcops/oci"
 	"github.com/falcops/falcops/publish"
+	"github.com/falcops/falcops/version"
 )
 
 // Exit codes of the CLI contract.
@@ -86,10 +87,13 @@ failed verification), 2 usage or environment error.`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return anchorDefaults(cmd) }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
 	root.AddCommand(newValidateCmd(), newPackageCmd(), newPublishCmd(), newVerifyCmd(), newIndexCmd(), newRegistryCmd(), newRunCmd(),
-		newDiffCmd(), newTestCmd(), newGateCmd(), newProfileCmd())
+		newDiffCmd(), newTestCmd(), newGateCmd(), newProfileCmd(), newVersionCmd())
+	root.Version = version.Get().Version
+	root.SetVersionTemplate(version.Report("falcops"))
 	return root
 }

@@ -108,7 +108,7 @@ RULESET_DIR defaults to the repository root (all rulesets/*).`,
   SIGSTORE_ID_TOKEN=... falcops publish --registry ghcr.io/acme/falco --certificate-identity-regexp https://github.com/acme/rules/`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				args = []string{"."}
+				args = []string{repoRoot()}
 			}
 			return o.run(cmd.Context(), cmd, args)
 		},

@@ -24,11 +24,12 @@ import (
 // (every invocation parses), and run the falco -V step's script with stand-ins
 // for docker and falcops.
 
-const repoRoot = "../.."
+// topDir is the repository root, seen from this package.
+const topDir = "../.."
 
 var (
-	workflowsDir = filepath.Join(repoRoot, ".github", "workflows")
-	gateAction   = filepath.Join(repoRoot, ".github", "actions", "falcops-gate", "action.yml")
+	workflowsDir = filepath.Join(topDir, ".github", "workflows")
+	gateAction   = filepath.Join(topDir, ".github", "actions", "falcops-gate", "action.yml")
 	prWorkflow   = filepath.Join(workflowsDir, "pr.yaml")
 )
 
@@ -92,11 +93,11 @@ func workflowFiles(t *testing.T) []string {
 // local actions they use); the composite action is checked below.
 func TestWorkflowsActionlint(t *testing.T) {
 	bin := clitest.Tool(t, "actionlint")
-	root, err := filepath.Abs(repoRoot)
+	root, err := filepath.Abs(topDir)
 	must(t, err)
 	var rel []string
 	for _, f := range workflowFiles(t) {
-		r, err := filepath.Rel(repoRoot, f)
+		r, err := filepath.Rel(topDir, f)
 		must(t, err)
 		rel = append(rel, r)
 	}
