@@ -32,6 +32,9 @@ type ServerOptions struct {
 	Root string
 	// IndexFile, if set, is served at /index.yaml (falcoctl's index).
 	IndexFile string
+	// TUFDir, if set, is served at /tuf/: a TUF repository (WriteTUFMirror)
+	// that lets cosign and falcoctl verify key-based signatures offline.
+	TUFDir string
 }
 
 // NewServer returns the embedded registry as an HTTP server, not yet
@@ -44,25 +47,28 @@ func NewServer(opts ServerOptions) (*http.Server, func() error) {
 	if opts.IndexFile != "" {
 		mux.HandleFunc("/index.yaml", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, opts.IndexFile) })
 	}
+	if opts.TUFDir != "" {
+		mux.Handle("/tuf/", http.StripPrefix("/tuf/", http.FileServer(http.Dir(opts.TUFDir))))
+	}
 	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, closeStore
 }
 
 // Serve runs the registry on addr (e.g. 127.0.0.1:5000) until ctx ends,
 // then shuts down gracefully. It logs the address it listens on.
-func Serve(ctx context.Context, addr, root string) error {
+func Serve(ctx context.Context, addr string, opts ServerOptions) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("registry: %w", err)
 	}
-	return ServeListener(ctx, ln, root)
+	return ServeListener(ctx, ln, opts)
 }
 
 // ServeListener is Serve on a listener the caller opened (e.g. on port 0).
 // It closes ln.
-func ServeListener(ctx context.Context, ln net.Listener, root string) error {
-	srv, closeStore := NewServer(ServerOptions{Root: root})
+func ServeListener(ctx context.Context, ln net.Listener, opts ServerOptions) error {
+	srv, closeStore := NewServer(opts)
 	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
-	storage := root
+	storage := opts.Root
 	if storage == "" {
 		storage = "memory"
 	}

@@ -26,7 +26,7 @@ func TestServe(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
-		go func() { done <- ServeListener(ctx, ln, root) }()
+		go func() { done <- ServeListener(ctx, ln, ServerOptions{Root: root}) }()
 		return ln.Addr().String(), cancel, done
 	}
 	stop := func(cancel context.CancelFunc, done chan error) {
@@ -86,7 +86,7 @@ func TestServeAddressInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close() //nolint:errcheck // test listener
-	err = Serve(context.Background(), ln.Addr().String(), "")
+	err = Serve(context.Background(), ln.Addr().String(), ServerOptions{})
 	var op *net.OpError
 	if !errors.As(err, &op) {
 		t.Fatalf("error %v, want a listen error", err)

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
 	"github.com/falcops/falcops/artifacts"
@@ -25,6 +27,42 @@ type Options struct {
 	IndexSignature *artifacts.CosignSignature
 	// Progress, if set, is called with each result as soon as it is known.
 	Progress func(Result)
+	// Step, if set, is called when each step of a release starts and ends
+	// (a slow registry shows which step is slow); Clock times them (nil:
+	// no durations).
+	Step  func(Step)
+	Clock func() time.Time
+}
+
+// Step is one step of releasing one artifact.
+type Step struct {
+	Name, Version string
+	// What the step does: pushing, checking the signature, signing,
+	// checking the version, moving tags.
+	What string
+	// Done is false when the step starts and true when it ended; Took is
+	// then its duration (zero without a Clock).
+	Done bool
+	Took time.Duration
+}
+
+// step runs do as one reported step.
+func (o Options) step(name, version, what string, do func() error) error {
+	if o.Step == nil {
+		return do()
+	}
+	var start time.Time
+	if o.Clock != nil {
+		start = o.Clock()
+	}
+	o.Step(Step{Name: name, Version: version, What: what})
+	err := do()
+	took := time.Duration(0)
+	if o.Clock != nil {
+		took = o.Clock().Sub(start)
+	}
+	o.Step(Step{Name: name, Version: version, What: what, Done: true, Took: took})
+	return err
 }
 
 // State is what a release did to one artifact.
@@ -122,7 +160,11 @@ func Artifact(ctx context.Context, a *artifacts.Artifact, opts Options) (Result,
 //  4. move the floating tags (X.Y, X, latest) that should name it.
 func release(ctx context.Context, opts Options, name, version string, a *artifacts.Artifact) (Result, error) {
 	repo := opts.Registry.Repo(name)
-	pushed, err := opts.Client.PushVersion(ctx, repo, a, version)
+	var pushed oci.Result
+	err := opts.step(name, version, "pushing", func() (err error) {
+		pushed, err = opts.Client.PushVersion(ctx, repo, a, version)
+		return err
+	})
 	if err != nil {
 		if errors.Is(err, oci.ErrImmutable) {
 			return Result{}, err
@@ -133,7 +175,11 @@ func release(ctx context.Context, opts Options, name, version string, a *artifac
 	signed := false
 	if pushed.Unchanged {
 		res.State = Unchanged
-		if signed, err = hasValidSignature(ctx, opts, repo, pushed.Digest); err != nil {
+		err := opts.step(name, version, "checking the signature", func() (err error) {
+			signed, err = hasValidSignature(ctx, opts, repo, pushed.Digest)
+			return err
+		})
+		if err != nil {
 			return Result{}, fmt.Errorf("%s %s: %w", name, version, err)
 		}
 		if !signed {
@@ -142,19 +188,26 @@ func release(ctx context.Context, opts Options, name, version string, a *artifac
 	}
 	ref := repo + "@" + pushed.Digest.String()
 	if !signed {
-		if err := opts.Client.Sign(ctx, ref, opts.Sign); err != nil {
+		if err := opts.step(name, version, "signing", func() error { return opts.Client.Sign(ctx, ref, opts.Sign) }); err != nil {
 			return Result{}, fmt.Errorf("signing %s: %w", ref, err)
 		}
 	}
-	now, err := opts.Client.Resolve(ctx, repo+":"+version)
-	if err != nil {
+	var now ocispec.Descriptor
+	if err := opts.step(name, version, "checking the version", func() (err error) {
+		now, err = opts.Client.Resolve(ctx, repo+":"+version)
+		return err
+	}); err != nil {
 		return Result{}, fmt.Errorf("%s %s: %w", name, version, err)
 	}
 	if now.Digest != pushed.Digest {
 		return Result{}, fmt.Errorf("%w: %s:%s changed from %s to %s while it was being released: another publisher is at work",
 			oci.ErrImmutable, repo, version, pushed.Digest, now.Digest)
 	}
-	moved, err := opts.Client.MoveTags(ctx, repo, version, pushed.Digest)
+	var moved []string
+	err = opts.step(name, version, "moving tags", func() (err error) {
+		moved, err = opts.Client.MoveTags(ctx, repo, version, pushed.Digest)
+		return err
+	})
 	if err != nil {
 		return Result{}, fmt.Errorf("%s %s: moving tags: %w", name, version, err)
 	}

@@ -5,11 +5,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/falcops/falcops/artifacts"
 	"github.com/falcops/falcops/internal/clitest"
@@ -48,10 +51,19 @@ func bumpHeartbeat(t *testing.T, repo, version, marker string) []byte {
 	return rules
 }
 
-// offlineEnv is what falcoctl needs to verify key-based signatures without
+// testOfflineEnv is what falcoctl needs to verify key-based signatures without
 // reaching Sigstore: a local TUF mirror and a CT log key file.
-func offlineEnv(t *testing.T, pub string) []string {
+func testOfflineEnv(t *testing.T, pub string) []string {
 	return append(clitest.TUFMirror(t), "SIGSTORE_CT_LOG_PUBLIC_KEY_FILE="+pub)
+}
+
+// printedInstall reads the falcoctl command `falcops run` printed: its
+// environment assignments and its arguments.
+func printedInstall(t *testing.T, out string) (env, args []string) {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^  (\S+=\S+(?: \S+=\S+)*) \\\n    falcoctl (.*)$`).FindStringSubmatch(out)
+	require.NotNil(t, m, "no falcoctl command in:\n%s", out)
+	return strings.Fields(m[1]), strings.Fields(m[2])
 }
 
 // startRun runs the main job (`falcops run`) in-process and returns its result
@@ -99,8 +111,10 @@ func TestMainJobFalcoctlInstall(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	env := offlineEnv(t, r.publicKey)
-	args := append([]string{"artifact", "install", "--config", r.falcoctlConfig, "--plain-http"}, r.refs...)
+	// Exactly the command run printed, environment included: it works
+	// offline (the test's processes have no egress).
+	env, args := printedInstall(t, out)
+	assert.Equal(t, append([]string{"artifact", "install", "--config", r.falcoctlConfig, "--plain-http"}, r.refs...), args)
 	stdout, stderr, err := clitest.Run(t, falcoctl, env, "", args...)
 	if err != nil {
 		t.Fatalf("falcoctl install: %v\n%s%s", err, stdout, stderr)
@@ -128,7 +142,7 @@ func TestMainJobFalcoctlInstall(t *testing.T) {
 	must(t, os.WriteFile(indexPath, bytes.ReplaceAll(data, []byte(r.publicKey), []byte(otherPub)), 0o644))
 	must(t, os.RemoveAll(rulesDir))
 	must(t, os.MkdirAll(rulesDir, 0o755))
-	stdout, stderr, err = clitest.Run(t, falcoctl, offlineEnv(t, otherPub), "", "artifact", "install", "--config", r.falcoctlConfig, "--plain-http", "heartbeat:1")
+	stdout, stderr, err = clitest.Run(t, falcoctl, testOfflineEnv(t, otherPub), "", "artifact", "install", "--config", r.falcoctlConfig, "--plain-http", "heartbeat:1")
 	if err == nil {
 		t.Fatalf("falcoctl installed an artifact signed with another key:\n%s%s", stdout, stderr)
 	}
@@ -151,7 +165,7 @@ func TestFalcoctlFollowPicksUpNewVersion(t *testing.T) {
 			Signature: &clitest.Signature{Cosign: &clitest.CosignSignature{Key: r.publicKey, IgnoreTlog: true}}}},
 		RulesfilesDir: rulesDir, FalcoVersions: versions, Every: "2s",
 	})
-	follow := clitest.Command(t, falcoctl, offlineEnv(t, r.publicKey), "", "artifact", "follow", "--config", cfg, "--plain-http", "--startup-behavior", "immediate", "heartbeat:1")
+	follow := clitest.Command(t, falcoctl, testOfflineEnv(t, r.publicKey), "", "artifact", "follow", "--config", cfg, "--plain-http", "--startup-behavior", "immediate", "heartbeat:1")
 	var logs bytes.Buffer
 	follow.Stdout, follow.Stderr = &logs, &logs
 	must(t, follow.Start())

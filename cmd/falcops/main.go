@@ -67,7 +67,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if msg := err.Error(); msg != "" {
-		fmt.Fprintln(stderr, "falcops:", msg)
+		fmt.Fprintln(stderr, "falcops:", hinted(msg))
 	}
 	return exitCode(err)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/falcops/falcops/internal/sharedtest"
+	"github.com/stretchr/testify/assert"
 )
 
 const repoProfiles = "../../profiles"
@@ -107,7 +108,6 @@ spec:
 			want: append([]string{"0.40.0/deprecated/0.46.0/falcosecurity/falco:0.40.0"}, all...)},
 		{name: "missing profile", args: []string{"--profile", filepath.Join(dir, "nope.yaml")}, code: exitUsage,
 			wantStderr: []string{"nope.yaml: no such file or directory"}},
-		{name: "missing default profiles/ folder", args: nil, code: exitUsage, wantStderr: []string{"profiles"}},
 		{name: "folder without profiles", args: []string{"--profile", emptyDir}, code: exitUsage, wantStderr: []string{"no *.yaml file"}},
 		{name: "--at without zone", args: []string{"--profile", repoProfiles, "--at", "2027-03-01T00:00:00"}, code: exitUsage,
 			wantStderr: []string{"RFC 3339 date-time with a time zone"}},
@@ -173,6 +173,20 @@ func TestProfileMatrixGardenerExample(t *testing.T) {
 	if got := matrixVersions(t, out); !reflect.DeepEqual(got, want) {
 		t.Errorf("after expiry: %v, want %v", got, want)
 	}
+}
+
+// TestProfileDefaultsFromAnyFolder: the default --profile profiles/ is the
+// repository's, wherever the command runs in it; outside any repository
+// it is missing (exit 2).
+func TestProfileDefaultsFromAnyFolder(t *testing.T) {
+	t.Chdir(filepath.Join("..", "..", "rulesets", "heartbeat"))
+	code, out, stderr := runCLI(t, "profile", "matrix", "--at", "2026-07-01T00:00:00Z")
+	assert.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, out, `"falco":"0.42.1"`)
+	t.Chdir(t.TempDir())
+	code, _, stderr = runCLI(t, "profile", "matrix")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "profiles")
 }
 
 func TestProfileWithoutSubcommand(t *testing.T) {

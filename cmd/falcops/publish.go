@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -110,6 +110,10 @@ RULESET_DIR defaults to the repository root (all rulesets/*).`,
 			if len(args) == 0 {
 				args = []string{repoRoot()}
 			}
+			if !cmd.Flags().Changed("profiles") {
+				// The profiles of the repository being published.
+				o.profiles = filepath.Join(repoRootOf(args[0]), "profiles")
+			}
 			return o.run(cmd.Context(), cmd, args)
 		},
 	}
@@ -163,8 +167,12 @@ func (o *publishOptions) run(ctx context.Context, cmd *cobra.Command, paths []st
 	if err != nil {
 		return err
 	}
-	opts := publish.Options{Client: client, Registry: reg, Sign: signOpts, IndexSignature: o.signing.indexSignature(),
-		Progress: printResult(cmd.OutOrStdout())}
+	total := len(built)
+	if profiles != nil {
+		total++
+	}
+	opts := publish.Options{Client: client, Registry: reg, Sign: signOpts, IndexSignature: o.signing.indexSignature()}
+	showProgress(&opts, cmd, total)
 	_, entries, err := publish.Rulesets(ctx, built, opts)
 	if err != nil {
 		return err
@@ -190,9 +198,12 @@ func (o *publishOptions) run(ctx context.Context, cmd *cobra.Command, paths []st
 	return nil
 }
 
-// printResult prints each release result as it happens.
-func printResult(w io.Writer) func(publish.Result) {
-	return func(r publish.Result) { fmt.Fprintln(w, r.String()) }
+// showProgress prints each release step (stderr) and result (stdout) as
+// it happens.
+func showProgress(opts *publish.Options, cmd *cobra.Command, total int) {
+	p := newProgress(cmd.ErrOrStderr(), total)
+	opts.Step, opts.Clock = p.step, time.Now
+	opts.Progress = func(r publish.Result) { p.result(cmd.OutOrStdout(), r) }
 }
 
 // errUnsignedIndex: an index entry without a signature block makes

@@ -14,7 +14,7 @@ func newRegistryCmd() *cobra.Command {
 		Use:   "registry",
 		Short: "Run the embedded OCI registry",
 	}
-	var addr, root string
+	var addr, root, index, tuf string
 	serve := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve an OCI registry (with the referrers API) until interrupted",
@@ -27,7 +27,7 @@ you put TLS in front of it.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			if err := oci.Serve(ctx, addr, root); err != nil {
+			if err := oci.Serve(ctx, addr, oci.ServerOptions{Root: root, IndexFile: index, TUFDir: tuf}); err != nil {
 				return err
 			}
 			return nil
@@ -35,6 +35,8 @@ you put TLS in front of it.`,
 	}
 	serve.Flags().StringVar(&addr, "addr", "127.0.0.1:5000", "address to listen on")
 	serve.Flags().StringVar(&root, "root", "", "storage folder (default: memory)")
+	serve.Flags().StringVar(&index, "index", "", "falcoctl index file to serve at /index.yaml")
+	serve.Flags().StringVar(&tuf, "tuf", "", "TUF repository folder to serve at /tuf/ (falcops run writes one) for offline signature verification")
 	cmd.AddCommand(serve)
 	return cmd
 }

@@ -15,14 +15,21 @@ import (
 // the Git work tree, else the nearest folder up holding rulesets/, else ".".
 // It is returned relative to the working directory when that is shorter,
 // so findings keep short paths.
-func repoRoot() string {
+func repoRoot() string { return repoRootOf(".") }
+
+// repoRootOf is repoRoot for the repository holding path.
+func repoRootOf(path string) string {
 	wd, err := os.Getwd()
 	if err != nil {
 		return "."
 	}
-	root, _ := gitrepo.Root(wd)
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "."
+	}
+	root, _ := gitrepo.Root(abs)
 	if root == "" {
-		for d := wd; ; d = filepath.Dir(d) {
+		for d := abs; ; d = filepath.Dir(d) {
 			if fi, err := os.Stat(filepath.Join(d, "rulesets")); err == nil && fi.IsDir() {
 				root = d
 				break
@@ -39,7 +46,7 @@ func repoRoot() string {
 }
 
 // repoFlags are the flags whose defaults name a place in the repository.
-var repoFlags = []string{"repo", "profile", "profiles"}
+var repoFlags = []string{"repo", "profile", "profiles", "dir"}
 
 // anchorDefaults makes the defaults of repoFlags relative to the
 // repository root, when the user did not set them, so a command started in

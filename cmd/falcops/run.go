@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/spf13/cobra"
@@ -67,6 +68,7 @@ type runResult struct {
 	host, falcoctlConfig, publicKey string
 	refs                            []string
 	digests                         map[string]string // ruleset name -> published digest
+	offlineEnv                      []string          // what falcoctl needs to verify without the internet
 }
 
 // run does the main job; ready, if set, is called while the registry serves.
@@ -87,8 +89,12 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, ready func(run
 	if err != nil {
 		return fmt.Errorf("registry: %w", err)
 	}
-	indexPath := filepath.Join(dir, "index.yaml")
-	srv, closeStore := oci.NewServer(oci.ServerOptions{Root: filepath.Join(dir, "registry"), IndexFile: indexPath})
+	indexPath, tufDir := filepath.Join(dir, "index.yaml"), filepath.Join(dir, "tuf")
+	// TUF clients check expiry against the real clock; a year outlives any run.
+	if err := oci.WriteTUFMirror(tufDir, time.Now().AddDate(1, 0, 0).UTC()); err != nil {
+		return fmt.Errorf("writing the offline TUF mirror: %w", err)
+	}
+	srv, closeStore := oci.NewServer(oci.ServerOptions{Root: filepath.Join(dir, "registry"), IndexFile: indexPath, TUFDir: tufDir})
 	defer func() { _ = closeStore() }()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -108,19 +114,26 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, ready func(run
 	if err != nil {
 		return err
 	}
-	printInstructions(out, host, dir, cfgPath, pub, refs)
+	env := offlineEnv(host, dir, pub)
+	printInstructions(out, host, dir, cfgPath, refs, env)
 
 	if ready != nil {
-		if err := ready(runResult{host: host, falcoctlConfig: cfgPath, publicKey: pub, refs: refs, digests: digests}); err != nil {
+		if err := ready(runResult{host: host, falcoctlConfig: cfgPath, publicKey: pub, refs: refs, digests: digests, offlineEnv: env}); err != nil {
 			return err
 		}
 	}
-	if o.once || ready != nil {
+	if ready != nil {
+		return nil
+	}
+	if o.once {
+		fmt.Fprintf(out, "--once: the registry stops now. To serve the same content again, for the command above:\n\n"+
+			"  falcops registry serve --addr %s --root %s --index %s --tuf %s\n", host, filepath.Join(dir, "registry"), indexPath, tufDir)
 		return nil
 	}
 	fmt.Fprintln(out, "serving until interrupted (Ctrl-C)")
 	select {
 	case <-ctx.Done():
+		fmt.Fprintln(out, "stopped")
 		return nil
 	case err := <-served:
 		if errors.Is(err, http.ErrServerClosed) {
@@ -147,7 +160,12 @@ func (o *runOptions) publishRepo(ctx context.Context, cmd *cobra.Command, reg pu
 		return nil, nil, nil, err
 	}
 	opts := publish.Options{Client: client, Registry: reg, Sign: oci.SignOptions{Signer: signer},
-		IndexSignature: &artifacts.CosignSignature{Key: pub, IgnoreTlog: true}, Progress: printResult(cmd.OutOrStdout())}
+		IndexSignature: &artifacts.CosignSignature{Key: pub, IgnoreTlog: true}}
+	total := len(built)
+	if profiles != nil {
+		total++
+	}
+	showProgress(&opts, cmd, total)
 	results, idx, err := publish.Rulesets(ctx, built, opts)
 	if err != nil {
 		return nil, nil, nil, err
@@ -190,12 +208,24 @@ func writeRunFiles(dir, host string, idx artifacts.Index, refs []string) (string
 	return cfgPath, os.WriteFile(cfgPath, cfg, 0o644)
 }
 
-func printInstructions(out io.Writer, host, dir, cfgPath, pub string, refs []string) {
+// offlineEnv is what falcoctl (and cosign) need to verify key-based
+// signatures on a machine without internet: the TUF mirror run serves,
+// and the cosign key as the CT log key it insists on.
+func offlineEnv(host, dir, pub string) []string {
+	return []string{
+		"SIGSTORE_CT_LOG_PUBLIC_KEY_FILE=" + pub,
+		"TUF_MIRROR=http://" + host + "/tuf",
+		"TUF_ROOT_JSON=" + filepath.Join(dir, "tuf", "1.root.json"),
+		"TUF_ROOT=" + filepath.Join(dir, "tuf-cache"),
+	}
+}
+
+func printInstructions(out io.Writer, host, dir, cfgPath string, refs, env []string) {
 	cfg, _ := os.ReadFile(cfgPath)
 	fmt.Fprintf(out, "\nindex: http://%s/index.yaml (%s)\nfalcoctl configuration a shoot would use (%s):\n\n%s\n", host, filepath.Join(dir, "index.yaml"), cfgPath, cfg)
-	fmt.Fprintf(out, "install the signed, verified rules with the real falcoctl:\n\n  falcoctl artifact install --config %s --plain-http %s\n\n", cfgPath, strings.Join(refs, " "))
-	fmt.Fprintf(out, "falcoctl verifies signatures with cosign, which fetches Sigstore's TUF metadata even for keys;\n"+
-		"offline, also set SIGSTORE_CT_LOG_PUBLIC_KEY_FILE=%s and TUF_MIRROR/TUF_ROOT_JSON to a local mirror (docs/publishing.md).\n", pub)
+	fmt.Fprintf(out, "install the signed, verified rules with the real falcoctl (offline: the registry also serves the TUF\n"+
+		"metadata cosign looks up, see docs/publishing.md):\n\n  %s \\\n    falcoctl artifact install --config %s --plain-http %s\n\n",
+		strings.Join(env, " "), cfgPath, strings.Join(refs, " "))
 }
 
 // devKey returns the development signing key under dir, creating it with a
@@ -203,9 +233,16 @@ func printInstructions(out io.Writer, host, dir, cfgPath, pub string, refs []str
 func devKey(dir string, out io.Writer) (priv, pub string, password []byte, err error) {
 	priv, pub = filepath.Join(dir, "cosign.key"), filepath.Join(dir, "cosign.pub")
 	pwFile := filepath.Join(dir, "cosign.password")
-	if pw, err := os.ReadFile(pwFile); err == nil {
-		if _, err := os.Stat(priv); err == nil {
-			return priv, pub, pw, nil
+	pw, pwErr := os.ReadFile(pwFile)
+	_, privErr := os.Stat(priv)
+	_, pubErr := os.Stat(pub)
+	if pwErr == nil && privErr == nil && pubErr == nil {
+		return priv, pub, pw, nil
+	}
+	// A part is missing: make a new pair, never a stuck half.
+	for _, f := range []string{priv, pub, pwFile} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", "", nil, err
 		}
 	}
 	raw := make([]byte, 16)

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -47,7 +50,7 @@ func TestCrossRepositoryCopyRefused(t *testing.T) {
 	// compares the signed repository: it installs the copy. This pins that
 	// gap, so a falcoctl that closes it shows up here.
 	rulesDir := filepath.Join(filepath.Dir(r.falcoctlConfig), "rules")
-	stdout, stderr, err := clitest.Run(t, falcoctl, offlineEnv(t, r.publicKey), "", "artifact", "install", "--config", r.falcoctlConfig, "--plain-http", "heartbeat:1")
+	stdout, stderr, err := clitest.Run(t, falcoctl, testOfflineEnv(t, r.publicKey), "", "artifact", "install", "--config", r.falcoctlConfig, "--plain-http", "heartbeat:1")
 	require.NoError(t, err, "%s%s", stdout, stderr)
 	assert.FileExists(t, filepath.Join(rulesDir, "custom_rules.yaml"), "falcoctl installed the copied artifact")
 
@@ -57,7 +60,7 @@ func TestCrossRepositoryCopyRefused(t *testing.T) {
 	genuine := r.digests["heartbeat"]
 	require.NoError(t, os.RemoveAll(rulesDir))
 	require.NoError(t, os.MkdirAll(rulesDir, 0o755))
-	stdout, stderr, err = clitest.Run(t, falcoctl, offlineEnv(t, r.publicKey), "", "artifact", "install", "--config", r.falcoctlConfig, "--plain-http", "heartbeat@"+genuine)
+	stdout, stderr, err = clitest.Run(t, falcoctl, testOfflineEnv(t, r.publicKey), "", "artifact", "install", "--config", r.falcoctlConfig, "--plain-http", "heartbeat@"+genuine)
 	require.NoError(t, err, "%s%s", stdout, stderr)
 	assert.Contains(t, stdout+stderr, "Signature successfully verified")
 	assert.FileExists(t, filepath.Join(rulesDir, "heartbeat_rules.yaml"))
@@ -92,7 +95,7 @@ func TestIndexRefusesUnsigned(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.Publish(context.Background(), r.host+"/falcops/heartbeat", built[0].Artifact, "1.0.1")
 	require.NoError(t, err)
-	stdout, stderr, err := clitest.Run(t, falcoctl, offlineEnv(t, r.publicKey), "", "artifact", "install", "--config", r.falcoctlConfig, "--plain-http", "heartbeat:1")
+	stdout, stderr, err := clitest.Run(t, falcoctl, testOfflineEnv(t, r.publicKey), "", "artifact", "install", "--config", r.falcoctlConfig, "--plain-http", "heartbeat:1")
 	require.Error(t, err, "falcoctl installed an unsigned artifact:\n%s%s", stdout, stderr)
 	assert.Contains(t, stdout+stderr, "no signatures found")
 }
@@ -111,4 +114,49 @@ func TestPublishReadsTheIndexFirst(t *testing.T) {
 	assert.Contains(t, errOut, index)
 	assert.Zero(t, reg.Requests(), "nothing was sent to the registry")
 	assert.Equal(t, "- name: a\n- name: a\n", string(readFile(t, index)))
+}
+
+// TestPublishShowsProgress: each step of each release is reported on
+// stderr (plain lines when stderr is no terminal), a slow step is named,
+// and stdout keeps one result line per artifact.
+func TestPublishShowsProgress(t *testing.T) {
+	slow := slowStep
+	slowStep = 100 * time.Millisecond
+	t.Cleanup(func() { slowStep = slow })
+	reg := ocitest.NewWith(t, ocitest.Options{Wrap: func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, ".sig") {
+				time.Sleep(200 * time.Millisecond) // a slow signature upload
+			}
+			h.ServeHTTP(w, r)
+		})
+	}})
+	priv, _, err := oci.GenerateKeyPair(t.TempDir(), []byte("pw"))
+	require.NoError(t, err)
+	t.Setenv("COSIGN_PASSWORD", "pw")
+	code, out, errOut := runCLI(t, "publish", repoWith(t, "heartbeat", "custom-example"), "--registry", reg.Host+"/acme", "--key", priv, "--plain-http", "--index", "")
+	require.Equal(t, exitOK, code, out+errOut)
+	for _, want := range []string{"[1/2] custom-example 0.1.0: pushing\n", "[1/2] custom-example 0.1.0: signing\n", "[2/2] heartbeat 1.0.0: moving tags\n"} {
+		assert.Contains(t, errOut, want)
+	}
+	assert.Regexp(t, `heartbeat 1\.0\.0: signing took [0-9.]+m?s \(slow\)`, errOut)
+	assert.Equal(t, 2, strings.Count(out, "\n"), "one result line per ruleset on stdout:\n%s", out)
+}
+
+// TestHints: a key without COSIGN_PASSWORD, a wrong password, and HTTPS to
+// a plain-HTTP registry each end with a hint that says what to do.
+func TestHints(t *testing.T) {
+	reg := ocitest.New(t)
+	priv, pub, err := oci.GenerateKeyPair(t.TempDir(), []byte("pw"))
+	require.NoError(t, err)
+	repo := repoWith(t, "heartbeat")
+	t.Setenv("COSIGN_PASSWORD", "")
+	_, _, errOut := runCLI(t, "publish", repo, "--registry", reg.Host+"/acme", "--key", priv, "--plain-http", "--index", "")
+	assert.Contains(t, errOut, "hint: COSIGN_PASSWORD is not set")
+	t.Setenv("COSIGN_PASSWORD", "wrong")
+	_, _, errOut = runCLI(t, "publish", repo, "--registry", reg.Host+"/acme", "--key", priv, "--plain-http", "--index", "")
+	assert.Contains(t, errOut, "hint: COSIGN_PASSWORD is not the password of this key")
+	code, _, errOut := runCLI(t, "verify", reg.Host+"/acme/heartbeat:1", "--key", pub)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "hint: the registry speaks plain HTTP: add --plain-http")
 }

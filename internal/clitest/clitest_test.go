@@ -23,6 +23,7 @@ import (
 
 	"github.com/falcops/falcops/internal/clitest"
 	"github.com/falcops/falcops/internal/sharedtest"
+	"github.com/falcops/falcops/oci"
 	"github.com/falcops/falcops/oci/ocitest"
 )
 
@@ -79,7 +80,7 @@ func TestTUFMirrorServesAValidRepository(t *testing.T) {
 	if err := up.Refresh(); err != nil {
 		t.Fatalf("TUF refresh: %v", err)
 	}
-	info, err := up.GetTargetInfo(clitest.TrustedRootTarget)
+	info, err := up.GetTargetInfo(oci.TrustedRootTarget)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestTUFMirrorServesAValidRepository(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(data) != clitest.EmptyTrustedRoot {
+	if string(data) != oci.EmptyTrustedRoot {
 		t.Errorf("trusted root = %s", data)
 	}
 }
