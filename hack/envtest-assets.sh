@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# envtest-assets.sh: builds kube-apiserver and etcd for envtest from Go modules
+# envtest-assets.sh: builds kube-apiserver, etcd and kubectl for envtest from Go modules
 # (no setup-envtest download) into ${FALCOPS_CACHE:-$HOME/.cache/falcops}/envtest/k8s-VERSION
 # and prints that directory, the value for KUBEBUILDER_ASSETS, as its only stdout line.
 #
@@ -36,9 +36,10 @@ work="$root/.build-$version"
 export GOWORK=off GOFLAGS=-buildvcs=false GO111MODULE=on CGO_ENABLED=0 LC_ALL=C
 
 present() {
-  [[ -x "$out/kube-apiserver" && -x "$out/etcd" ]] &&
+  [[ -x "$out/kube-apiserver" && -x "$out/etcd" && -x "$out/kubectl" ]] &&
     [[ "$("$out/kube-apiserver" --version 2>/dev/null)" == "Kubernetes v$version" ]] &&
-    "$out/etcd" --version >/dev/null 2>&1
+    "$out/etcd" --version >/dev/null 2>&1 &&
+    "$out/kubectl" version --client >/dev/null 2>&1
 }
 
 if present; then echo "$out"; exit 0; fi
@@ -78,7 +79,7 @@ modules="$(comm -12 \
   echo ")"
   echo
   echo "tool ("
-  printf '\tk8s.io/kubernetes/cmd/kube-apiserver\n\tgo.etcd.io/etcd/server/v3\n'
+  printf '\tk8s.io/kubernetes/cmd/kube-apiserver\n\tk8s.io/kubernetes/cmd/kubectl\n\tgo.etcd.io/etcd/server/v3\n'
   echo ")"
 } >go.mod
 say "resolving modules for Kubernetes v$version"
@@ -91,12 +92,15 @@ done
 mkdir -p bin
 say "building kube-apiserver v$version (cold: 5-8 minutes on 2 cores)"
 nice -n "${FALCOPS_NICE:-10}" go build -trimpath -ldflags "$ldflags" -o bin/kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
+# kubectl runs the operator guide's commands against envtest (docs test).
+say "building kubectl v$version"
+nice -n "${FALCOPS_NICE:-10}" go build -trimpath -ldflags "$ldflags" -o bin/kubectl k8s.io/kubernetes/cmd/kubectl
 say "building etcd $(go list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)"
 nice -n "${FALCOPS_NICE:-10}" go build -trimpath -ldflags "-s -w" -o bin/etcd go.etcd.io/etcd/server/v3
 
 [[ "$(bin/kube-apiserver --version)" == "Kubernetes v$version" ]] || fail "kube-apiserver reports $(bin/kube-apiserver --version)"
 mkdir -p "$out"
-for b in kube-apiserver etcd; do
+for b in kube-apiserver etcd kubectl; do
   cp "bin/$b" "$out/.$b.$$"
   mv -f "$out/.$b.$$" "$out/$b"
 done
