@@ -53,7 +53,7 @@ func parseDoc(path string) ([]docLine, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	var (
 		out     []docLine
 		lang    string

@@ -275,6 +275,6 @@ func freePort() string {
 	if err != nil {
 		return "0"
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
 }
