@@ -24,8 +24,17 @@ var ErrNotOurs = errors.New("not made by the agent")
 
 // Tree is a rules directory managed as kubelet manages a ConfigMap volume.
 type Tree struct {
-	// Root is the directory Falco's rules_files names.
+	// Root is the directory Falco's rules_files names. A new set is written
+	// beside it, in a hidden staging folder of Root's parent (which must be
+	// writable and on the same file system, e.g. an emptyDir holding Root),
+	// so that writing and syncing it, however slow, fires no event in the
+	// watched directory: the set arrives by one rename.
 	Root string
+}
+
+// staging is where sets are written before they are moved into Root.
+func (t Tree) staging() string {
+	return filepath.Join(filepath.Dir(t.Root), "."+filepath.Base(t.Root)+".staging")
 }
 
 // Swap makes files the tree's complete set: written into a fresh hidden
@@ -88,31 +97,55 @@ func (t Tree) Files() (map[string][]byte, error) {
 	return files, err
 }
 
-// current reads the set ..data points at, and that directory's name.
+// current reads the set ..data points at, and that directory's name. A
+// swap may remove the set while it is read, so the read counts only if
+// ..data still points at the same directory afterwards (a sequence lock).
 func (t Tree) current() (map[string][]byte, string, error) {
+	for attempt := 0; ; attempt++ {
+		target, err := t.dataTarget()
+		if err != nil || target == "" {
+			return map[string][]byte{}, "", err
+		}
+		files, err := readSet(filepath.Join(t.Root, target))
+		after, aerr := t.dataTarget()
+		if aerr == nil && after == target {
+			return files, target, err
+		}
+		if attempt == 100 {
+			return nil, "", fmt.Errorf("%s: the set kept changing while it was read", t.Root)
+		}
+	}
+}
+
+// dataTarget is the set directory ..data points at ("" before the first swap).
+func (t Tree) dataTarget() (string, error) {
 	target, err := os.Readlink(filepath.Join(t.Root, dataLink))
 	if errors.Is(err, fs.ErrNotExist) {
-		return map[string][]byte{}, "", nil
+		return "", nil
 	}
 	if err != nil {
-		return nil, "", err
+		return "", err
 	}
 	if !strings.HasPrefix(target, setPrefix) || strings.ContainsRune(target, '/') {
-		return nil, "", fmt.Errorf("%s points at %q: %w", filepath.Join(t.Root, dataLink), target, ErrNotOurs)
+		return "", fmt.Errorf("%s points at %q: %w", filepath.Join(t.Root, dataLink), target, ErrNotOurs)
 	}
-	entries, err := os.ReadDir(filepath.Join(t.Root, target))
+	return target, nil
+}
+
+func readSet(dir string) (map[string][]byte, error) {
+	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	files := make(map[string][]byte, len(entries))
 	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(t.Root, target, e.Name()))
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		files[e.Name()] = data
 	}
-	return files, target, nil
+	return files, nil
 }
 
 // checkNames returns the file names sorted, refusing any that could leave
@@ -160,10 +193,13 @@ func (t Tree) checkLinks(names []string) error {
 	return nil
 }
 
-// writeSet writes the files into a new hidden directory, synced to disk,
-// and returns its name.
+// writeSet writes the files into a new hidden directory in the staging
+// folder, synced to disk, moves it into Root and returns its name.
 func (t Tree) writeSet(names []string, files map[string][]byte) (string, error) {
-	dir, err := os.MkdirTemp(t.Root, setPrefix)
+	if err := os.MkdirAll(t.staging(), 0o755); err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp(t.staging(), setPrefix)
 	if err != nil {
 		return "", err
 	}
@@ -180,6 +216,10 @@ func (t Tree) writeSet(names []string, files map[string][]byte) (string, error) 
 	if err := syncDir(dir); err != nil {
 		_ = os.RemoveAll(dir)
 		return "", err
+	}
+	if err := os.Rename(dir, filepath.Join(t.Root, filepath.Base(dir))); err != nil {
+		_ = os.RemoveAll(dir)
+		return "", fmt.Errorf("moving the new set into %s (the staging folder %s must be on the same file system): %w", t.Root, t.staging(), err)
 	}
 	return filepath.Base(dir), nil
 }
@@ -220,6 +260,9 @@ func (t Tree) relink(names []string, old map[string][]byte) error {
 // interrupted swap left behind.
 func (t Tree) removeStraySets(keep string) error {
 	if err := os.Remove(filepath.Join(t.Root, newLinkTmp)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := os.RemoveAll(t.staging()); err != nil {
 		return err
 	}
 	entries, err := os.ReadDir(t.Root)
