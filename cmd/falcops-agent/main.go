@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/falcops/falcops/agent"
+	"github.com/falcops/falcops/version"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `falcops-agent keeps Falco's rules on the pinned, signed rulesets.
+
+Usage:
+  falcops-agent install [flags]   install the pins once and swap them in (init container)
+  falcops-agent watch [flags]     follow the mounted pins; serve /healthz, /readyz, /metrics
+  falcops-agent version           print the version
+
+Flags:
+`
+
+// options are the flags both commands share.
+type options struct {
+	config, rules, work, falcoctl, addr string
+	plainHTTP                           bool
+	interval, timeout                   time.Duration
+}
+
+func (o *options) flags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("falcops-agent "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.config, "config", "/etc/falcoctl/falcoctl.yaml", "the mounted falcoctl configuration: its artifact.install.refs are name@sha256 pins of the file:// index beside it")
+	fs.StringVar(&o.rules, "rules", "/etc/falco/rules/rules.d", "the rules directory Falco's rules_files names; its parent must be writable (the set is staged there)")
+	fs.StringVar(&o.work, "work", "/tmp/falcops-agent", "scratch directory for installs")
+	fs.StringVar(&o.falcoctl, "falcoctl", "falcoctl", "the falcoctl binary")
+	fs.BoolVar(&o.plainHTTP, "plain-http", false, "talk HTTP to a loopback registry (development only)")
+	fs.DurationVar(&o.interval, "interval", 2*time.Second, "how often watch checks the mount")
+	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "deadline of one install (falcoctl and the digest checks)")
+	fs.StringVar(&o.addr, "addr", ":8090", "watch: address of /healthz, /readyz and /metrics")
+	fs.Usage = func() {
+		_, _ = fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func (o *options) supervisor(log *slog.Logger) *agent.Supervisor {
+	return &agent.Supervisor{
+		Config: o.config,
+		Installer: agent.Installer{Falcoctl: o.falcoctl, Env: os.Environ(), PlainHTTP: o.plainHTTP,
+			Work: o.work, Timeout: o.timeout},
+		Tree:     agent.Tree{Root: o.rules},
+		Interval: o.interval,
+		Log:      log,
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	var o options
+	if len(args) == 0 {
+		o.flags("", stderr).Usage()
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "version", "--version":
+		_, _ = fmt.Fprint(stdout, version.Report("falcops-agent"))
+		return 0
+	case "-h", "--help", "help":
+		o.flags("", stdout).Usage()
+		return 0
+	case "install", "watch":
+	default:
+		_, _ = fmt.Fprintf(stderr, "falcops-agent: unknown command %q (install, watch, version)\n", cmd)
+		return 2
+	}
+	fs := o.flags(cmd, stderr)
+	if err := fs.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		_, _ = fmt.Fprintf(stderr, "falcops-agent %s: unexpected argument %q\n", cmd, fs.Arg(0))
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	s := o.supervisor(log)
+	if cmd == "install" {
+		if err := s.Once(ctx); err != nil {
+			_, _ = fmt.Fprintf(stderr, "falcops-agent install: %v\n", err)
+			return 1
+		}
+		_, _ = fmt.Fprintf(stdout, "installed %v into %s\n", s.Status().Running, o.rules)
+		return 0
+	}
+	return watch(ctx, s, o.addr, stderr)
+}
+
+func watch(ctx context.Context, s *agent.Supervisor, addr string, stderr io.Writer) int {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		_, _ = fmt.Fprintf(stderr, "falcops-agent watch: %v\n", err)
+		return 2
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	_, _ = fmt.Fprintf(stderr, "falcops-agent watch: serving /healthz /readyz /metrics on %s\n", ln.Addr())
+	err = s.Run(ctx)
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdown)
+	if err != nil {
+		_, _ = fmt.Fprintf(stderr, "falcops-agent watch: %v\n", err)
+		return 1
+	}
+	return 0
+}
