@@ -16,33 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/falcops/falcops/agent"
-	"github.com/falcops/falcops/artifacts"
-	"github.com/falcops/falcops/internal/sharedtest"
+	"github.com/falcops/falcops/agent/agenttest"
 	"github.com/falcops/falcops/oci/ocitest"
-	"github.com/falcops/falcops/publish"
 )
-
-// publishVariant publishes a changed copy of a shipped ruleset under
-// version and returns its digest.
-func (l *landscape) publishVariant(t *testing.T, ruleset, version string) string {
-	dir := ocitest.Variant(t, filepath.Join(sharedtest.RepoRoot(t), "rulesets", ruleset), version, version)
-	built, _, err := publish.Build([]string{dir})
-	require.NoError(t, err)
-	results, _, err := publish.Rulesets(context.Background(), built, l.opts)
-	require.NoError(t, err)
-	return results[0].Digest.String()
-}
-
-// mount writes the falcoctl Secret volume as kubelet does (one atomic swap
-// of ..data) and returns the path of its falcoctl.yaml.
-func (l *landscape) mount(t *testing.T, vol agent.Tree, refs ...string) string {
-	cfg := artifacts.FalcoctlConfig{IndexURL: "file://" + filepath.Join(vol.Root, "index.yaml"), Refs: refs, RulesDir: "/rulesfiles", StateDir: "/artifactstate"}
-	data, err := cfg.Marshal()
-	require.NoError(t, err)
-	_, err = vol.Swap(map[string][]byte{"falcoctl.yaml": data, "index.yaml": l.index.Marshal()})
-	require.NoError(t, err)
-	return filepath.Join(vol.Root, "falcoctl.yaml")
-}
 
 func waitStatus(t *testing.T, s *agent.Supervisor, ok func(agent.Status) bool) agent.Status {
 	t.Helper()
@@ -55,11 +31,11 @@ func waitStatus(t *testing.T, s *agent.Supervisor, ok func(agent.Status) bool) a
 // files the new set lacks, and keeps the running set when a pin cannot be
 // verified, saying so in /readyz and /metrics.
 func TestSupervisorFollowsThePins(t *testing.T) {
-	l := newLandscape(t, "heartbeat", "custom-example")
+	l := agenttest.New(t, "heartbeat", "custom-example")
 	vol := agent.Tree{Root: filepath.Join(t.TempDir(), "etc-falcoctl")}
-	config := l.mount(t, vol, "custom-example@"+l.digests["custom-example"], "heartbeat@"+l.digests["heartbeat"])
+	config := l.Mount(t, vol, "custom-example@"+l.Digests["custom-example"], "heartbeat@"+l.Digests["heartbeat"])
 	rules := agent.Tree{Root: filepath.Join(t.TempDir(), "rules.d")}
-	s := &agent.Supervisor{Config: config, Installer: l.installer(t), Tree: rules, Interval: 20 * time.Millisecond}
+	s := &agent.Supervisor{Config: config, Installer: l.Installer(t), Tree: rules, Interval: 20 * time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
@@ -84,8 +60,8 @@ func TestSupervisorFollowsThePins(t *testing.T) {
 			assert.True(t, len(files) == 3 && custom || len(files) == 1 && !custom, "a mixed or partial set: %d files", len(files))
 		}
 	}()
-	v2 := l.publishVariant(t, "heartbeat", "1.1.0")
-	l.mount(t, vol, "heartbeat@"+v2)
+	v2 := l.PublishVariant(t, "heartbeat", "1.1.0")
+	l.Mount(t, vol, "heartbeat@"+v2)
 	st := waitStatus(t, s, func(st agent.Status) bool { return st.Ready() && st.Running[0] == "heartbeat@"+v2 })
 	stop.Store(true)
 	wg.Wait()
@@ -99,9 +75,9 @@ func TestSupervisorFollowsThePins(t *testing.T) {
 
 	// An unsigned digest: refused, the running set stays, readiness says why.
 	unsigned := ocitest.RulesetArtifact(t, "heartbeat", "9.9.9", "0.31.0", "unsigned")
-	desc, err := l.opts.Client.Push(ctx, l.opts.Registry.Repo("heartbeat"), unsigned, "9.9.9")
+	desc, err := l.Opts.Client.Push(ctx, l.Opts.Registry.Repo("heartbeat"), unsigned, "9.9.9")
 	require.NoError(t, err)
-	l.mount(t, vol, "heartbeat@"+desc.Digest.String())
+	l.Mount(t, vol, "heartbeat@"+desc.Digest.String())
 	st = waitStatus(t, s, func(st agent.Status) bool { return st.Error != "" })
 	assert.Equal(t, []string{"heartbeat@" + v2}, st.Running)
 	assert.Contains(t, st.Error, "no signatures found")
