@@ -95,6 +95,11 @@ bench-publish: tools-test ## Publishing 50 rulesets (validate, package, push, ta
 	$(GO) test ./cmd/falcops/ -run '^$$' -bench 'Benchmark(Publish|OrasPush)50$$' -benchtime 3x -count $(BENCH_COUNT) | tee $(CACHE)/bench-publish.txt
 	@hack/ratio.sh $(CACHE)/bench-publish.txt BenchmarkPublish50 BenchmarkOrasPush50
 
+.PHONY: bench-agent
+bench-agent: tools-test ## Pin change to swapped rules through the agent (real falcoctl, local registry) vs falcoctl installing the same ref alone (ratio).
+	$(GO) test ./agent/ -run '^$$' -bench 'Benchmark(PinChange|FalcoctlInstall)$$' -benchtime 10x -count $(BENCH_COUNT) | tee $(CACHE)/bench-agent.txt
+	@hack/ratio.sh $(CACHE)/bench-agent.txt BenchmarkPinChange BenchmarkFalcoctlInstall
+
 .PHONY: bench
 bench: ## Benchmarks with ratios: validation vs bare YAML decode, diff vs loading both files; rule-test throughput.
 	$(GO) test ./rules/ -run '^$$' -bench 'Benchmark(Validate|Decode)Corpus$$' -benchmem -count $(BENCH_COUNT) | tee $(CACHE)/bench.txt
