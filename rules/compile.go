@@ -127,7 +127,9 @@ func (c *compiler) substituteLists(e condition.Expr, t Text, probs *[]problem) c
 			}
 			c.rs.lists[r.Value].Used = true
 			if condition.IsListOperator(n.Op) {
-				l := &condition.List{Values: append([]string(nil), items...)}
+				// shared by every reference, not copied: a big list used by
+				// many rules costs its size once (the cap makes appends copy)
+				l := &condition.List{Values: items[:len(items):len(items)]}
 				l.Offset = r.Offset
 				n.Right = l
 			} else if len(items) == 1 {
@@ -141,7 +143,16 @@ func (c *compiler) substituteLists(e condition.Expr, t Text, probs *[]problem) c
 	return e
 }
 
+// expandValues replaces list names among the values by their items. A
+// value list that is one list name gets the list's items themselves, shared
+// by every reference (read-only, like the whole AST).
 func (c *compiler) expandValues(vals []string) []string {
+	if len(vals) == 1 {
+		if items, ok := c.expanded[vals[0]]; ok {
+			c.rs.lists[vals[0]].Used = true
+			return items[:len(items):len(items)]
+		}
+	}
 	var out []string
 	for i, v := range vals {
 		items, ok := c.expanded[v]

@@ -7,6 +7,7 @@ import (
 
 	"github.com/falcops/falcops/diag"
 	"github.com/falcops/falcops/rules"
+	"github.com/falcops/falcops/rules/condition"
 )
 
 // Report is the outcome of running test cases against a ruleset.
@@ -110,22 +111,37 @@ type Suite struct {
 	loaded   []*rules.Rule // rules Falco would load, in order
 	programs map[*rules.Rule]*Program
 	errs     map[*rules.Rule]error
+	macros   int // macro ids of all programs, for one evaluation state per event
 }
 
 // Loaded reports whether Falco would load the rule: enabled, not skipped
 // and compiled without errors.
 func Loaded(r *rules.Rule) bool { return r.Enabled && !r.Skipped && r.Compiled != nil }
 
-// NewSuite compiles every rule Falco would load, on its macro-expanded
-// condition with exceptions (rules.Ruleset.Expand).
+// NewSuite compiles every rule Falco would load, on its condition with
+// exceptions. Each macro is compiled once per event source and shared by
+// every rule and macro using it (never expanded textually), so a chain of
+// macros each using the previous one twice costs linear time and memory.
 func NewSuite(rs *rules.Ruleset) *Suite {
 	s := &Suite{rs: rs, programs: map[*rules.Rule]*Program{}, errs: map[*rules.Rule]error{}}
+	macros := func(name string) condition.Expr {
+		if m := rs.Macro(name); m != nil {
+			return m.AST
+		}
+		return nil
+	}
+	compilers := map[string]*compiler{}
 	for _, r := range rs.Rules {
 		if !Loaded(r) {
 			continue
 		}
 		s.loaded = append(s.loaded, r)
-		p, err := Compile(rs.Expand(r), r.Source)
+		c := compilers[r.Source]
+		if c == nil {
+			c = newCompiler(r.Source, macros, &s.macros)
+			compilers[r.Source] = c
+		}
+		p, err := c.program(r.Compiled)
 		if err != nil {
 			s.errs[r] = fmt.Errorf("rule '%s': condition cannot be evaluated: %w", r.Name, err)
 			continue
@@ -160,11 +176,12 @@ func (s *Suite) CompileErrors() []RuleError {
 // names of those that fire, in ruleset order.
 func (s *Suite) Fired(ev *Event) []string {
 	var out []string
+	st := newState(ev, s.macros)
 	for _, r := range s.loaded {
 		if r.Source != ev.Source {
 			continue
 		}
-		if p := s.programs[r]; p != nil && p.root.eval(ev) {
+		if p := s.programs[r]; p != nil && p.root.eval(st) {
 			out = append(out, r.Name)
 		}
 	}
@@ -194,7 +211,7 @@ func (s *Suite) check(ref RuleRef, expected bool, ev *Event) Check {
 	case s.errs[r] != nil:
 		c.Err = s.errs[r]
 	default:
-		c.Actual = s.programs[r].root.eval(ev)
+		c.Actual = s.programs[r].eval(ev)
 	}
 	return c
 }
