@@ -15,14 +15,13 @@ type compiler struct {
 	engine     Version
 	expanded   map[string][]string // list name -> items with referenced lists expanded
 	macroProbs map[string][]problem
-	inProgress map[string]bool
 	evt        *evttypeResolver
 	reported   map[string]bool
 }
 
 func (l *loader) compile() {
 	c := &compiler{rs: l.rs, engine: l.engine, expanded: map[string][]string{},
-		macroProbs: map[string][]problem{}, inProgress: map[string]bool{}, reported: map[string]bool{}}
+		macroProbs: map[string][]problem{}, reported: map[string]bool{}}
 	c.evt = &evttypeResolver{rs: l.rs, invariants: !l.engine.Less(EngineNext),
 		memo: map[string]EventTypes{}, inProgress: map[string]bool{}}
 	c.compileLists()

@@ -32,3 +32,25 @@ func TestConditionAppendsAreLinear(t *testing.T) {
 	t.Logf("bytes: %d for 2k appends, %d for 8k (%.2fx)", small, big, float64(big)/float64(small))
 	require.Less(t, float64(big)/float64(small), 6.0, "bytes allocated: %d for 2k appends, %d for 8k", small, big)
 }
+
+// TestMacroChainWarningsAreLinear: a warning in the first macro of a chain
+// where each macro uses the previous one twice is collected once per macro,
+// not once per path (which doubles at every level).
+func TestMacroChainWarningsAreLinear(t *testing.T) {
+	allocs := func(depth int) float64 {
+		var b strings.Builder
+		b.WriteString("- macro: m0\n  condition: evt.dir = < and proc.name = bash\n")
+		for i := 1; i <= depth; i++ {
+			fmt.Fprintf(&b, "- macro: m%d\n  condition: (m%d and proc.pid > 0) or (m%d and proc.pid < 0)\n", i, i-1, i-1)
+		}
+		fmt.Fprintf(&b, "- rule: chain\n  desc: d\n  condition: evt.type = execve and m%d\n  output: o\n  priority: INFO\n", depth)
+		src := []byte(b.String())
+		return testing.AllocsPerRun(1, func() {
+			rs := LoadBytes("chain.yaml", src, Options{Engine: Engine042})
+			require.Equal(t, 1, rs.Findings.Warnings(), "%v", rs.Findings)
+		})
+	}
+	a8, a16 := allocs(8), allocs(16)
+	t.Logf("allocations: %.0f at depth 8, %.0f at depth 16 (%.2fx)", a8, a16, a16/a8)
+	require.Less(t, a16/a8, 3.0)
+}
