@@ -37,6 +37,10 @@ type Check struct {
 	// Err is set when the rule cannot be checked: unknown, disabled (in
 	// fires), of another source, or its condition does not compile.
 	Err error
+	// Why explains a failed check: the first part of the condition that was
+	// false, with the event's values (`"proc.name = bash" was false:
+	// proc.name is "sh"`), or the parts that held when the rule fired.
+	Why string
 }
 
 // Passed reports whether the rule behaved as the case expects.
@@ -211,7 +215,11 @@ func (s *Suite) check(ref RuleRef, expected bool, ev *Event) Check {
 	case s.errs[r] != nil:
 		c.Err = s.errs[r]
 	default:
-		c.Actual = s.programs[r].eval(ev)
+		p := s.programs[r]
+		c.Actual = p.eval(ev)
+		if c.Actual != expected {
+			_, c.Why = p.explain(ev)
+		}
 	}
 	return c
 }
