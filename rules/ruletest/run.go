@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/falcops/falcops/diag"
 	"github.com/falcops/falcops/rules"
@@ -116,6 +117,7 @@ type Suite struct {
 	programs map[*rules.Rule]*Program
 	errs     map[*rules.Rule]error
 	macros   int // macro ids of all programs, for one evaluation state per event
+	states   sync.Pool
 }
 
 // Loaded reports whether Falco would load the rule: enabled, not skipped
@@ -180,7 +182,8 @@ func (s *Suite) CompileErrors() []RuleError {
 // names of those that fire, in ruleset order.
 func (s *Suite) Fired(ev *Event) []string {
 	var out []string
-	st := newState(ev, s.macros)
+	st := s.state(ev)
+	defer s.states.Put(st)
 	for _, r := range s.loaded {
 		if r.Source != ev.Source {
 			continue
@@ -190,6 +193,18 @@ func (s *Suite) Fired(ev *Event) []string {
 		}
 	}
 	return out
+}
+
+// state is a fresh evaluation state for an event, reusing a pooled one:
+// evaluating many events allocates no memo per event.
+func (s *Suite) state(ev *Event) *evalState {
+	st, _ := s.states.Get().(*evalState)
+	if st == nil {
+		return newState(ev, s.macros)
+	}
+	st.ev = ev
+	clear(st.memo)
+	return st
 }
 
 // check evaluates one named rule for a case.
