@@ -101,9 +101,15 @@ bench-agent: tools-test ## Pin change to swapped rules through the agent (real f
 	@hack/ratio.sh $(CACHE)/bench-agent.txt BenchmarkPinChange BenchmarkFalcoctlInstall
 
 .PHONY: bench
-bench: ## Benchmarks with ratios: validation vs bare YAML decode, diff vs loading both files; rule-test throughput.
+bench: ## Benchmarks with ratios: validation vs bare YAML decode, diff vs loading both files; rule-test throughput; growth (n vs 2n) of macro chains, list references, condition appends.
 	$(GO) test ./rules/ -run '^$$' -bench 'Benchmark(Validate|Decode)Corpus$$' -benchmem -count $(BENCH_COUNT) | tee $(CACHE)/bench.txt
 	@hack/ratio.sh $(CACHE)/bench.txt BenchmarkValidateCorpus BenchmarkDecodeCorpus
 	$(GO) test ./rules/diff/ -run '^$$' -bench 'Benchmark(Diff|Load)LargestPair$$' -benchmem -count $(BENCH_COUNT) | tee $(CACHE)/bench-diff.txt
 	@hack/ratio.sh $(CACHE)/bench-diff.txt BenchmarkDiffLargestPair BenchmarkLoadLargestPair
 	$(GO) test ./rules/ruletest/ -run '^$$' -bench 'BenchmarkEvaluate$$' -benchmem -count 1
+	$(GO) test ./rules/ruletest/ -run '^$$' -bench 'Benchmark(MacroChain|ListReferences|ConditionAppends)$$' -benchmem -count $(BENCH_COUNT) | tee $(CACHE)/bench-growth.txt
+	@for unit in ns/op B/op; do \
+	  hack/ratio.sh $(CACHE)/bench-growth.txt BenchmarkMacroChain/depth=40 BenchmarkMacroChain/depth=20 $$unit; \
+	  hack/ratio.sh $(CACHE)/bench-growth.txt BenchmarkListReferences/items=100k/rules=2000 BenchmarkListReferences/items=100k/rules=1000 $$unit; \
+	  hack/ratio.sh $(CACHE)/bench-growth.txt BenchmarkConditionAppends/n=40k BenchmarkConditionAppends/n=20k $$unit; \
+	done

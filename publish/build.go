@@ -50,7 +50,11 @@ func Build(paths []string) ([]Built, diag.Findings, error) {
 		loaded[i] = rs
 	}
 	if findings.Errors() > 0 {
-		return nil, findings, fmt.Errorf("%w: validation failed: %d errors; nothing was packaged", ErrInvalid, findings.Errors())
+		errs := fmt.Sprintf("%d errors", findings.Errors())
+		if findings.Errors() == 1 {
+			errs = "1 error"
+		}
+		return nil, findings, fmt.Errorf("%w: validation failed: %s; nothing was packaged", ErrInvalid, errs)
 	}
 	out := make([]Built, 0, len(dirs))
 	for i, d := range dirs {

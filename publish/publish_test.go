@@ -53,6 +53,25 @@ func TestBuild(t *testing.T) {
 	require.ErrorIs(t, err, os.ErrNotExist)
 }
 
+// TestBuildRefusesSymlinkOutOfRuleset: a rules file that is a symlink out
+// of its ruleset folder is never packaged; the finding names the file.
+func TestBuildRefusesSymlinkOutOfRuleset(t *testing.T) {
+	outside := sharedtest.WriteFiles(t, t.TempDir(), map[string]string{
+		"secret.yaml": "- rule: r\n  desc: d\n  condition: evt.type = open\n  output: o\n  priority: INFO\n",
+	})
+	dir := sharedtest.WriteFiles(t, t.TempDir(), map[string]string{
+		"ruleset.yaml": "name: linked\nversion: 1.0.0\nfiles: [rules.yaml]\nrequires: {engine: 0.31.0}\n",
+	})
+	require.NoError(t, os.Symlink(filepath.Join(outside, "secret.yaml"), filepath.Join(dir, "rules.yaml")))
+	built, findings, err := publish.Build([]string{dir})
+	require.ErrorIs(t, err, publish.ErrInvalid)
+	assert.Nil(t, built)
+	require.Len(t, findings, 1)
+	assert.Contains(t, findings[0].Message, `file "rules.yaml": is a symlink to `)
+	assert.Contains(t, findings[0].Message, "outside the ruleset folder")
+	assert.Contains(t, err.Error(), "validation failed: 1 error;")
+}
+
 // release is a publisher for a fresh registry with a generated key.
 func release(t *testing.T) (publish.Options, string) {
 	t.Helper()

@@ -20,35 +20,43 @@ type problem struct {
 	unknown bool   // an unknown field or event type: skip-if-unknown-filter turns it into a warning
 }
 
-// macroProblemsIn returns the problems of every macro the expression reaches.
+// macroProblemsIn returns the problems of every macro the expression
+// reaches, each macro once: a macro reached along many paths (a chain of
+// macros each using the previous one twice) is not reported per path.
 func (c *compiler) macroProblemsIn(e condition.Expr, source string) []problem {
 	var out []problem
-	condition.Walk(e, func(n condition.Expr) bool {
-		if id, ok := n.(*condition.Identifier); ok {
-			out = append(out, c.macroProblems(id.Name, source)...)
-		}
-		return true
-	})
+	seen := map[string]bool{}
+	var visit func(e condition.Expr)
+	visit = func(e condition.Expr) {
+		condition.Walk(e, func(n condition.Expr) bool {
+			id, ok := n.(*condition.Identifier)
+			if !ok || seen[id.Name] {
+				return true
+			}
+			seen[id.Name] = true
+			m := c.rs.macros[id.Name]
+			if m == nil || m.AST == nil {
+				return true
+			}
+			out = append(out, c.macroProblems(m, source)...)
+			visit(m.AST)
+			return true
+		})
+	}
+	visit(e)
 	return out
 }
 
-// macroProblems checks a macro (and the macros it uses) for a source, once.
-func (c *compiler) macroProblems(name, source string) []problem {
-	key := source + "\x00" + name
+// macroProblems checks a macro's own condition for a source, once.
+func (c *compiler) macroProblems(m *Macro, source string) []problem {
+	key := source + "\x00" + m.Name
 	if p, ok := c.macroProbs[key]; ok {
 		return p
 	}
-	m := c.rs.macros[name]
-	if m == nil || m.AST == nil || c.inProgress[key] {
-		return nil
-	}
-	c.inProgress[key] = true
 	probs := c.checkExpr(m.AST, m.Condition, source)
 	for i := range probs {
-		probs[i].item = "macro '" + name + "'"
+		probs[i].item = "macro '" + m.Name + "'"
 	}
-	probs = append(probs, c.macroProblemsIn(m.AST, source)...)
-	delete(c.inProgress, key)
 	c.macroProbs[key] = probs
 	return probs
 }

@@ -15,14 +15,13 @@ type compiler struct {
 	engine     Version
 	expanded   map[string][]string // list name -> items with referenced lists expanded
 	macroProbs map[string][]problem
-	inProgress map[string]bool
 	evt        *evttypeResolver
 	reported   map[string]bool
 }
 
 func (l *loader) compile() {
 	c := &compiler{rs: l.rs, engine: l.engine, expanded: map[string][]string{},
-		macroProbs: map[string][]problem{}, inProgress: map[string]bool{}, reported: map[string]bool{}}
+		macroProbs: map[string][]problem{}, reported: map[string]bool{}}
 	c.evt = &evttypeResolver{rs: l.rs, invariants: !l.engine.Less(EngineNext),
 		memo: map[string]EventTypes{}, inProgress: map[string]bool{}}
 	c.compileLists()
@@ -127,7 +126,9 @@ func (c *compiler) substituteLists(e condition.Expr, t Text, probs *[]problem) c
 			}
 			c.rs.lists[r.Value].Used = true
 			if condition.IsListOperator(n.Op) {
-				l := &condition.List{Values: append([]string(nil), items...)}
+				// shared by every reference, not copied: a big list used by
+				// many rules costs its size once (the cap makes appends copy)
+				l := &condition.List{Values: items[:len(items):len(items)]}
 				l.Offset = r.Offset
 				n.Right = l
 			} else if len(items) == 1 {
@@ -141,7 +142,16 @@ func (c *compiler) substituteLists(e condition.Expr, t Text, probs *[]problem) c
 	return e
 }
 
+// expandValues replaces list names among the values by their items. A
+// value list that is one list name gets the list's items themselves, shared
+// by every reference (read-only, like the whole AST).
 func (c *compiler) expandValues(vals []string) []string {
+	if len(vals) == 1 {
+		if items, ok := c.expanded[vals[0]]; ok {
+			c.rs.lists[vals[0]].Used = true
+			return items[:len(items):len(items)]
+		}
+	}
 	var out []string
 	for i, v := range vals {
 		items, ok := c.expanded[v]

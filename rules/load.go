@@ -67,6 +67,13 @@ func Load(srcs []*Source, opts Options) *Ruleset {
 			l.readDocument(d)
 		}
 	}
+	for _, m := range rs.Macros {
+		m.Condition.flush()
+	}
+	for _, r := range rs.Rules {
+		r.Condition.flush()
+		r.Output.flush()
+	}
 	l.compile()
 	rs.Findings.Sort()
 	return rs

@@ -2,7 +2,9 @@ package rules
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -126,6 +128,10 @@ func ReadManifest(dir string) (*RulesetDir, diag.Findings) {
 			bad("files", "file %q: %v", f, err)
 			continue
 		}
+		if err := insideFolder(dir, p); err != nil {
+			bad("files", "file %q: %v", f, err)
+			continue
+		}
 		rd.Paths = append(rd.Paths, p)
 	}
 	for _, d := range m.DependsOn {
@@ -141,13 +147,43 @@ func ReadManifest(dir string) (*RulesetDir, diag.Findings) {
 	return rd, fs
 }
 
+// insideFolder refuses a rules file that resolves, through a symlink, to a
+// place outside its ruleset folder: validation would check, and packaging
+// would publish, whatever file the link names. A symlink inside the folder
+// is fine.
+func insideFolder(dir, path string) error {
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return err
+	}
+	rel, err := filepath.Rel(realDir, real)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return fmt.Errorf("is a symlink to %s, outside the ruleset folder %s (copy the file into the folder)", real, dir)
+	}
+	return nil
+}
+
+// readError is the finding for a path that cannot be read, positioned at
+// the path as a whole: "missing.yaml: error: no such file or directory".
+func readError(path string, err error) diag.Finding {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return diag.Finding{Code: ErrFileRead, Severity: diag.Error, Message: err.Error(), Position: diag.Position{File: path}}
+}
+
 // Discover finds the rulesets a path names: a rules file (a ruleset of one
 // file), a ruleset folder (with ruleset.yaml), or a repository root whose
 // rulesets/ folder holds ruleset folders.
 func Discover(path string) ([]*RulesetDir, diag.Findings) {
 	info, err := os.Stat(path)
 	if err != nil {
-		return nil, diag.Findings{{Code: ErrFileRead, Severity: diag.Error, Message: err.Error(), Position: diag.At(path, 1, 1)}}
+		return nil, diag.Findings{readError(path, err)}
 	}
 	if !info.IsDir() {
 		return []*RulesetDir{{Dir: filepath.Dir(path), Paths: []string{path},
@@ -182,8 +218,17 @@ func Discover(path string) ([]*RulesetDir, diag.Findings) {
 		}
 	}
 	if len(out) == 0 && fs.Errors() == 0 {
-		fs = append(fs, diag.Finding{Code: ErrManifest, Severity: diag.Error, Position: diag.At(path, 1, 1),
-			Message: "no ruleset found: expected a rules file, a folder with " + ManifestFile + ", or a repository with rulesets/<name>/" + ManifestFile})
+		// a folder has no line: the finding names the folder itself
+		// ("rulesets/empty: error: no rules files: ..."), by its absolute
+		// path when it is the working directory
+		name := path
+		if filepath.Clean(path) == "." {
+			if abs, err := filepath.Abs(path); err == nil {
+				name = abs
+			}
+		}
+		fs = append(fs, diag.Finding{Code: ErrManifest, Severity: diag.Error, Position: diag.Position{File: name},
+			Message: "no rules files: expected a rules file, a folder with " + ManifestFile + ", or a repository with rulesets/<name>/" + ManifestFile})
 	}
 	return out, fs
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -88,7 +89,28 @@ func TestDiscoverLooseFileAndNothing(t *testing.T) {
 	require.Empty(t, fs, "loose file")
 	require.Len(t, dirs, 1, "loose file")
 	assert.Equal(t, "x_rules", dirs[0].Manifest.Name)
-	_, fs = Discover(t.TempDir())
+	empty := t.TempDir()
+	_, fs = Discover(empty)
 	require.Equal(t, 1, fs.Errors(), "empty folder: %v", fs)
-	assert.Contains(t, fs[0].Message, "no ruleset found")
+	assert.Contains(t, fs[0].Message, "no rules files")
+	assert.Equal(t, empty+": error: "+fs[0].Message+" [FALCOPS_MANIFEST]", fs[0].String(), "named by its path, no line")
+	_, fs = Discover(filepath.Join(dir, "missing"))
+	require.Len(t, fs, 1)
+	assert.Equal(t, filepath.Join(dir, "missing")+": error: no such file or directory [LOAD_ERR_FILE_READ]", fs[0].String())
+}
+
+// TestManifestSymlinks: a rules file that resolves outside the ruleset
+// folder is refused; one inside it is fine.
+func TestManifestSymlinks(t *testing.T) {
+	outside := sharedtest.WriteFiles(t, t.TempDir(), map[string]string{"x.yaml": baseRules})
+	dir := sharedtest.WriteFiles(t, t.TempDir(), map[string]string{
+		"ruleset.yaml":  "name: s\nversion: 1.0.0\nfiles: [out.yaml, in.yaml]\n",
+		"sub/real.yaml": baseRules,
+	})
+	require.NoError(t, os.Symlink(filepath.Join(outside, "x.yaml"), filepath.Join(dir, "out.yaml")))
+	require.NoError(t, os.Symlink(filepath.Join("sub", "real.yaml"), filepath.Join(dir, "in.yaml")))
+	rd, fs := ReadManifest(dir)
+	require.Len(t, fs, 1, "%v", fs)
+	assert.Contains(t, fs[0].Message, `file "out.yaml": is a symlink to `)
+	assert.Equal(t, []string{filepath.Join(dir, "in.yaml")}, rd.Paths)
 }

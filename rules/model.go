@@ -196,7 +196,9 @@ func (rs *Ruleset) Rule(name string) *Rule { return rs.rules[name] }
 
 // Expand returns a copy of the rule's compiled condition with every macro
 // reference replaced by the macro's condition, recursively, as Falco
-// compiles it. It returns nil if the rule has no compiled condition.
+// compiles it. The copy can be exponentially larger than the rules (a macro
+// using another twice doubles it): evaluators should share macros instead,
+// as ruletest does. It returns nil if the rule has no compiled condition.
 func (rs *Ruleset) Expand(r *Rule) condition.Expr {
 	if r.Compiled == nil {
 		return nil

@@ -197,6 +197,11 @@ func isYAMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c =
 type Text struct {
 	Value string
 	segs  []segment
+	// pending holds appended pieces not yet joined into Value, so that many
+	// appends cost linear time: the loader joins them (flush) once every
+	// file is read.
+	pending []string
+	length  int // len(Value) plus the pending pieces
 }
 
 type segment struct {
@@ -212,23 +217,45 @@ func scalarText(src *Source, n *yaml.Node) Text {
 }
 
 // appendText adds sep and o to t, as Falco concatenates appended conditions.
+// Value is complete only after flush.
 func (t *Text) appendText(sep string, o Text) {
-	base := len(t.Value) + len(sep)
-	t.Value += sep + o.Value
+	o.flush()
+	if len(t.pending) == 0 {
+		t.length = len(t.Value)
+	}
+	base := t.length + len(sep)
+	t.pending = append(t.pending, sep, o.Value)
+	t.length = base + len(o.Value)
 	for _, sg := range o.segs {
 		sg.start += base
 		t.segs = append(t.segs, sg)
 	}
 }
 
+// flush joins the pending appended pieces into Value.
+func (t *Text) flush() {
+	if len(t.pending) == 0 {
+		return
+	}
+	var b strings.Builder
+	b.Grow(t.length)
+	b.WriteString(t.Value)
+	for _, p := range t.pending {
+		b.WriteString(p)
+	}
+	t.Value, t.pending = b.String(), nil
+}
+
 // appendRaw adds generated text attributed to node n (not verbatim).
 func (t *Text) appendRaw(s string, src *Source, n *yaml.Node) {
+	t.flush()
 	t.segs = append(t.segs, segment{len(t.Value), src, n, false})
 	t.Value += s
 }
 
 // wrap surrounds the text, keeping attributions.
 func (t *Text) wrap(prefix, suffix string) {
+	t.flush()
 	for i := range t.segs {
 		t.segs[i].start += len(prefix)
 	}

@@ -76,8 +76,12 @@ func writeGitHub(w io.Writer, fs diag.Findings) error {
 		case diag.Info:
 			level = "notice"
 		}
-		if _, err := fmt.Fprintf(w, "::%s file=%s,line=%d,col=%d,title=%s::%s\n", level,
-			ghProperty(filepath.ToSlash(f.File)), f.Line, f.Column, ghProperty(ruleID(f)), ghData(f.Text())); err != nil {
+		at := ""
+		if f.Line > 0 { // a finding about a whole file or folder has no line
+			at = fmt.Sprintf(",line=%d,col=%d", f.Line, f.Column)
+		}
+		if _, err := fmt.Fprintf(w, "::%s file=%s%s,title=%s::%s\n", level,
+			ghProperty(filepath.ToSlash(f.File)), at, ghProperty(ruleID(f)), ghData(f.Text())); err != nil {
 			return err
 		}
 	}

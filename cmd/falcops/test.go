@@ -34,14 +34,18 @@ not fire (not_fires) for it. Conditions are evaluated without Falco, with
 exceptions, appended conditions and lists applied, and with Falco's operator
 semantics. The format is described in rulesets/README.md ("Rule tests").
 
-RULESET is a ruleset folder, a ruleset name (looked up in rulesets/), or a
-repository root (every rulesets/*/ruleset.yaml); the default is the current
-directory. A ruleset's files load after the rulesets it depends on, so cases
+RULESET is a ruleset folder, a ruleset name (looked up in rulesets/ of the
+repository), or a repository root (every rulesets/*/ruleset.yaml); the
+default is the repository root (the top of the Git work tree, else the
+nearest folder up holding rulesets/), so test runs the same cases from any
+folder of it. A ruleset's files load after the rulesets it depends on, so cases
 may name rules of the dependencies too.
 
 Each case gets a line: path:line:col: ok: case '<name>' when it passes,
 path:line:col: error: ... with the case, the rule, and what was expected and
-what happened when it fails. Loaded rules of the ruleset's
+why when it fails: the first part of the condition that was false, with the
+event's value, or the parts that held when the rule fired though it should
+not. Loaded rules of the ruleset's
 own files without a firing or a non-firing case are warnings (errors with
 --strict). The last line reads "N passed, N failed" (cases).
 
@@ -93,7 +97,7 @@ func (o *testOptions) runTests(w io.Writer, args []string) error {
 		opts.Filter = re
 	}
 	if len(args) == 0 {
-		args = []string{"."}
+		args = []string{repoRoot()}
 	}
 	var dirs []*rules.RulesetDir
 	var discovered diag.Findings
@@ -141,7 +145,7 @@ func (o *testOptions) writeText(w io.Writer, discovered diag.Findings, doc testJ
 	for _, rep := range doc.Rulesets {
 		_ = writeFindings(w, rep.RuleErrors)
 		if n := len(rep.RuleErrors); n > 0 {
-			fmt.Fprintf(w, "ruleset %s: %d errors in the rules (run falcops validate); rules with errors fail their cases\n", rep.Name, n)
+			fmt.Fprintf(w, "ruleset %s: %s in the rules (run falcops validate); rules with errors fail their cases\n", rep.Name, plural(n, "error"))
 		}
 		_ = writeFindings(w, rep.FileErrors)
 		for _, c := range rep.Cases {
@@ -163,18 +167,19 @@ func (o *testOptions) writeText(w io.Writer, discovered diag.Findings, doc testJ
 		severity = "error"
 	}
 	if doc.Coverage > 0 {
-		fmt.Fprintf(w, "%d coverage %ss: rules without a firing or a non-firing case\n", doc.Coverage, severity)
+		fmt.Fprintf(w, "%s: rules without a firing or a non-firing case\n", plural(doc.Coverage, "coverage "+severity))
 	}
 	_, err := fmt.Fprintf(w, "%d passed, %d failed\n", doc.Passed, doc.Failed)
 	return err
 }
 
-// rulesetPath accepts a path, or the name of a folder below rulesets/.
+// rulesetPath accepts a path, or the name of a folder below the
+// repository's rulesets/.
 func rulesetPath(arg string) (string, error) {
 	if _, err := os.Stat(arg); err == nil {
 		return arg, nil
 	}
-	byName := filepath.Join("rulesets", arg)
+	byName := filepath.Join(repoRoot(), "rulesets", arg)
 	if !strings.ContainsRune(arg, filepath.Separator) {
 		if _, err := os.Stat(filepath.Join(byName, rules.ManifestFile)); err == nil {
 			return byName, nil

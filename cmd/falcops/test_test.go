@@ -124,7 +124,7 @@ func TestCmdTestFailures(t *testing.T) {
 	}
 	a := filepath.Join(dir, "tests", "a.yaml")
 	for _, want := range []string{
-		a + ":10:3: error: case 'wrong expectation': rule 'Shell': expected fire, got no fire (fired: none) [FALCOPS_TEST_FAILED]",
+		a + `:10:3: error: case 'wrong expectation': rule 'Shell': expected to fire, but "not proc.pname in (sshd)" was false: proc.pname is "sshd" (fired: none) [FALCOPS_TEST_FAILED]`,
 		a + ":15:15: error: case 'unknown rule': rule 'Shel': no rule by that name [FALCOPS_TEST_INVALID]",
 		a + ":19:5: error: case 'bad field': unknown field 'proc.nmae' for source 'syscall' [FALCOPS_TEST_INVALID]",
 		// a parser error names the line where libyaml gave up, as falcops validate reports it

@@ -28,7 +28,10 @@ file. A ruleset's files load in the order of its manifest, after the rulesets
 it depends on, so overrides in later files apply to earlier ones.
 
 Findings name the file, line and column: path:line:col: severity: message [CODE].
-PATH defaults to the current directory.`,
+A path that does not exist or cannot be read is a LOAD_ERR_FILE_READ finding
+(exit 1); the other paths are still validated. PATH defaults to the
+repository root (the top of the Git work tree, else the nearest folder up
+holding rulesets/), so validate reads the same files from any folder of it.`,
 		Example: `  falcops validate                       # the repository's rulesets
   falcops validate rulesets/heartbeat -o json
   falcops validate my_rules.yaml --engine-version 0.43.0 --strict
@@ -65,15 +68,10 @@ func (o *validateOptions) run(cmd *cobra.Command, paths []string) error {
 		return err
 	}
 	if len(paths) == 0 {
-		paths = []string{"."}
+		paths = []string{repoRoot()}
 	}
 	var findings diag.Findings
 	var summaries []rulesetSummary
-	for _, p := range paths {
-		if err := statPath(p); err != nil {
-			return err
-		}
-	}
 	for _, p := range paths {
 		dirs, fs := rules.Discover(p)
 		findings = append(findings, fs...)
@@ -125,9 +123,18 @@ func writeValidateText(w io.Writer, summaries []rulesetSummary, findings diag.Fi
 		if s.Version != "" {
 			v = " " + s.Version
 		}
-		fmt.Fprintf(w, "ruleset %s%s: %d files, %d rules, %d macros, %d lists (engine %s)\n",
-			s.Name, v, len(s.Files), s.Rules, s.Macros, s.Lists, s.Engine)
+		fmt.Fprintf(w, "ruleset %s%s: %s, %s, %s, %s (engine %s)\n", s.Name, v,
+			plural(len(s.Files), "file"), plural(s.Rules, "rule"), plural(s.Macros, "macro"), plural(s.Lists, "list"), s.Engine)
 	}
-	_, err := fmt.Fprintf(w, "%d rulesets: %d errors, %d warnings\n", len(summaries), findings.Errors(), findings.Warnings())
+	_, err := fmt.Fprintf(w, "%s: %s, %s\n", plural(len(summaries), "ruleset"),
+		plural(findings.Errors(), "error"), plural(findings.Warnings(), "warning"))
 	return err
+}
+
+// plural is "1 file", "2 files", "0 files".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -101,7 +101,7 @@ func TestValidateExitCodes(t *testing.T) {
 		{[]string{"validate", warn}, exitOK},
 		{[]string{"validate", "--strict", warn}, exitInput},
 		{[]string{"validate", "testdata/validate/bad-ruleset"}, exitInput},
-		{[]string{"validate", filepath.Join(dir, "missing.yaml")}, exitUsage},
+		{[]string{"validate", filepath.Join(dir, "missing.yaml")}, exitInput},
 		{[]string{"validate", "--engine-version", "x", good}, exitUsage},
 		{[]string{"validate", "-o", "xml", good}, exitUsage},
 		{[]string{"validate", "--no-such-flag"}, exitUsage},

@@ -74,6 +74,6 @@ func TestRuleTestUpstreamRules(t *testing.T) {
 		require.NotNil(t, r, "rule %q", tc.rule)
 		require.NotNil(t, s.programs[r], "rule %q not compiled", tc.rule)
 		ev := buildEvent(t, tc.ev)
-		assert.Equal(t, tc.want, s.programs[r].root.eval(ev), "%s with %v: fired", tc.rule, tc.ev)
+		assert.Equal(t, tc.want, s.programs[r].eval(ev), "%s with %v: fired", tc.rule, tc.ev)
 	}
 }

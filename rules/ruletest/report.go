@@ -163,17 +163,22 @@ func caseReport(res *Result) CaseReport {
 			cr.Findings.Add(CodeInvalid, diag.Error, ch.Pos, "case '%s': %v", c.Name, ch.Err)
 			continue
 		}
-		cr.Findings.Add(CodeFailed, diag.Error, c.Pos, "case '%s': rule '%s': expected %s, got %s (fired: %s)",
-			c.Name, ch.Rule, fireWord(ch.Expected), fireWord(ch.Actual), FiredList(res.Fired))
+		cr.Findings.Add(CodeFailed, diag.Error, c.Pos, "case '%s': rule '%s': %s (fired: %s)",
+			c.Name, ch.Rule, failure(ch), FiredList(res.Fired))
 	}
 	return cr
 }
 
-func fireWord(fired bool) string {
-	if fired {
-		return "fire"
+// failure says what a failed check expected and why it did not happen.
+func failure(ch Check) string {
+	want, got := "expected to fire", "it did not"
+	if !ch.Expected {
+		want, got = "expected not to fire", "it fired"
 	}
-	return "no fire"
+	if ch.Why == "" {
+		return want + ", but " + got
+	}
+	return want + ", but " + ch.Why
 }
 
 // FiredList quotes rule names for messages: 'a', 'b'; "none" when empty.

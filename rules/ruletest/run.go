@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/falcops/falcops/diag"
 	"github.com/falcops/falcops/rules"
+	"github.com/falcops/falcops/rules/condition"
 )
 
 // Report is the outcome of running test cases against a ruleset.
@@ -36,6 +38,10 @@ type Check struct {
 	// Err is set when the rule cannot be checked: unknown, disabled (in
 	// fires), of another source, or its condition does not compile.
 	Err error
+	// Why explains a failed check: the first part of the condition that was
+	// false, with the event's values (`"proc.name = bash" was false:
+	// proc.name is "sh"`), or the parts that held when the rule fired.
+	Why string
 }
 
 // Passed reports whether the rule behaved as the case expects.
@@ -110,22 +116,38 @@ type Suite struct {
 	loaded   []*rules.Rule // rules Falco would load, in order
 	programs map[*rules.Rule]*Program
 	errs     map[*rules.Rule]error
+	macros   int // macro ids of all programs, for one evaluation state per event
+	states   sync.Pool
 }
 
 // Loaded reports whether Falco would load the rule: enabled, not skipped
 // and compiled without errors.
 func Loaded(r *rules.Rule) bool { return r.Enabled && !r.Skipped && r.Compiled != nil }
 
-// NewSuite compiles every rule Falco would load, on its macro-expanded
-// condition with exceptions (rules.Ruleset.Expand).
+// NewSuite compiles every rule Falco would load, on its condition with
+// exceptions. Each macro is compiled once per event source and shared by
+// every rule and macro using it (never expanded textually), so a chain of
+// macros each using the previous one twice costs linear time and memory.
 func NewSuite(rs *rules.Ruleset) *Suite {
 	s := &Suite{rs: rs, programs: map[*rules.Rule]*Program{}, errs: map[*rules.Rule]error{}}
+	macros := func(name string) condition.Expr {
+		if m := rs.Macro(name); m != nil {
+			return m.AST
+		}
+		return nil
+	}
+	compilers := map[string]*compiler{}
 	for _, r := range rs.Rules {
 		if !Loaded(r) {
 			continue
 		}
 		s.loaded = append(s.loaded, r)
-		p, err := Compile(rs.Expand(r), r.Source)
+		c := compilers[r.Source]
+		if c == nil {
+			c = newCompiler(r.Source, macros, &s.macros)
+			compilers[r.Source] = c
+		}
+		p, err := c.program(r.Compiled)
 		if err != nil {
 			s.errs[r] = fmt.Errorf("rule '%s': condition cannot be evaluated: %w", r.Name, err)
 			continue
@@ -160,15 +182,29 @@ func (s *Suite) CompileErrors() []RuleError {
 // names of those that fire, in ruleset order.
 func (s *Suite) Fired(ev *Event) []string {
 	var out []string
+	st := s.state(ev)
+	defer s.states.Put(st)
 	for _, r := range s.loaded {
 		if r.Source != ev.Source {
 			continue
 		}
-		if p := s.programs[r]; p != nil && p.root.eval(ev) {
+		if p := s.programs[r]; p != nil && p.root.eval(st) {
 			out = append(out, r.Name)
 		}
 	}
 	return out
+}
+
+// state is a fresh evaluation state for an event, reusing a pooled one:
+// evaluating many events allocates no memo per event.
+func (s *Suite) state(ev *Event) *evalState {
+	st, _ := s.states.Get().(*evalState)
+	if st == nil {
+		return newState(ev, s.macros)
+	}
+	st.ev = ev
+	clear(st.memo)
+	return st
 }
 
 // check evaluates one named rule for a case.
@@ -194,7 +230,11 @@ func (s *Suite) check(ref RuleRef, expected bool, ev *Event) Check {
 	case s.errs[r] != nil:
 		c.Err = s.errs[r]
 	default:
-		c.Actual = s.programs[r].root.eval(ev)
+		p := s.programs[r]
+		c.Actual = p.eval(ev)
+		if c.Actual != expected {
+			_, c.Why = p.explain(ev)
+		}
 	}
 	return c
 }
