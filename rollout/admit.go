@@ -37,9 +37,9 @@ type Admission struct {
 }
 
 // Admit says whether the change d to the shoot v may be applied at now:
-// forced moves go at once; a halted rollout stops everything else; the
-// maintain operation skips the wave and the window; everything else waits
-// for its wave and its window.
+// forced moves go at once; a halted rollout stops everything else; a first
+// pin (FirstPin) and the maintain operation skip the wave and the window;
+// everything else waits for its wave and its window.
 func Admit(d Decision, v *shoot.View, at Position, now time.Time) Admission {
 	if d.Forced {
 		return admit(d.Reason, d.Message)
@@ -47,6 +47,9 @@ func Admit(d Decision, v *shoot.View, at Position, now time.Time) Admission {
 	policy := at.Policy
 	if policy != nil && (policy.Spec.Paused || meta.IsStatusConditionTrue(policy.Status.Conditions, falcopsv1alpha1.HaltedCondition)) {
 		return wait(falcopsv1alpha1.ReasonRolloutHalted, 0, "RolloutPolicy %s is halted: %s", policy.Name, haltMessage(policy))
+	}
+	if d.FirstPin {
+		return admit(d.Reason, d.Message)
 	}
 	if v.Maintain {
 		return admit(falcopsv1alpha1.ReasonMaintainOperation,

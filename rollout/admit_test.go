@@ -17,6 +17,7 @@ func TestAdmit(t *testing.T) {
 	closed := shoot.TimeWindow{Begin: "150000+0000", End: "160000+0000"}
 	auto := Decision{Version: "0.43.0", Reason: falcopsv1alpha1.ReasonAutoUpdate, Message: "0.43.0 is supported", Changed: true}
 	forced := Decision{Version: "0.42.1", Reason: falcopsv1alpha1.ReasonForcedExpired, Message: "0.41.3 expired", Forced: true, Changed: true}
+	first := Decision{Version: "0.42.1", Reason: falcopsv1alpha1.ReasonFirstPin, Message: "first pin of falco-rules", FirstPin: true, Changed: true}
 	policy := func(mutate ...func(*falcopsv1alpha1.RolloutPolicy)) *falcopsv1alpha1.RolloutPolicy {
 		p := &falcopsv1alpha1.RolloutPolicy{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
 		p.Status.Revision, p.Status.OpenWaves = "rev1", 1
@@ -62,6 +63,11 @@ func TestAdmit(t *testing.T) {
 			at: Position{Policy: policy(), Revision: "rev2", Wave: 1, WaveName: "two"},
 			want: Admission{Admitted: true, Reason: falcopsv1alpha1.ReasonMaintainOperation,
 				Message: "the gardener.cloud/operation=maintain annotation asks for maintenance now; 0.43.0 is supported"}},
+		{name: "a first pin skips the wave and the window", decision: first, window: closed,
+			at:   Position{Policy: policy(), Revision: "rev2", Wave: 1, WaveName: "two"},
+			want: Admission{Admitted: true, Reason: falcopsv1alpha1.ReasonFirstPin, Message: "first pin of falco-rules"}},
+		{name: "a halt stops a first pin", decision: first, at: Position{Policy: policy(paused), Revision: "rev1"},
+			want: Admission{Reason: falcopsv1alpha1.ReasonRolloutHalted, Message: "RolloutPolicy default is halted: spec.paused is true"}},
 		{name: "a later wave waits", decision: auto, window: open, at: Position{Policy: policy(), Revision: "rev1", Wave: 1, WaveName: "two"},
 			want: Admission{Reason: falcopsv1alpha1.ReasonWaitingForWave,
 				Message: "wave two opens after the waves before it are done (RolloutPolicy default: 1 of its waves open for revision rev1)"}},

@@ -48,6 +48,10 @@ type Decision struct {
 	Message string
 	// Forced is true for expired or removed versions: they move at once.
 	Forced bool
+	// FirstPin is true when the change only pins selected rulesets that
+	// have no pin yet (Reason FirstPin): a first install is not a
+	// maintenance change, so it waits for no window and no wave.
+	FirstPin bool
 	// Changed is true when the target differs from what the shoot runs.
 	Changed bool
 }
@@ -89,6 +93,9 @@ func Target(in *Inputs, f *shoot.FalcoConfig, now time.Time, allowDowngrade bool
 			d.Reason = falcopsv1alpha1.ReasonUpToDate
 		}
 	}
+	if first, ok, err := firstPins(in, f, d); ok || err != nil {
+		return first, err
+	}
 	pins, rolledBack, err := choosePins(in, f, d.Version)
 	if err != nil {
 		return Decision{}, err
@@ -104,6 +111,39 @@ func Target(in *Inputs, f *shoot.FalcoConfig, now time.Time, allowDowngrade bool
 		d.Message = "a newer verified ruleset version is compatible with Falco " + d.Version
 	}
 	return d, nil
+}
+
+// firstPins is the decision to pin, at once, the selected rulesets that
+// have a RuleSource but no pin yet (until then the extension deploys no
+// rules for them), for the Falco version the shoot runs, everything else
+// left as it is. ok is false when no pin is missing, or when the decision
+// is forced anyway.
+func firstPins(in *Inputs, f *shoot.FalcoConfig, d Decision) (Decision, bool, error) {
+	if d.Forced || f.Version == "" {
+		return Decision{}, false, nil // a new or forced shoot moves at once as a whole
+	}
+	var missing []string
+	for _, name := range f.Standard {
+		if _, pinned := f.Pin(name); !pinned && in.Sources[name] != nil {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		return Decision{}, false, nil
+	}
+	chosen, _, err := choosePins(in, f, f.Version)
+	if err != nil {
+		return Decision{}, false, err
+	}
+	pins := make([]servicev1alpha1.PinnedRuleset, 0, len(chosen))
+	for _, p := range chosen {
+		if cur, ok := f.Pin(p.Name); ok {
+			p = cur
+		}
+		pins = append(pins, p)
+	}
+	return Decision{Version: f.Version, Pins: pins, Reason: falcopsv1alpha1.ReasonFirstPin, FirstPin: true, Changed: true,
+		Message: fmt.Sprintf("first pin of %s for Falco %s: a first install waits for no maintenance window", strings.Join(missing, ", "), f.Version)}, true, nil
 }
 
 // choosePins picks, per standard ruleset with a RuleSource, the newest

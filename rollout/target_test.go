@@ -54,6 +54,13 @@ func source(versions ...[2]string) *falcopsv1alpha1.RuleSource {
 	return rs
 }
 
+// named is a copy of rs for another ruleset, in its own repository.
+func named(rs *falcopsv1alpha1.RuleSource, ruleset string) *falcopsv1alpha1.RuleSource {
+	c := rs.DeepCopy()
+	c.Name, c.Spec.Ruleset, c.Spec.Repository = ruleset, ruleset, "reg.example/rules/"+ruleset
+	return c
+}
+
 // rolledBack sets spec.rollbackTo.
 func rolledBack(rs *falcopsv1alpha1.RuleSource, to string) *falcopsv1alpha1.RuleSource {
 	rs.Spec.RollbackTo = to
@@ -84,17 +91,25 @@ func TestTarget(t *testing.T) {
 		blocked   string
 	}{
 		{name: "auto-update to highest supported, newest compatible rules",
-			falco: shoot.FalcoConfig{Version: "0.41.3", AutoUpdate: true, Standard: std},
+			falco: shoot.FalcoConfig{Version: "0.41.3", AutoUpdate: true, Standard: std, Pins: pins("1.0.0")},
 			want:  Decision{Version: "0.42.1", Pins: pins("1.1.0"), Reason: falcopsv1alpha1.ReasonAutoUpdate, Changed: true}},
+		{name: "a shoot without a pin is first pinned for the Falco it runs, the update comes after",
+			falco: shoot.FalcoConfig{Version: "0.41.3", AutoUpdate: true, Standard: std},
+			want:  Decision{Version: "0.41.3", Pins: pins("1.0.0"), Reason: falcopsv1alpha1.ReasonFirstPin, FirstPin: true, Changed: true}},
+		{name: "a first pin keeps the pins that exist",
+			falco:   shoot.FalcoConfig{Version: "0.42.1", AutoUpdate: true, Standard: []string{"falco-rules", "tuning"}, Pins: pins("1.0.0")},
+			sources: map[string]*falcopsv1alpha1.RuleSource{"falco-rules": src, "tuning": named(src, "tuning")},
+			want: Decision{Version: "0.42.1", Pins: append(pins("1.0.0"), servicev1alpha1.PinnedRuleset{Name: "tuning", Version: "1.1.0", Ref: "reg.example/rules/tuning@sha256:110"}),
+				Reason: falcopsv1alpha1.ReasonFirstPin, FirstPin: true, Changed: true}},
 		{name: "pinned Falco still gets rules for its engine",
 			falco: shoot.FalcoConfig{Version: "0.41.3", AutoUpdate: false, Standard: std},
-			want:  Decision{Version: "0.41.3", Pins: pins("1.0.0"), Reason: falcopsv1alpha1.ReasonRulesetUpdate, Changed: true}},
+			want:  Decision{Version: "0.41.3", Pins: pins("1.0.0"), Reason: falcopsv1alpha1.ReasonFirstPin, FirstPin: true, Changed: true}},
 		{name: "up to date",
 			falco: shoot.FalcoConfig{Version: "0.42.1", AutoUpdate: true, Standard: std, Pins: pins("1.1.0")},
 			want:  Decision{Version: "0.42.1", Pins: pins("1.1.0"), Reason: falcopsv1alpha1.ReasonUpToDate}},
 		{name: "preview user keeps its version and gets the newest rules",
 			falco: shoot.FalcoConfig{Version: "0.43.0", AutoUpdate: true, Standard: std},
-			want:  Decision{Version: "0.43.0", Pins: pins("1.2.0"), Reason: falcopsv1alpha1.ReasonRulesetUpdate, Changed: true}},
+			want:  Decision{Version: "0.43.0", Pins: pins("1.2.0"), Reason: falcopsv1alpha1.ReasonFirstPin, FirstPin: true, Changed: true}},
 		{name: "a pin the engine does not satisfy is replaced",
 			falco: shoot.FalcoConfig{Version: "0.42.1", AutoUpdate: true, Standard: std, Pins: pins("1.2.0")},
 			want:  Decision{Version: "0.42.1", Pins: pins("1.1.0"), Reason: falcopsv1alpha1.ReasonRulesetUpdate, Changed: true}},
@@ -135,7 +150,7 @@ func TestTarget(t *testing.T) {
 		{name: "spec.rollbackTo is a ceiling for new pins too",
 			falco:   shoot.FalcoConfig{Version: "0.43.0", AutoUpdate: true, Standard: std},
 			sources: map[string]*falcopsv1alpha1.RuleSource{"falco-rules": rolledBack(source([2]string{"1.2.0", "0.55.0"}, [2]string{"1.0.0", "0.50.0"}), "1.1.0")},
-			want:    Decision{Version: "0.43.0", Pins: pins("1.0.0"), Reason: falcopsv1alpha1.ReasonRulesetUpdate, Changed: true}},
+			want:    Decision{Version: "0.43.0", Pins: pins("1.0.0"), Reason: falcopsv1alpha1.ReasonFirstPin, FirstPin: true, Changed: true}},
 		{name: "rulesets without a RuleSource get no pin",
 			falco: shoot.FalcoConfig{Version: "0.42.1", AutoUpdate: true, Standard: []string{"falco-incubating-rules"}},
 			want:  Decision{Version: "0.42.1", Reason: falcopsv1alpha1.ReasonUpToDate}},
@@ -164,10 +179,13 @@ func TestTarget(t *testing.T) {
 }
 
 func TestTargetMessages(t *testing.T) {
-	in := &Inputs{Profile: profile(t), Sources: map[string]*falcopsv1alpha1.RuleSource{"falco-rules": source([2]string{"1.0.0", "0.50.0"})}}
-	d, err := Target(in, &shoot.FalcoConfig{Version: "0.42.1", AutoUpdate: true, Standard: []string{"falco-rules"}}, now, false)
+	in := &Inputs{Profile: profile(t), Sources: map[string]*falcopsv1alpha1.RuleSource{"falco-rules": source([2]string{"1.1.0", "0.50.0"}, [2]string{"1.0.0", "0.50.0"})}}
+	d, err := Target(in, &shoot.FalcoConfig{Version: "0.42.1", AutoUpdate: true, Standard: []string{"falco-rules"}, Pins: pins("1.0.0")}, now, false)
 	require.NoError(t, err)
 	assert.Equal(t, "a newer verified ruleset version is compatible with Falco 0.42.1", d.Message)
+	d, err = Target(in, &shoot.FalcoConfig{Version: "0.42.1", AutoUpdate: true, Standard: []string{"falco-rules"}}, now, false)
+	require.NoError(t, err)
+	assert.Equal(t, "first pin of falco-rules for Falco 0.42.1: a first install waits for no maintenance window", d.Message)
 	d, err = Target(in, &shoot.FalcoConfig{AutoUpdate: true}, now, false)
 	require.NoError(t, err)
 	assert.Equal(t, "no falcoVersion set; 0.42.1 is the default", d.Message)

@@ -64,6 +64,7 @@ const (
 	ReasonAutoUpdate                  = "AutoUpdate"
 	ReasonRulesetUpdate               = "RulesetUpdate"
 	ReasonRulesetRollback             = "RulesetRollback"
+	ReasonFirstPin                    = "FirstPin"
 	ReasonMaintainOperation           = "MaintainOperation"
 	ReasonForcedExpired               = "ForcedExpired"
 	ReasonForcedRemoved               = "ForcedRemoved"

@@ -108,9 +108,10 @@ func TestForcedUpdates(t *testing.T) {
 	assert.Equal(t, 1, n, "DowngradeBlocked events")
 }
 
-// TestRulesetPinning: a new ruleset version is pinned by its verified
-// digest on eligible shoots only: not on a Falco whose engine is too old,
-// not outside the window, not when unsigned.
+// TestRulesetPinning: a shoot without a pin is pinned at once, even
+// outside its window (a first install); a new ruleset version is pinned
+// by its verified digest on eligible shoots only: not on a Falco whose
+// engine is too old, not outside the window, not when unsigned.
 func TestRulesetPinning(t *testing.T) {
 	h := newHarness(t)
 	h.profile("0.41.3=supported", "0.42.1=supported")
@@ -123,7 +124,7 @@ func TestRulesetPinning(t *testing.T) {
 	h.start()
 
 	ref100 := h.pub.Repo("falco-rules") + "@" + v100.String()
-	for _, n := range []string{"new-engine", "old-engine"} {
+	for _, n := range []string{"new-engine", "old-engine", "outside"} {
 		h.eventually(func(c *assert.CollectT) {
 			f := h.falco(n)
 			if assert.Len(c, f.Pins, 1) {
@@ -133,7 +134,7 @@ func TestRulesetPinning(t *testing.T) {
 		}, n+" pinned to 1.0.0")
 	}
 	assert.Empty(t, h.falco("incubating-only").Pins, "no RuleSource for falco-incubating-rules: nothing pinned")
-	h.waitReason("outside", falcopsv1alpha1.ReasonWaitingForMaintenanceWindow)
+	h.waitEvent("outside", falcopsv1alpha1.ReasonFirstPin, "first pin of falco-rules for Falco 0.42.1: a first install waits for no maintenance window")
 
 	// 1.1.0 needs engine 0.52.0: Falco 0.42.1 has it, 0.41.3 does not.
 	v110 := h.pub.Publish(t, ocitest.RulesetArtifact(t, "falco-rules", "1.1.0", "0.52.0", ""), false)
@@ -142,12 +143,13 @@ func TestRulesetPinning(t *testing.T) {
 		assert.Equal(c, ref110, h.falco("new-engine").Pins[0].Ref)
 	}, "new-engine pinned to 1.1.0")
 	h.waitEvent("new-engine", falcopsv1alpha1.ReasonRulesetUpdate, "falco-rules 1.0.0 -> 1.1.0 ("+v110.String()+")")
-	h.steady([]string{"old-engine"}, 2*time.Second)
+	h.waitReason("outside", falcopsv1alpha1.ReasonWaitingForMaintenanceWindow)
+	h.steady([]string{"old-engine", "outside"}, 2*time.Second)
 	assert.Equal(t, ref100, h.falco("old-engine").Pins[0].Ref, "engine 0.50.0 does not satisfy 1.1.0's requirement 0.52.0")
 	sr := h.rollout("outside")
 	require.Len(t, sr.Status.Rulesets, 1)
 	assert.Equal(t, v110.String(), sr.Status.Rulesets[0].TargetDigest)
-	assert.Empty(t, sr.Status.Rulesets[0].Digest)
+	assert.Equal(t, v100.String(), sr.Status.Rulesets[0].Digest, "outside the window the first pin stays")
 
 	// An unsigned 1.2.0 is never pinned; the RuleSource says why.
 	v120 := h.pub.Publish(t, ocitest.RulesetArtifact(t, "falco-rules", "1.2.0", "0.50.0", ""), true)
