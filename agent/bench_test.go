@@ -81,4 +81,3 @@ func BenchmarkFalcoctlInstall(b *testing.B) {
 		}
 	}
 }
-

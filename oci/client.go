@@ -71,6 +71,12 @@ type Options struct {
 	// DefaultMaxManifestSize, DefaultMaxBlobSize).
 	MaxManifestSize int64
 	MaxBlobSize     int64
+	// HeaderTimeout bounds the wait for each answer's headers and
+	// IdleTimeout a pause inside its body (defaults DefaultHeaderTimeout,
+	// DefaultIdleTimeout). They hold per request; the caller's context
+	// bounds the whole operation.
+	HeaderTimeout time.Duration
+	IdleTimeout   time.Duration
 }
 
 // Client is a registry client. It is safe for concurrent use and should be
@@ -78,8 +84,9 @@ type Options struct {
 type Client struct {
 	plainHTTP   bool
 	insecureAny bool
-	http        *http.Client // retrying, unauthenticated (ggcr/cosign add auth)
-	auth        *auth.Client // retrying and authenticating (oras)
+	http        *http.Client      // retrying, unauthenticated (ggcr/cosign add auth)
+	ggcr        http.RoundTripper // as http, and no answer read past maxManifest
+	auth        *auth.Client      // retrying and authenticating (oras)
 	credential  auth.CredentialFunc
 	userAgent   string
 	maxManifest int64
@@ -100,7 +107,22 @@ func New(opts Options) (*Client, error) {
 	if ua == "" {
 		ua = "falcops"
 	}
-	hc := &http.Client{Transport: newRetryTransport(base, opts.Retry, opts.Clock)}
+	header, idle := opts.HeaderTimeout, opts.IdleTimeout
+	if header <= 0 {
+		header = DefaultHeaderTimeout
+	}
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
+	maxManifest := opts.MaxManifestSize
+	if maxManifest <= 0 {
+		maxManifest = DefaultMaxManifestSize
+	}
+	hc := &http.Client{Transport: newRetryTransport(&boundedTransport{base: base, header: header, idle: idle}, opts.Retry, opts.Clock)}
+	// go-containerregistry reads whole manifests (up to 100 MiB) and cosign
+	// whole payloads (up to 128 MiB): no answer it reads may pass our
+	// manifest bound.
+	ggcr := newRetryTransport(&boundedTransport{base: base, header: header, idle: idle, maxBody: maxManifest}, opts.Retry, opts.Clock)
 	ac := &auth.Client{
 		Client:     hc,
 		Header:     http.Header{"User-Agent": {ua}},
@@ -111,14 +133,12 @@ func New(opts Options) (*Client, error) {
 		plainHTTP:   opts.PlainHTTP,
 		insecureAny: opts.AllowInsecureRemote,
 		http:        hc,
+		ggcr:        ggcr,
 		auth:        ac,
 		credential:  cred,
 		userAgent:   ua,
-		maxManifest: opts.MaxManifestSize,
+		maxManifest: maxManifest,
 		maxBlob:     opts.MaxBlobSize,
-	}
-	if c.maxManifest <= 0 {
-		c.maxManifest = DefaultMaxManifestSize
 	}
 	if c.maxBlob <= 0 {
 		c.maxBlob = DefaultMaxBlobSize
@@ -204,11 +224,22 @@ func (c *Client) Tags(ctx context.Context, repo string) ([]string, error) {
 }
 
 func (c *Client) tags(ctx context.Context, r *remote.Repository) ([]string, error) {
+	// A page of maxTags tags of 50 bytes each fits; a hostile page of
+	// millions of one-letter tags does not get decoded. (r is ours: made
+	// for this listing by repository.)
+	defer func(old int64) { r.MaxMetadataBytes = old }(r.MaxMetadataBytes)
+	r.MaxMetadataBytes = maxTagPage
 	var tags []string
 	err := r.Tags(ctx, "", func(page []string) error {
 		tags = append(tags, page...)
+		if len(tags) > maxTags {
+			return fmt.Errorf("%w: more than %d tags", ErrTooLarge, maxTags)
+		}
 		return nil
 	})
+	if err != nil && !errors.Is(err, ErrTooLarge) && strings.Contains(err.Error(), "failed to decode response") {
+		err = fmt.Errorf("%w: a page of tags that is not JSON or larger than %d bytes: %w", ErrTooLarge, maxTagPage, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listing tags of %s: %w", r.Reference, classify(err))
 	}

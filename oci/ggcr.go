@@ -54,7 +54,7 @@ func (c *Client) nameOptions() []name.Option {
 func (c *Client) remoteOptions(ctx context.Context) []remote.Option {
 	return []remote.Option{
 		remote.WithContext(ctx),
-		remote.WithTransport(c.http.Transport),
+		remote.WithTransport(c.ggcr),
 		remote.WithAuthFromKeychain(keychain{ctx: ctx, credential: c.credential}),
 		remote.WithUserAgent(c.userAgent),
 		remote.WithRetryBackoff(remote.Backoff{Steps: 1}),

@@ -186,6 +186,9 @@ func readableSignatures(se coci.SignedEntity) bool {
 		return false
 	}
 	for _, s := range list {
+		if size, err := s.Size(); err != nil || size > maxSignaturePayload {
+			return false
+		}
 		if _, err := s.Payload(); err != nil {
 			return false
 		}

@@ -251,6 +251,10 @@ func (c *Client) verifySignatures(ctx context.Context, repo string, want claims,
 	}
 	var claimErrs, keyErrs []string
 	for _, s := range list {
+		if size, err := s.Size(); err != nil || size > maxSignaturePayload {
+			keyErrs = append(keyErrs, fmt.Sprintf("a signature payload of %d bytes is larger than the %d bytes falcops reads", size, maxSignaturePayload))
+			continue
+		}
 		s, err := static.Copy(s)
 		if err != nil {
 			keyErrs = append(keyErrs, err.Error())
@@ -277,7 +281,7 @@ func (c *Client) verifySignatures(ctx context.Context, repo string, want claims,
 	} else if opts.KeyRef == "" {
 		who = "the trusted identity"
 	}
-	return fmt.Errorf("%w: %s@%s: no signature verifies with %s (wrong key?): %s", ErrSignature, repo, want.digest, who, strings.Join(keyErrs, "; "))
+	return fmt.Errorf("%w: %s@%s: no signature verifies with %s (wrong key?): %s", ErrSignature, repo, want.digest, who, strings.Join(slices.Compact(keyErrs), "; "))
 }
 
 // resolveForVerify turns ref into a digest and a repository. A tag is

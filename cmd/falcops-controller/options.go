@@ -11,6 +11,8 @@ import (
 	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
+	"github.com/falcops/falcops/controllers/rulesource"
+	"github.com/falcops/falcops/oci"
 )
 
 // options are the command-line flags, in groups that bind their own flags.
@@ -123,12 +125,14 @@ func (o *retryOptions) controllerOptions(concurrency int) controller.Options {
 type pollOptions struct {
 	interval time.Duration
 	jitter   float64
+	timeout  time.Duration
 }
 
 // BindFlags binds the poll flags to fs.
 func (o *pollOptions) BindFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.interval, "poll-interval", time.Minute, "Default RuleSource poll interval (spec.interval overrides it).")
 	fs.Float64Var(&o.jitter, "poll-jitter", 0.1, "Random extra fraction of the interval added to each poll (0 to 1).")
+	fs.DurationVar(&o.timeout, "registry-timeout", rulesource.DefaultRegistryTimeout, fmt.Sprintf("Deadline for all registry requests of one RuleSource reconcile (each request also gets %s for its headers and %s for any pause in its body).", oci.DefaultHeaderTimeout, oci.DefaultIdleTimeout))
 }
 
 // rolloutOptions configure the rollout decisions, the same for the

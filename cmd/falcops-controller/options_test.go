@@ -25,7 +25,7 @@ func TestFlags(t *testing.T) {
 	got.BindFlags(fs)
 	require.NoError(t, fs.Parse([]string{
 		"--metrics-bind-address=:9090", "--health-probe-bind-address=:9091", "--leader-elect", "--namespace=ops",
-		"--concurrency=8", "--kube-api-qps=50", "--kube-api-burst=100", "--poll-interval=30s", "--poll-jitter=0.2",
+		"--concurrency=8", "--kube-api-qps=50", "--kube-api-burst=100", "--poll-interval=30s", "--poll-jitter=0.2", "--registry-timeout=45s",
 		"--rollout-policy=fleet", "--allow-forced-downgrade", "--shoot-selector=a=b",
 		"--rulesource-concurrency=2", "--rolloutpolicy-concurrency=3", "--min-retry-delay=1s", "--max-retry-delay=1m",
 	}))
@@ -33,7 +33,7 @@ func TestFlags(t *testing.T) {
 		qps: 50, burst: 100, shootSelector: "a=b"}, got.manager)
 	assert.Equal(t, concurrencyOptions{maintenance: 8, ruleSource: 2, rolloutPolicy: 3}, got.concurrency)
 	assert.Equal(t, retryOptions{minDelay: time.Second, maxDelay: time.Minute}, got.retry)
-	assert.Equal(t, pollOptions{interval: 30 * time.Second, jitter: 0.2}, got.poll)
+	assert.Equal(t, pollOptions{interval: 30 * time.Second, jitter: 0.2, timeout: 45 * time.Second}, got.poll)
 	assert.Equal(t, rolloutOptions{policy: "fleet", allowForcedDowngrade: true}, got.rollout)
 
 	require.NoError(t, fs.Parse([]string{"--maintenance-concurrency=12"}))

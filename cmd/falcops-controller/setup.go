@@ -58,6 +58,7 @@ func (o *options) setup(ctx context.Context, mgr ctrl.Manager, clk clock.Passive
 		SecretNamespace: o.manager.namespace,
 		Clock:           clk,
 		DefaultInterval: o.poll.interval,
+		RegistryTimeout: o.poll.timeout,
 		Jitter:          rulesource.JitterUpTo(o.poll.jitter),
 	}).SetupWithManager(ctx, mgr, o.retry.controllerOptions(o.concurrency.ruleSource)); err != nil {
 		return fmt.Errorf("rulesource controller: %w", err)

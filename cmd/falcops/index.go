@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -55,7 +56,10 @@ printed. RULESET_DIR defaults to the repository root (all rulesets/*).`,
 			var idx artifacts.Index
 			for _, b := range built {
 				m := b.Dir.Manifest
-				_, err := c.Resolve(cmd.Context(), reg.Repo(m.Name)+":"+m.Version)
+				err := transport.within(cmd.Context(), func(ctx context.Context) error {
+					_, err := c.Resolve(ctx, reg.Repo(m.Name)+":"+m.Version)
+					return err
+				})
 				if errors.Is(err, oci.ErrNotFound) {
 					fmt.Fprintf(cmd.ErrOrStderr(), "%s %s: not published, left out\n", m.Name, m.Version)
 					continue

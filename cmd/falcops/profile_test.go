@@ -8,8 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/falcops/falcops/internal/sharedtest"
 	"github.com/stretchr/testify/assert"
+
+	"github.com/falcops/falcops/internal/sharedtest"
 )
 
 const repoProfiles = "../../profiles"

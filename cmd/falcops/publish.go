@@ -114,7 +114,7 @@ RULESET_DIR defaults to the repository root (all rulesets/*).`,
 				// The profiles of the repository being published.
 				o.profiles = filepath.Join(repoRootOf(args[0]), "profiles")
 			}
-			return o.run(cmd.Context(), cmd, args)
+			return o.transport.within(cmd.Context(), func(ctx context.Context) error { return o.run(ctx, cmd, args) })
 		},
 	}
 	cmd.Flags().StringVar(&o.registry, "registry", "", "registry and repository prefix, HOST[:PORT][/PREFIX] (required)")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -67,7 +68,11 @@ func (o *verifyOptions) run(cmd *cobra.Command, ref string) error {
 	}
 	opts := oci.VerifyOptions{KeyRef: o.key, CertIdentity: o.identity, CertIdentityRegexp: o.identityRE,
 		CertOIDCIssuer: o.issuer, CertOIDCIssuerRegexp: o.issuerRE, TrustedRootFile: o.trustedRoot}
-	v, err := c.Verify(cmd.Context(), ref, opts)
+	var v oci.Verified
+	err = o.transport.within(cmd.Context(), func(ctx context.Context) error {
+		v, err = c.Verify(ctx, ref, opts)
+		return err
+	})
 	switch {
 	case errors.Is(err, oci.ErrSignature), errors.Is(err, oci.ErrNotFound):
 		return badInput(fmt.Errorf("%s: not verified: %w", ref, err))

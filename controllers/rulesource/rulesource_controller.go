@@ -37,8 +37,8 @@ const (
 	// EventSource is the reporting controller of the events.
 	EventSource = "falcops-rulesource"
 
-	// registryTimeout bounds the registry requests of one reconcile.
-	registryTimeout = 2 * time.Minute
+	// DefaultRegistryTimeout bounds the registry work of one reconcile.
+	DefaultRegistryTimeout = 2 * time.Minute
 	// secretRefIndex indexes RuleSources by the name of their key Secret.
 	secretRefIndex = ".spec.verify.secretRef.name"
 )
@@ -68,6 +68,10 @@ type Reconciler struct {
 	// DefaultInterval is the poll interval of RuleSources without
 	// spec.interval (default DefaultInterval).
 	DefaultInterval time.Duration
+	// RegistryTimeout bounds all registry requests of one reconcile
+	// (default DefaultRegistryTimeout); each request also has the header
+	// and idle timeouts of oci.Options.
+	RegistryTimeout time.Duration
 
 	initOnce sync.Once
 	initErr  error
@@ -106,6 +110,9 @@ func (r *Reconciler) setDefaults() error {
 		}
 		if r.DefaultInterval <= 0 {
 			r.DefaultInterval = DefaultInterval
+		}
+		if r.RegistryTimeout <= 0 {
+			r.RegistryTimeout = DefaultRegistryTimeout
 		}
 		if r.Secrets == nil {
 			r.Secrets = r.Client
@@ -220,7 +227,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	}()
 
 	// The registry work is bounded; the status patch in finish uses ctx.
-	pctx, cancel := context.WithTimeout(ctx, registryTimeout)
+	pctx, cancel := context.WithTimeout(ctx, r.RegistryTimeout)
 	defer cancel()
 	for _, phase := range []func(context.Context, *scope) error{
 		r.checkSpec,

@@ -42,6 +42,7 @@ func TestRuleSource(t *testing.T) {
 	t.Run("CrossRepositoryCopy", func(t *testing.T) { testCrossRepositoryCopy(t, s) })
 	t.Run("PrivateRegistry", func(t *testing.T) { testPrivateRegistry(t, s) })
 	t.Run("InlineKeyAndInsecureRemote", func(t *testing.T) { testInlineKeyAndInsecureRemote(t, s) })
+	t.Run("HostileRegistry", func(t *testing.T) { testHostileRegistry(t, s) })
 }
 
 // testHappyPath: a signed release is listed with its digest and engine

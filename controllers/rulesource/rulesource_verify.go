@@ -84,7 +84,7 @@ func (r *Reconciler) keepPrevious(ctx context.Context, s *scope, previous []falc
 		case err != nil:
 			return r.unavailable(s, err)
 		case reason != "":
-			s.rejected = &falcopsv1alpha1.RejectedDigest{Digest: pv.Digest, Reason: reason, Message: msg, Since: s.now}
+			s.rejected = &falcopsv1alpha1.RejectedDigest{Digest: pv.Digest, Reason: reason, Message: reconcile.Cut(msg), Since: s.now}
 		case v.Version != pv.Version:
 			continue
 		default:
@@ -137,7 +137,7 @@ func (r *Reconciler) admit(ctx context.Context, s *scope, d digest.Digest, tag s
 		return nil, nil, r.unavailable(s, err)
 	}
 	if reason != "" {
-		rej := &falcopsv1alpha1.RejectedDigest{Digest: d.String(), Reason: reason, Message: msg, Since: s.now}
+		rej := &falcopsv1alpha1.RejectedDigest{Digest: d.String(), Reason: reason, Message: reconcile.Cut(msg), Since: s.now}
 		if old := s.rejected; old != nil && old.Digest == rej.Digest && old.Reason == rej.Reason {
 			rej.Since = old.Since
 		}

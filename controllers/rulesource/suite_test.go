@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -88,13 +89,17 @@ type fixtureOptions struct {
 	noSecret bool
 	// user and password make the registry private (basic auth).
 	user, password string
+	// wrap, if set, wraps the registry handler (hostile registries).
+	wrap func(http.Handler) http.Handler
+	// registryTimeout is the Reconciler's RegistryTimeout (0: default).
+	registryTimeout time.Duration
 }
 
 func newFixture(t *testing.T, s *suite, opts fixtureOptions) *fixture {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	f := &fixture{t: t, ctx: ctx, s: s, reg: ocitest.NewWith(t, ocitest.Options{AllowDelete: true, User: opts.user, Password: opts.password})}
+	f := &fixture{t: t, ctx: ctx, s: s, reg: ocitest.NewWith(t, ocitest.Options{AllowDelete: true, User: opts.user, Password: opts.password, Wrap: opts.wrap})}
 	f.repo = f.reg.Host + "/falcops/" + testRuleset
 	var err error
 	pubOpts := oci.Options{PlainHTTP: true, DockerConfig: filepath.Join(t.TempDir(), "config.json")}
@@ -118,6 +123,7 @@ func newFixture(t *testing.T, s *suite, opts fixtureOptions) *fixture {
 			SecretNamespace: f.ns,
 			Recorder:        f.events,
 			Jitter:          func(d time.Duration) time.Duration { return d },
+			RegistryTimeout: opts.registryTimeout,
 		}
 		return r.SetupWithManager(context.Background(), mgr, controller.Options{MaxConcurrentReconciles: 2})
 	})

@@ -1,6 +1,9 @@
 package reconcile
 
 import (
+	"fmt"
+	"unicode/utf8"
+
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -12,7 +15,26 @@ type Object interface {
 	SetConditions([]metav1.Condition)
 }
 
-// SetCondition sets condition typ. The transition time changes only when
+// MaxMessage bounds a condition, status or event message. Registry errors
+// can carry whole answer bodies; the API refuses condition messages over
+// 32 KiB, and a refused status write would hide every other change.
+const MaxMessage = 4 << 10
+
+// Cut shortens msg to at most MaxMessage bytes, on a rune boundary, and
+// says how much it left out.
+func Cut(msg string) string {
+	if len(msg) <= MaxMessage {
+		return msg
+	}
+	suffix := fmt.Sprintf(" ... (%d bytes cut)", len(msg)-MaxMessage)
+	end := MaxMessage - len(suffix)
+	for end > 0 && !utf8.RuneStart(msg[end]) {
+		end--
+	}
+	return msg[:end] + fmt.Sprintf(" ... (%d bytes cut)", len(msg)-end)
+}
+
+// SetCondition sets condition typ (its message Cut). The transition time changes only when
 // the status does, so an unchanged condition writes nothing new.
 func SetCondition(o Object, typ string, status metav1.ConditionStatus, reason, message string) {
 	cs := o.GetConditions()
@@ -20,7 +42,7 @@ func SetCondition(o Object, typ string, status metav1.ConditionStatus, reason, m
 		Type:               typ,
 		Status:             status,
 		Reason:             reason,
-		Message:            message,
+		Message:            Cut(message),
 		ObservedGeneration: o.GetGeneration(),
 	})
 	o.SetConditions(cs)

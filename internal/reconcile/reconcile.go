@@ -86,6 +86,12 @@ type Outcome struct {
 // sets Ready, Reconciling and Stalled on o, and says what Reconcile
 // returns. nil is success.
 func Summarize(o Object, err error, ok Success) Outcome {
+	out := summarize(o, err, ok)
+	out.Message = Cut(out.Message)
+	return out
+}
+
+func summarize(o Object, err error, ok Success) Outcome {
 	var stall *Stalling
 	var wait *Waiting
 	var retry *Transient

@@ -3,8 +3,10 @@ package reconcile
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -111,4 +113,18 @@ func TestConditions(t *testing.T) {
 	DeleteCondition(o, "Resolved")
 	assert.Nil(t, GetCondition(o, "Resolved"))
 	assert.Empty(t, o.GetConditions())
+}
+
+func TestCut(t *testing.T) {
+	short := strings.Repeat("a", MaxMessage)
+	assert.Equal(t, short, Cut(short))
+	long := strings.Repeat("é", MaxMessage) // two bytes each
+	got := Cut(long)
+	assert.LessOrEqual(t, len(got), MaxMessage)
+	assert.True(t, utf8.ValidString(got), "cut on a rune boundary")
+	assert.True(t, strings.HasPrefix(long, strings.TrimSuffix(got, got[strings.LastIndex(got, " ... ("):])))
+	assert.Regexp(t, `é ... \(\d+ bytes cut\)$`, got)
+	obj := &falcopsv1alpha1.RuleSource{}
+	SetCondition(obj, falcopsv1alpha1.ReadyCondition, "False", "Failed", long)
+	assert.Equal(t, got, GetCondition(obj, falcopsv1alpha1.ReadyCondition).Message)
 }

@@ -117,7 +117,7 @@ func (f fact) predicate() string {
 // `proc.name is "sh"`, `proc.name is not set`.
 func (ch *check) values(ev *Event) string {
 	var vals []value
-	ok := true
+	var ok bool
 	switch ch.special {
 	case specialAncestors:
 		vals = ev.ancestors(ch.lhsField)
