@@ -187,7 +187,7 @@ func compare(cfg Config, want map[string]pinnedFile, got map[string][]byte) (map
 	}
 	set := make(map[string][]byte, len(want))
 	for name, w := range want {
-		set[fmt.Sprintf("%03d-%s", 10*(w.index+1), name)] = w.data
+		set[artifacts.LoadOrderName(w.index, name)] = w.data
 	}
 	return set, nil
 }

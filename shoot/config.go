@@ -45,17 +45,12 @@ func FalcoOf(u *unstructured.Unstructured) (f *FalcoConfig, ok bool, err error) 
 		return nil, false, nil
 	}
 	f = &FalcoConfig{Index: i, AutoUpdate: true, Standard: DefaultStandardRules}
-	pc, has := ext["providerConfig"]
-	if !has || pc == nil {
+	cfg, err := decodeProviderConfig(i, ext)
+	if err != nil {
+		return nil, true, err
+	}
+	if cfg == nil {
 		return f, true, nil
-	}
-	data, err := json.Marshal(pc)
-	if err != nil {
-		return nil, true, fmt.Errorf("spec.extensions[%d].providerConfig: %w", i, err)
-	}
-	cfg, err := servicev1alpha1.Decode(data)
-	if err != nil {
-		return nil, true, fmt.Errorf("spec.extensions[%d].providerConfig: %w", i, err)
 	}
 	if cfg.FalcoVersion != nil {
 		f.Version = *cfg.FalcoVersion
@@ -71,6 +66,65 @@ func FalcoOf(u *unstructured.Unstructured) (f *FalcoConfig, ok bool, err error) 
 		f.Pins = slices.Clone(cfg.Rules.Pinned)
 	}
 	return f, true, nil
+}
+
+// ProviderConfig returns the Falco extension's providerConfig, decoded
+// strictly and not defaulted; an empty config when the extension has
+// none. ok is false when the shoot does not enable the extension.
+func ProviderConfig(u *unstructured.Unstructured) (cfg *servicev1alpha1.FalcoServiceConfig, ok bool, err error) {
+	i, ext, ok := extension(u)
+	if !ok {
+		return nil, false, nil
+	}
+	cfg, err = decodeProviderConfig(i, ext)
+	if err != nil {
+		return nil, true, err
+	}
+	if cfg == nil {
+		cfg = &servicev1alpha1.FalcoServiceConfig{}
+	}
+	return cfg, true, nil
+}
+
+// decodeProviderConfig decodes spec.extensions[i].providerConfig; nil when
+// there is none.
+func decodeProviderConfig(i int, ext map[string]any) (*servicev1alpha1.FalcoServiceConfig, error) {
+	pc, has := ext["providerConfig"]
+	if !has || pc == nil {
+		return nil, nil
+	}
+	data, err := json.Marshal(pc)
+	if err != nil {
+		return nil, fmt.Errorf("spec.extensions[%d].providerConfig: %w", i, err)
+	}
+	cfg, err := servicev1alpha1.Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("spec.extensions[%d].providerConfig: %w", i, err)
+	}
+	return cfg, nil
+}
+
+// IPv6First reports whether the shoot's first IP family is IPv6.
+func IPv6First(u *unstructured.Unstructured) bool {
+	families, _, _ := unstructured.NestedStringSlice(u.Object, "spec", "networking", "ipFamilies")
+	return len(families) > 0 && families[0] == "IPv6"
+}
+
+// Resource returns the kind and name spec.resources[] entry name refers
+// to (resourceRef.kind and .name); ok is false when there is none.
+func Resource(u *unstructured.Unstructured, name string) (kind, refName string, ok bool) {
+	res, _, _ := unstructured.NestedSlice(u.Object, "spec", "resources")
+	for _, r := range res {
+		m, _ := r.(map[string]any)
+		if m["name"] != name {
+			continue
+		}
+		ref, _ := m["resourceRef"].(map[string]any)
+		kind, _ = ref["kind"].(string)
+		refName, _ = ref["name"].(string)
+		return kind, refName, true
+	}
+	return "", "", false
 }
 
 // SetFalco writes falcoVersion and rules.pinned into the Falco extension's

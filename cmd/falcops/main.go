@@ -91,7 +91,7 @@ failed verification), 2 usage or environment error.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
-	root.AddCommand(newValidateCmd(), newPackageCmd(), newPublishCmd(), newVerifyCmd(), newIndexCmd(), newRegistryCmd(), newRunCmd(),
+	root.AddCommand(newRenderCmd(), newValidateCmd(), newPackageCmd(), newPublishCmd(), newVerifyCmd(), newIndexCmd(), newRegistryCmd(), newRunCmd(),
 		newDiffCmd(), newTestCmd(), newGateCmd(), newProfileCmd(), newVersionCmd())
 	root.Version = version.Get().Version
 	root.SetVersionTemplate(version.Report("falcops"))

@@ -1,0 +1,263 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	configv1alpha1 "github.com/falcops/falcops/api/config/v1alpha1"
+	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
+	"github.com/falcops/falcops/customrules"
+	"github.com/falcops/falcops/deploy"
+	"github.com/falcops/falcops/lifecycle"
+	"github.com/falcops/falcops/rules"
+)
+
+type renderOptions struct {
+	profiles, config, resources, pins, output string
+	base                                      []string
+}
+
+// maxInputFile bounds each file render reads.
+const maxInputFile = 8 << 20
+
+func newRenderCmd() *cobra.Command {
+	o := &renderOptions{}
+	cmd := &cobra.Command{
+		Use:   "render SHOOT.yaml --profiles PATH [--config FILE] [--resources DIR] [--pins FILE] [-o yaml|json]",
+		Short: "Print the objects falcops-extension would deploy into a shoot",
+		Long: `Print what falcops-extension deploys into the shoot's kube-system for SHOOT.yaml
+(a Gardener Shoot), as helm template does: the Falco DaemonSet with the
+falcops agent, falco.yaml, the falcoctl configuration and index of the pinned
+rulesets (or, with delivery inline, ConfigMaps) and the custom rules.
+
+The shoot's FalcoServiceConfig is defaulted as Gardener's mutator does
+(falcoVersion from --profiles, autoUpdate, rules.standard, destinations) and
+checked with the extension's texts. Pins come from the shoot's rules.pinned,
+or from --pins (a YAML list of {name, version, ref}); a selected ruleset
+without a pin loads no rules yet, and render says so on stderr.
+
+--resources is a folder of ConfigMap manifests: those spec.resources names
+for rules.custom[].resourceName. --base lists the rules files or ruleset
+folders the pinned rulesets hold: custom rules are then validated on top of
+them, as the extension does.
+
+Exit codes: 0 rendered, 1 the inputs are invalid (the message says which),
+2 usage error.`,
+		Example: `  falcops render shoot.yaml --profiles profiles/ --config config/extension/configuration.yaml
+  falcops render shoot.yaml --profiles profiles/falco.yaml --config operator.yaml --resources cms/ --base rulesets/heartbeat -o json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError("render needs SHOOT.yaml, got %d arguments (see '%s --help')", len(args), cmd.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args[0]) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.profiles, "profiles", "", "FalcoProfile file or folder (required)")
+	f.StringVar(&o.config, "config", "", "operator configuration (config.falcops.io/v1alpha1 Configuration); default: config/extension/configuration.yaml of the repository")
+	f.StringVar(&o.resources, "resources", "", "folder of ConfigMap manifests that spec.resources refers to")
+	f.StringVar(&o.pins, "pins", "", "YAML list of pins ({name, version, ref}) to use instead of the shoot's rules.pinned")
+	f.StringSliceVar(&o.base, "base", nil, "rules files or ruleset folders loaded before the custom rules, to validate them (repeatable)")
+	f.StringVarP(&o.output, "output", "o", "yaml", "output format: yaml (a document per object) or json (a v1 List)")
+	return cmd
+}
+
+func (o *renderOptions) run(cmd *cobra.Command, shootPath string) error {
+	if o.output != "yaml" && o.output != "json" {
+		return usageError("-o %q: want yaml or json", o.output)
+	}
+	if o.profiles == "" {
+		return usageError("--profiles is required")
+	}
+	u, err := readShoot(shootPath)
+	if err != nil {
+		return badInput(err)
+	}
+	prof, err := lifecycle.Load(o.profiles)
+	if err != nil {
+		return badInput(err)
+	}
+	op, err := o.operator()
+	if err != nil {
+		return badInput(err)
+	}
+	req := deploy.Request{Shoot: u, Profile: prof, Operator: op, Now: time.Now()} //nolint:forbidigo // the default version is the one not expired now
+	if req.ConfigMaps, err = readConfigMaps(o.resources); err != nil {
+		return badInput(err)
+	}
+	if o.pins != "" {
+		if req.Pins, err = readPins(o.pins); err != nil {
+			return badInput(err)
+		}
+	}
+	if req.Base, err = readBase(o.base); err != nil {
+		return badInput(err)
+	}
+	in, err := deploy.Prepare(req)
+	if err != nil {
+		return badInput(fmt.Errorf("%s: %w", shootPath, err))
+	}
+	objs, err := deploy.Render(in)
+	if err != nil {
+		return badInput(fmt.Errorf("%s: %w", shootPath, err))
+	}
+	if missing := deploy.Missing(in); len(missing) > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "render: no pin yet for %s: it loads no rules until the controller pins it\n", strings.Join(missing, ", "))
+	}
+	var out []byte
+	if o.output == "json" {
+		out, err = deploy.List(objs)
+	} else {
+		out, err = deploy.YAML(objs)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = cmd.OutOrStdout().Write(out)
+	return err
+}
+
+// operator reads, defaults and validates the operator configuration.
+func (o *renderOptions) operator() (*configv1alpha1.Configuration, error) {
+	path := o.config
+	if path == "" {
+		path = filepath.Join(repoRoot(), "config", "extension", "configuration.yaml")
+	}
+	data, err := readBounded(path)
+	if err != nil {
+		return nil, err
+	}
+	op, err := configv1alpha1.Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	configv1alpha1.Default(op)
+	if err := configv1alpha1.Validate(op); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return op, nil
+}
+
+func readBounded(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > maxInputFile {
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d bytes render reads", path, st.Size(), maxInputFile)
+	}
+	return os.ReadFile(path)
+}
+
+func readShoot(path string) (*unstructured.Unstructured, error) {
+	data, err := readBounded(path)
+	if err != nil {
+		return nil, err
+	}
+	u := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal(data, &u.Object); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if u.GetKind() != "Shoot" {
+		return nil, fmt.Errorf("%s: kind %q, want a Gardener Shoot", path, u.GetKind())
+	}
+	return u, nil
+}
+
+// readConfigMaps reads every ConfigMap manifest (*.yaml, *.yml, *.json,
+// one or more documents each) in dir, by name.
+func readConfigMaps(dir string) (map[string]customrules.ConfigMap, error) {
+	out := map[string]customrules.ConfigMap{}
+	if dir == "" {
+		return out, nil
+	}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !slices.Contains([]string{".yaml", ".yml", ".json"}, filepath.Ext(path)) {
+			return err
+		}
+		data, err := readBounded(path)
+		if err != nil {
+			return err
+		}
+		for i, doc := range strings.Split(string(data), "\n---") {
+			if strings.TrimSpace(doc) == "" {
+				continue
+			}
+			var cm corev1.ConfigMap
+			if err := yaml.UnmarshalStrict([]byte(doc), &cm); err != nil {
+				return fmt.Errorf("%s: document %d: %w", path, i+1, err)
+			}
+			if cm.Kind != "ConfigMap" || cm.Name == "" {
+				return fmt.Errorf("%s: document %d: not a named ConfigMap", path, i+1)
+			}
+			if _, dup := out[cm.Name]; dup {
+				return fmt.Errorf("%s: ConfigMap %s is defined twice", path, cm.Name)
+			}
+			out[cm.Name] = customrules.ConfigMap{Name: cm.Name, Data: cm.Data, BinaryData: cm.BinaryData}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func readPins(path string) ([]servicev1alpha1.PinnedRuleset, error) {
+	data, err := readBounded(path)
+	if err != nil {
+		return nil, err
+	}
+	var pins []servicev1alpha1.PinnedRuleset
+	if err := yaml.UnmarshalStrict(data, &pins); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if pins == nil {
+		pins = []servicev1alpha1.PinnedRuleset{}
+	}
+	return pins, nil
+}
+
+// readBase reads the rules files of each path (a file, or a ruleset folder
+// in its manifest's order).
+func readBase(paths []string) ([]*rules.Source, error) {
+	var out []*rules.Source
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			src, err := rules.ReadSource(p)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, src)
+			continue
+		}
+		rd, fs := rules.ReadManifest(p)
+		if fs.Errors() > 0 {
+			return nil, errors.Join(fs)
+		}
+		for _, f := range rd.Paths {
+			src, err := rules.ReadSource(f)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, src)
+		}
+	}
+	if out == nil && len(paths) > 0 {
+		return []*rules.Source{}, nil
+	}
+	return out, nil
+}
