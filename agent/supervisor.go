@@ -27,6 +27,8 @@ type Supervisor struct {
 	// Interval is how often the mount is checked (default 2s).
 	Interval time.Duration
 	Log      *slog.Logger
+	// Heartbeat, when set, adds its counters to /metrics (the caller runs it).
+	Heartbeat *Heartbeat
 
 	mu     sync.Mutex
 	status Status
@@ -175,6 +177,9 @@ func (s *Supervisor) Handler() http.Handler {
 		for _, r := range st.Running {
 			name, dgst, _ := strings.Cut(r, "@")
 			_, _ = fmt.Fprintf(w, "falcops_agent_running_ruleset{name=%q,digest=%q} 1\n", name, dgst)
+		}
+		if s.Heartbeat != nil {
+			s.Heartbeat.Metrics(w)
 		}
 	})
 	return mux

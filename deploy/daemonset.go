@@ -29,30 +29,7 @@ func daemonSet(in Inputs, resources corev1.ResourceRequirements, rules corev1.Vo
 	inline := in.Operator.Rules.Delivery == configv1alpha1.DeliveryInline
 	heartbeat := in.Config.HeartbeatEvent != nil && *in.Config.HeartbeatEvent
 
-	volumes := []corev1.Volume{
-		{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "falco"}}}},
-		{Name: "rules", VolumeSource: rules},
-	}
-	rulesMount := corev1.VolumeMount{Name: "rules", MountPath: rulesVolumeDir, ReadOnly: true}
-	if inline {
-		rulesMount.MountPath = RulesDir
-	}
-	falcoMounts := []corev1.VolumeMount{{Name: "config", MountPath: configDir, ReadOnly: true}, rulesMount}
-	if len(in.Custom) > 0 {
-		volumes = append(volumes, corev1.Volume{Name: "custom-rules", VolumeSource: corev1.VolumeSource{
-			ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "falco-custom-rules"}}}})
-		falcoMounts = append(falcoMounts, corev1.VolumeMount{Name: "custom-rules", MountPath: customRulesDir, ReadOnly: true})
-	}
-	for _, name := range shootConfigMaps(in.Config) {
-		vol := "shoot-custom-rules-" + name
-		// Optional: a missing ConfigMap must not keep Falco from starting.
-		volumes = append(volumes, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-			LocalObjectReference: corev1.LocalObjectReference{Name: name}, Optional: ptr(true)}}})
-		falcoMounts = append(falcoMounts, corev1.VolumeMount{Name: vol, MountPath: shootRulesDir + "/" + name, ReadOnly: true})
-	}
-	hostVolumes, hostMounts := hostPaths(version)
-	volumes = append(volumes, hostVolumes...)
-	falcoMounts = append(falcoMounts, hostMounts...)
+	volumes, falcoMounts := falcoVolumes(in, rules)
 
 	args := []string{"/usr/bin/falco", "--unbuffered", "-c", configDir + "/falco.yaml"}
 	if !atLeast(version, noPrintK8s) {
@@ -97,7 +74,7 @@ func daemonSet(in Inputs, resources corev1.ResourceRequirements, rules corev1.Vo
 		spec.InitContainers = []corev1.Container{agent(in, "falcops-install", agentArgs("install", false))}
 		spec.Containers = append(spec.Containers, agent(in, "falcops-agent", agentArgs("watch", heartbeat)))
 	} else if heartbeat {
-		spec.Containers = append(spec.Containers, agent(in, "falcops-agent", []string{"/falcops-agent", "heartbeat", "--every=" + HeartbeatEvery, "--addr=:8090"}))
+		spec.Containers = append(spec.Containers, agent(in, "falcops-agent", []string{"/falcops-agent", "heartbeat", "--heartbeat=" + HeartbeatEvery, "--addr=:8090"}))
 	}
 	labels := clone(selector)
 	labels["networking.gardener.cloud/to-dns"] = "allowed"
@@ -114,6 +91,40 @@ func daemonSet(in Inputs, resources corev1.ResourceRequirements, rules corev1.Vo
 		},
 	}
 	return ds
+}
+
+// falcoVolumes are the pod's volumes for Falco and Falco's mounts: its
+// configuration, the rules, the custom rules, the shoot ConfigMaps and the
+// host paths.
+func falcoVolumes(in Inputs, rules corev1.VolumeSource) ([]corev1.Volume, []corev1.VolumeMount) {
+	version := *in.Config.FalcoVersion
+	inline := in.Operator.Rules.Delivery == configv1alpha1.DeliveryInline
+	volumes := []corev1.Volume{
+		{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "falco"}}}},
+		{Name: "rules", VolumeSource: rules},
+	}
+	rulesMount := corev1.VolumeMount{Name: "rules", MountPath: rulesVolumeDir, ReadOnly: true}
+	if inline {
+		rulesMount.MountPath = RulesDir
+	}
+	falcoMounts := []corev1.VolumeMount{{Name: "config", MountPath: configDir, ReadOnly: true}, rulesMount}
+	if len(in.Custom) > 0 {
+		volumes = append(volumes, corev1.Volume{Name: "custom-rules", VolumeSource: corev1.VolumeSource{
+			ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "falco-custom-rules"}}}})
+		falcoMounts = append(falcoMounts, corev1.VolumeMount{Name: "custom-rules", MountPath: customRulesDir, ReadOnly: true})
+	}
+	for _, name := range shootConfigMaps(in.Config) {
+		vol := "shoot-custom-rules-" + name
+		// Optional: a missing ConfigMap must not keep Falco from starting.
+		volumes = append(volumes, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: name}, Optional: ptr(true)}}})
+		falcoMounts = append(falcoMounts, corev1.VolumeMount{Name: vol, MountPath: shootRulesDir + "/" + name, ReadOnly: true})
+	}
+	hostVolumes, hostMounts := hostPaths(version)
+	volumes = append(volumes, hostVolumes...)
+	falcoMounts = append(falcoMounts, hostMounts...)
+
+	return volumes, falcoMounts
 }
 
 // agentArgs are the agent's command line: everything it reads comes from
@@ -160,6 +171,9 @@ func agent(in Inputs, name string, args []string) corev1.Container {
 		}
 		c.Ports = []corev1.ContainerPort{{Name: "agent", ContainerPort: AgentPort, Protocol: corev1.ProtocolTCP}}
 		c.LivenessProbe, c.ReadinessProbe = get("/healthz"), get("/readyz")
+		if in.Operator.Rules.Delivery == configv1alpha1.DeliveryInline {
+			c.ReadinessProbe = get("/healthz") // only the heartbeat: no pins to be ready for
+		}
 	}
 	return c
 }

@@ -112,7 +112,7 @@ func TestRulesetsConverge(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, publish.Unchanged, again[0].State)
 	assert.Equal(t, results[0].Digest, again[0].Digest)
-	assert.Contains(t, again[0].String(), "heartbeat 1.0.0: unchanged (sha256:")
+	assert.Contains(t, again[0].String(), "heartbeat 2.0.0: unchanged (sha256:")
 
 	// Same content, other version: the version is immutable.
 	other := ocitest.Package(t, ocitest.Variant(t, built[0].Dir.Dir, "1.0.0", "changed"), artifacts.PackageOptions{})

@@ -27,6 +27,7 @@ const usage = `falcops-agent keeps Falco's rules on the pinned, signed rulesets.
 Usage:
   falcops-agent install [flags]   install the pins once and swap them in (init container)
   falcops-agent watch [flags]     follow the mounted pins; serve /healthz, /readyz, /metrics
+  falcops-agent heartbeat [flags] only emit the heartbeat (inline delivery); serve /healthz, /metrics
   falcops-agent version           print the version
 
 Flags:
@@ -36,7 +37,7 @@ Flags:
 type options struct {
 	config, rules, work, falcoctl, addr string
 	plainHTTP                           bool
-	interval, timeout                   time.Duration
+	interval, timeout, heartbeat        time.Duration
 }
 
 func (o *options) flags(name string, stderr io.Writer) *flag.FlagSet {
@@ -49,7 +50,8 @@ func (o *options) flags(name string, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.plainHTTP, "plain-http", false, "talk HTTP to a loopback registry (development only)")
 	fs.DurationVar(&o.interval, "interval", 2*time.Second, "how often watch checks the mount")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "deadline of one install (falcoctl and the digest checks)")
-	fs.StringVar(&o.addr, "addr", ":8090", "watch: address of /healthz, /readyz and /metrics")
+	fs.StringVar(&o.addr, "addr", ":8090", "watch, heartbeat: address of /healthz, /readyz and /metrics")
+	fs.DurationVar(&o.heartbeat, "heartbeat", 0, "watch, heartbeat: run the heartbeat marker process at every multiple of this on the clock (1h: every full hour; 0: off)")
 	fs.Usage = func() {
 		_, _ = fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
@@ -76,15 +78,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
+	case agent.HeartbeatMarker:
+		return 0 // the heartbeat's marker process: Falco sees its exec, nothing else to do
 	case "version", "--version":
 		_, _ = fmt.Fprint(stdout, version.Report("falcops-agent"))
 		return 0
 	case "-h", "--help", "help":
 		o.flags("", stdout).Usage()
 		return 0
-	case "install", "watch":
+	case "install", "watch", "heartbeat":
 	default:
-		_, _ = fmt.Fprintf(stderr, "falcops-agent: unknown command %q (install, watch, version)\n", cmd)
+		_, _ = fmt.Fprintf(stderr, "falcops-agent: unknown command %q (install, watch, heartbeat, version)\n", cmd)
 		return 2
 	}
 	fs := o.flags(cmd, stderr)
@@ -102,6 +106,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	s := o.supervisor(log)
+	if o.heartbeat > 0 && cmd != "install" {
+		s.Heartbeat = &agent.Heartbeat{Every: o.heartbeat, Log: log}
+		go func() { _ = s.Heartbeat.Run(ctx) }()
+	}
+	if cmd == "heartbeat" {
+		if s.Heartbeat == nil {
+			_, _ = fmt.Fprintln(stderr, "falcops-agent heartbeat: --heartbeat must be positive")
+			return 2
+		}
+		return serve(ctx, s, o.addr, stderr, func(ctx context.Context) error { <-ctx.Done(); return nil })
+	}
 	if cmd == "install" {
 		if err := s.Once(ctx); err != nil {
 			_, _ = fmt.Fprintf(stderr, "falcops-agent install: %v\n", err)
@@ -110,10 +125,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		_, _ = fmt.Fprintf(stdout, "installed %v into %s\n", s.Status().Running, o.rules)
 		return 0
 	}
-	return watch(ctx, s, o.addr, stderr)
+	return serve(ctx, s, o.addr, stderr, s.Run)
 }
 
-func watch(ctx context.Context, s *agent.Supervisor, addr string, stderr io.Writer) int {
+// serve serves the agent's endpoints while work runs.
+func serve(ctx context.Context, s *agent.Supervisor, addr string, stderr io.Writer, work func(context.Context) error) int {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		_, _ = fmt.Fprintf(stderr, "falcops-agent watch: %v\n", err)
@@ -121,8 +137,8 @@ func watch(ctx context.Context, s *agent.Supervisor, addr string, stderr io.Writ
 	}
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	_, _ = fmt.Fprintf(stderr, "falcops-agent watch: serving /healthz /readyz /metrics on %s\n", ln.Addr())
-	err = s.Run(ctx)
+	_, _ = fmt.Fprintf(stderr, "falcops-agent: serving /healthz /readyz /metrics on %s\n", ln.Addr())
+	err = work(ctx)
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdown)

@@ -114,3 +114,36 @@ func TestAgentUsage(t *testing.T) {
 	assert.Equal(t, 1, run([]string{"install", "--config", filepath.Join(t.TempDir(), "missing.yaml")}, &out, &errOut))
 	assert.Contains(t, errOut.String(), "missing.yaml")
 }
+
+// TestHeartbeatProcess: `falcops-agent heartbeat` runs its own binary with
+// the marker argument on the clock, counts it in /metrics, and the marker
+// process exits 0 at once (Falco's heartbeat rule fires on its exec).
+func TestHeartbeatProcess(t *testing.T) {
+	var out, errOut strings.Builder
+	assert.Equal(t, 0, run([]string{agent.HeartbeatMarker}, &out, &errOut))
+	assert.Empty(t, out.String()+errOut.String())
+
+	hb := agentProcess(t, agent.Installer{Env: os.Environ()}, "heartbeat", "--heartbeat", "100ms", "--addr", "127.0.0.1:0")
+	stderr, err := hb.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, hb.Start())
+	t.Cleanup(func() { _ = hb.Process.Kill() })
+	lines := bufio.NewScanner(stderr)
+	var addr string
+	for addr == "" && lines.Scan() {
+		if m := regexp.MustCompile(`on (127\.0\.0\.1:\d+)`).FindStringSubmatch(lines.Text()); m != nil {
+			addr = m[1]
+		}
+	}
+	require.NotEmpty(t, addr)
+	go func() { _, _ = io.Copy(io.Discard, stderr) }()
+	require.Eventually(t, func() bool {
+		_, metrics := get(t, "http://"+addr+"/metrics")
+		m := regexp.MustCompile(`falcops_agent_heartbeats_total (\d+)`).FindStringSubmatch(metrics)
+		return m != nil && m[1] != "0" && m[1] != "1"
+	}, 30*time.Second, 50*time.Millisecond, "at least two beats")
+	_, metrics := get(t, "http://"+addr+"/metrics")
+	assert.Contains(t, metrics, "falcops_agent_heartbeat_failures_total 0")
+	require.NoError(t, hb.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, hb.Wait())
+}

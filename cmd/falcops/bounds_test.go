@@ -68,7 +68,7 @@ func TestHostileRegistryCLI(t *testing.T) {
 		{name: "verify: endless signature manifest", attack: ocitest.Endless(ocitest.SignatureManifests),
 			args: verifyArgs, code: exitUsage, want: "registry answer too large"},
 		{name: "publish: 64 signature payloads of 120 MiB are replaced by a new signature", attack: ocitest.SignatureLayers(64, 120<<20),
-			args: publishArgs, code: exitOK, want: "heartbeat 1.0.0: signing"},
+			args: publishArgs, code: exitOK, want: "heartbeat 2.0.0: signing"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

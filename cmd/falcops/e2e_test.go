@@ -106,7 +106,7 @@ func startRun(t *testing.T, repo string) (runResult, string) {
 func TestMainJobFalcoctlInstall(t *testing.T) {
 	falcoctl := clitest.Tool(t, "falcoctl")
 	r, out := startRun(t, "../..")
-	for _, want := range []string{"heartbeat 1.0.0: published", artifacts.ProfilesArtifact + " 0.0.0-", "falcoctl artifact install --config " + r.falcoctlConfig} {
+	for _, want := range []string{"heartbeat 2.0.0: published", artifacts.ProfilesArtifact + " 0.0.0-", "falcoctl artifact install --config " + r.falcoctlConfig} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -142,7 +142,7 @@ func TestMainJobFalcoctlInstall(t *testing.T) {
 	must(t, os.WriteFile(indexPath, bytes.ReplaceAll(data, []byte(r.publicKey), []byte(otherPub)), 0o644))
 	must(t, os.RemoveAll(rulesDir))
 	must(t, os.MkdirAll(rulesDir, 0o755))
-	stdout, stderr, err = clitest.Run(t, falcoctl, testOfflineEnv(t, otherPub), "", "artifact", "install", "--config", r.falcoctlConfig, "--plain-http", "heartbeat:1")
+	stdout, stderr, err = clitest.Run(t, falcoctl, testOfflineEnv(t, otherPub), "", "artifact", "install", "--config", r.falcoctlConfig, "--plain-http", "heartbeat:2")
 	if err == nil {
 		t.Fatalf("falcoctl installed an artifact signed with another key:\n%s%s", stdout, stderr)
 	}
@@ -151,8 +151,8 @@ func TestMainJobFalcoctlInstall(t *testing.T) {
 	}
 }
 
-// TestFalcoctlFollowPicksUpNewVersion: falcoctl follows heartbeat:1 by index
-// name; `falcops publish` releases 1.0.1; the new file lands within the interval.
+// TestFalcoctlFollowPicksUpNewVersion: falcoctl follows heartbeat:2 by index
+// name; `falcops publish` releases 2.0.1; the new file lands within the interval.
 func TestFalcoctlFollowPicksUpNewVersion(t *testing.T) {
 	falcoctl := clitest.Tool(t, "falcoctl")
 	repo := repoWith(t, "heartbeat")
@@ -165,7 +165,7 @@ func TestFalcoctlFollowPicksUpNewVersion(t *testing.T) {
 			Signature: &clitest.Signature{Cosign: &clitest.CosignSignature{Key: r.publicKey, IgnoreTlog: true}}}},
 		RulesfilesDir: rulesDir, FalcoVersions: versions, Every: "2s",
 	})
-	follow := clitest.Command(t, falcoctl, testOfflineEnv(t, r.publicKey), "", "artifact", "follow", "--config", cfg, "--plain-http", "--startup-behavior", "immediate", "heartbeat:1")
+	follow := clitest.Command(t, falcoctl, testOfflineEnv(t, r.publicKey), "", "artifact", "follow", "--config", cfg, "--plain-http", "--startup-behavior", "immediate", "heartbeat:2")
 	var logs bytes.Buffer
 	follow.Stdout, follow.Stderr = &logs, &logs
 	must(t, follow.Start())
@@ -173,16 +173,16 @@ func TestFalcoctlFollowPicksUpNewVersion(t *testing.T) {
 	installed := filepath.Join(rulesDir, "heartbeat_rules.yaml")
 	waitFor(t, 60*time.Second, &logs, func() bool { _, err := os.Stat(installed); return err == nil })
 
-	newRules := bumpHeartbeat(t, repo, "1.0.1", "release 1.0.1")
+	newRules := bumpHeartbeat(t, repo, "2.0.1", "release 2.0.1")
 	t.Setenv("COSIGN_PASSWORD", string(readFile(t, filepath.Join(filepath.Dir(r.publicKey), "cosign.password"))))
 	code, out, errOut := runCLI(t, "publish", filepath.Join(repo, "rulesets", "heartbeat"), "--registry", r.host+"/falcops",
 		"--key", strings.TrimSuffix(r.publicKey, ".pub")+".key", "--plain-http", "--index", "")
 	if code != exitOK {
-		t.Fatalf("publish 1.0.1: exit %d\n%s%s", code, out, errOut)
+		t.Fatalf("publish 2.0.1: exit %d\n%s%s", code, out, errOut)
 	}
 	published := time.Now()
 	waitFor(t, 60*time.Second, &logs, func() bool { return bytes.Equal(readFileOK(installed), newRules) })
-	t.Logf("falcoctl follow installed 1.0.1 %s after publish (interval 2s)", time.Since(published).Round(100*time.Millisecond))
+	t.Logf("falcoctl follow installed 2.0.1 %s after publish (interval 2s)", time.Since(published).Round(100*time.Millisecond))
 }
 
 func waitFor(t *testing.T, d time.Duration, logs *bytes.Buffer, ok func() bool) {
@@ -213,7 +213,7 @@ func readFileOK(p string) []byte {
 func TestCosignCLIVerifiesOurSignatures(t *testing.T) {
 	cosign := clitest.Tool(t, "cosign")
 	r, _ := startRun(t, repoWith(t, "heartbeat"))
-	ref := r.host + "/falcops/heartbeat:1.0.0"
+	ref := r.host + "/falcops/heartbeat:2.0.0"
 	stdout, stderr, err := clitest.Run(t, cosign, nil, "", "verify", "--key", r.publicKey, "--insecure-ignore-tlog", "--allow-http-registry", ref)
 	if err != nil {
 		t.Fatalf("cosign verify: %v\n%s%s", err, stdout, stderr)
@@ -243,7 +243,7 @@ func TestPublishCLI(t *testing.T) {
 		return code, out + errOut
 	}
 	code, out := publish()
-	if code != exitOK || !strings.Contains(out, "heartbeat 1.0.0: published") || !strings.Contains(out, "1.0.0, 1.0, 1, latest, signed") {
+	if code != exitOK || !strings.Contains(out, "heartbeat 2.0.0: published") || !strings.Contains(out, "2.0.0, 2.0, 2, latest, signed") {
 		t.Fatalf("first publish: exit %d\n%s", code, out)
 	}
 	idx, err := artifacts.ParseIndex(readFile(t, index))
@@ -252,7 +252,7 @@ func TestPublishCLI(t *testing.T) {
 	if !ok || e.Registry != host || e.Repository != "acme/heartbeat" || e.Signature == nil || e.Signature.Cosign.Key != pub {
 		t.Fatalf("index entry: %+v", e)
 	}
-	if code, out, _ := runCLI(t, "verify", host+"/acme/heartbeat:1", "--key", pub, "--plain-http"); code != exitOK {
+	if code, out, _ := runCLI(t, "verify", host+"/acme/heartbeat:2", "--key", pub, "--plain-http"); code != exitOK {
 		t.Fatalf("verify after publish: exit %d %s", code, out)
 	}
 
@@ -279,17 +279,17 @@ func TestPublishCLI(t *testing.T) {
 	must(t, err)
 	before, err := c.Tags(context.Background(), host+"/acme/heartbeat")
 	must(t, err)
-	d1, err := c.Resolve(context.Background(), host+"/acme/heartbeat:1.0.0")
+	d1, err := c.Resolve(context.Background(), host+"/acme/heartbeat:2.0.0")
 	must(t, err)
 	rules := filepath.Join(repo, "rulesets", "heartbeat", "heartbeat_rules.yaml")
 	must(t, os.WriteFile(rules, append(readFile(t, rules), []byte("# changed without a version bump\n")...), 0o644))
 	code, out = publish()
 	if code != exitInput || !strings.Contains(out, "change the version") {
-		t.Fatalf("publishing changed content under 1.0.0: exit %d, want 1\n%s", code, out)
+		t.Fatalf("publishing changed content under 2.0.0: exit %d, want 1\n%s", code, out)
 	}
 	after, err := c.Tags(context.Background(), host+"/acme/heartbeat")
 	must(t, err)
-	d2, err := c.Resolve(context.Background(), host+"/acme/heartbeat:1.0.0")
+	d2, err := c.Resolve(context.Background(), host+"/acme/heartbeat:2.0.0")
 	must(t, err)
 	if strings.Join(before, ",") != strings.Join(after, ",") || d1.Digest != d2.Digest {
 		t.Errorf("the registry changed: tags %v -> %v, digest %s -> %s", before, after, d1.Digest, d2.Digest)
@@ -327,12 +327,12 @@ func TestVerifyCLIRefuses(t *testing.T) {
 		return res.Digest.String()
 	}
 	pushUnsigned(filepath.Join(repo, "rulesets", "custom-example"), "custom-example", "0.1.0")
-	// heartbeat 1.0.1 is pushed unsigned, then 1.0.0's valid signature is
-	// copied to 1.0.1's signature tag: its payload names 1.0.0's digest.
-	signed, err := c.Resolve(ctx, host+"/r/heartbeat:1.0.0")
+	// heartbeat 2.0.1 is pushed unsigned, then 2.0.0's valid signature is
+	// copied to 2.0.1's signature tag: its payload names 2.0.0's digest.
+	signed, err := c.Resolve(ctx, host+"/r/heartbeat:2.0.0")
 	must(t, err)
-	bumpHeartbeat(t, repo, "1.0.1", "unsigned")
-	d101 := pushUnsigned(filepath.Join(repo, "rulesets", "heartbeat"), "heartbeat", "1.0.1")
+	bumpHeartbeat(t, repo, "2.0.1", "unsigned")
+	d101 := pushUnsigned(filepath.Join(repo, "rulesets", "heartbeat"), "heartbeat", "2.0.1")
 	sig, err := c.Resolve(ctx, host+"/r/heartbeat:"+oci.SignatureTag(signed.Digest))
 	must(t, err)
 
@@ -341,10 +341,10 @@ func TestVerifyCLIRefuses(t *testing.T) {
 		setup                func()
 	}{
 		{"unsigned", host + "/r/custom-example:0.1.0", pub, "no signatures", nil},
-		{"wrong key", host + "/r/heartbeat:1.0.0", otherPub, "wrong key", nil},
-		{"tampered manifest", host + "/r/heartbeat:1.0.0@" + signed.Digest.String(), pub, "manifest changed", func() {
+		{"wrong key", host + "/r/heartbeat:2.0.0", otherPub, "wrong key", nil},
+		{"tampered manifest", host + "/r/heartbeat:2.0.0@" + signed.Digest.String(), pub, "manifest changed", func() {
 			// The signed tag now points at other, unsigned content.
-			must(t, c.Tag(ctx, host+"/r/heartbeat", digest.Digest(d101), "1.0.0"))
+			must(t, c.Tag(ctx, host+"/r/heartbeat", digest.Digest(d101), "2.0.0"))
 		}},
 		{"signature of another digest", host + "/r/heartbeat@" + d101, pub, "digest", func() {
 			must(t, c.Tag(ctx, host+"/r/heartbeat", sig.Digest, oci.SignatureTag(digest.Digest(d101))))
@@ -370,7 +370,7 @@ func TestRunOnce(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
-	for _, want := range []string{"created signing key", "heartbeat 1.0.0: published", "falcoctl artifact install --config " + filepath.Join(dir, "falcoctl.yaml") + " --plain-http heartbeat:1"} {
+	for _, want := range []string{"created signing key", "heartbeat 2.0.0: published", "falcoctl artifact install --config " + filepath.Join(dir, "falcoctl.yaml") + " --plain-http heartbeat:2"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -382,7 +382,7 @@ func TestRunOnce(t *testing.T) {
 	}
 	// A second run reuses the key and the registry content.
 	code, out, _ = runCLI(t, "run", "--once", "--addr", "127.0.0.1:0", "--dir", dir, "--repo", repoWith(t, "heartbeat"))
-	if code != exitOK || strings.Contains(out, "created signing key") || !strings.Contains(out, "heartbeat 1.0.0: unchanged") {
+	if code != exitOK || strings.Contains(out, "created signing key") || !strings.Contains(out, "heartbeat 2.0.0: unchanged") {
 		t.Errorf("second run: exit %d\n%s", code, out)
 	}
 }

@@ -39,12 +39,12 @@ func TestGateCLI(t *testing.T) {
 	must(t, os.WriteFile(rules, append(readFile(t, rules), []byte("# tuned\n")...), 0o644))
 
 	code, out, errOut := runCLI(t, "gate", "--base", "main", "--repo", dir)
-	if code != exitInput || !strings.Contains(out, "FAIL heartbeat: the rules changed but the version is still 1.0.0") {
+	if code != exitInput || !strings.Contains(out, "FAIL heartbeat: the rules changed but the version is still 2.0.0") {
 		t.Fatalf("unbumped change: exit %d\n%s%s", code, out, errOut)
 	}
-	bumpHeartbeat(t, dir, "1.0.1", "patch")
+	bumpHeartbeat(t, dir, "2.0.1", "patch")
 	code, out, _ = runCLI(t, "gate", "--base", "main", "--repo", dir, "-o", "markdown")
-	if code != exitOK || !strings.Contains(out, "✅ **falcops gate passed**") || !strings.Contains(out, "1.0.0 → 1.0.1") {
+	if code != exitOK || !strings.Contains(out, "✅ **falcops gate passed**") || !strings.Contains(out, "2.0.0 → 2.0.1") {
 		t.Fatalf("patch bump: exit %d\n%s", code, out)
 	}
 	if code, _, errOut := runCLI(t, "gate", "--base", "no-such-branch", "--repo", dir); code != exitUsage || !strings.Contains(errOut, "fetch it first") {
@@ -93,7 +93,7 @@ func TestGateShallowCloneHint(t *testing.T) {
 	gitIn(t, src, "add", "-A")
 	gitIn(t, src, "commit", "-qm", "base")
 	gitIn(t, src, "checkout", "-q", "-b", "pr")
-	bumpHeartbeat(t, src, "1.0.1", "patch")
+	bumpHeartbeat(t, src, "2.0.1", "patch")
 	gitIn(t, src, "commit", "-qam", "bump")
 	clone := filepath.Join(t.TempDir(), "clone")
 	gitIn(t, t.TempDir(), "clone", "-q", "--depth=1", "--single-branch", "--branch", "pr", "file://"+src, clone)

@@ -166,7 +166,7 @@ func checkPublished(t *testing.T, k *killingRegistry, pub, index string) {
 	defer cancel()
 	c, err := oci.New(oci.Options{PlainHTTP: true, Credential: oci.Anonymous})
 	require.NoError(t, err)
-	for name, version := range map[string]string{"heartbeat": "1.0.0", "custom-example": "0.1.0"} {
+	for name, version := range map[string]string{"heartbeat": "2.0.0", "custom-example": "0.1.0"} {
 		repo := k.Host + "/acme/" + name
 		want, err := c.Resolve(ctx, repo+":"+version)
 		require.NoError(t, err)

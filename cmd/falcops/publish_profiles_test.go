@@ -51,7 +51,7 @@ func TestPublishProfilesArtifact(t *testing.T) {
 }
 
 func TestProfileValidateRulesVersions(t *testing.T) {
-	repo := repoWith(t, "heartbeat") // version 1.0.0
+	repo := repoWith(t, "heartbeat") // version 2.0.0
 	profile := filepath.Join(t.TempDir(), "falco.yaml")
 	must(t, os.WriteFile(profile, readFile(t, filepath.Join("..", "..", "profiles", "falco.yaml")), 0o644))
 	at := "--at=2026-11-25T00:00:00Z"
@@ -59,7 +59,7 @@ func TestProfileValidateRulesVersions(t *testing.T) {
 	if code != exitInput || !strings.Contains(out, "rulesVersion 5.0.0 is not the version of any ruleset") {
 		t.Fatalf("want exit 1 for unknown rulesVersion: %d\n%s%s", code, out, errOut)
 	}
-	data := strings.NewReplacer("rulesVersion: 5.0.0", "rulesVersion: 1.0.0", "rulesVersion: 4.0.0", "rulesVersion: 1.0.0").Replace(string(readFile(t, profile)))
+	data := strings.NewReplacer("rulesVersion: 5.0.0", "rulesVersion: 2.0.0", "rulesVersion: 4.0.0", "rulesVersion: 2.0.0").Replace(string(readFile(t, profile)))
 	must(t, os.WriteFile(profile, []byte(data), 0o644))
 	if code, out, errOut := runCLI(t, "profile", "validate", "--profile", profile, "--rulesets", filepath.Join(repo, "rulesets"), at); code != exitOK {
 		t.Fatalf("matching rulesVersions: exit %d\n%s%s", code, out, errOut)

@@ -19,7 +19,7 @@ import (
 )
 
 // TestCrossRepositoryCopyRefused: custom-example's signed artifact and its
-// signature copied under heartbeat:1 (what anyone with push access to the
+// signature copied under heartbeat:2 (what anyone with push access to the
 // repository could do) is refused by falcops verify and by the real
 // falcoctl installing through our index.
 func TestCrossRepositoryCopyRefused(t *testing.T) {
@@ -31,14 +31,14 @@ func TestCrossRepositoryCopyRefused(t *testing.T) {
 	from, to := r.host+"/falcops/custom-example", r.host+"/falcops/heartbeat"
 	desc, err := c.Resolve(ctx, from+":0")
 	require.NoError(t, err)
-	_, err = c.Copy(ctx, from, to, desc.Digest, "1")
+	_, err = c.Copy(ctx, from, to, desc.Digest, "2")
 	require.NoError(t, err)
 	sig, err := c.Resolve(ctx, from+":"+oci.SignatureTag(desc.Digest))
 	require.NoError(t, err)
 	_, err = c.Copy(ctx, from, to, sig.Digest, oci.SignatureTag(desc.Digest))
 	require.NoError(t, err)
 
-	code, out, errOut := runCLI(t, "verify", to+":1", "--key", r.publicKey, "--plain-http")
+	code, out, errOut := runCLI(t, "verify", to+":2", "--key", r.publicKey, "--plain-http")
 	assert.Equal(t, exitInput, code, out)
 	assert.Contains(t, errOut, "not verified")
 	code, _, errOut = runCLI(t, "verify", to+"@"+desc.Digest.String(), "--key", r.publicKey, "--plain-http")
@@ -50,7 +50,7 @@ func TestCrossRepositoryCopyRefused(t *testing.T) {
 	// compares the signed repository: it installs the copy. This pins that
 	// gap, so a falcoctl that closes it shows up here.
 	rulesDir := filepath.Join(filepath.Dir(r.falcoctlConfig), "rules")
-	stdout, stderr, err := clitest.Run(t, falcoctl, testOfflineEnv(t, r.publicKey), "", "artifact", "install", "--config", r.falcoctlConfig, "--plain-http", "heartbeat:1")
+	stdout, stderr, err := clitest.Run(t, falcoctl, testOfflineEnv(t, r.publicKey), "", "artifact", "install", "--config", r.falcoctlConfig, "--plain-http", "heartbeat:2")
 	require.NoError(t, err, "%s%s", stdout, stderr)
 	assert.FileExists(t, filepath.Join(rulesDir, "custom_rules.yaml"), "falcoctl installed the copied artifact")
 
@@ -86,16 +86,16 @@ func TestIndexRefusesUnsigned(t *testing.T) {
 	assert.Contains(t, idx, "name: heartbeat")
 	assert.NotContains(t, idx, "signature:")
 
-	// heartbeat 1.0.1 pushed without a signature; the index run wrote
+	// heartbeat 2.0.1 pushed without a signature; the index run wrote
 	// names the key: falcoctl refuses it.
-	bumpHeartbeat(t, repo, "1.0.1", "unsigned")
+	bumpHeartbeat(t, repo, "2.0.1", "unsigned")
 	c, err := oci.New(oci.Options{PlainHTTP: true, Credential: oci.Anonymous})
 	require.NoError(t, err)
 	built, _, err := publish.Build([]string{filepath.Join(repo, "rulesets", "heartbeat")})
 	require.NoError(t, err)
-	_, err = c.Publish(context.Background(), r.host+"/falcops/heartbeat", built[0].Artifact, "1.0.1")
+	_, err = c.Publish(context.Background(), r.host+"/falcops/heartbeat", built[0].Artifact, "2.0.1")
 	require.NoError(t, err)
-	stdout, stderr, err := clitest.Run(t, falcoctl, testOfflineEnv(t, r.publicKey), "", "artifact", "install", "--config", r.falcoctlConfig, "--plain-http", "heartbeat:1")
+	stdout, stderr, err := clitest.Run(t, falcoctl, testOfflineEnv(t, r.publicKey), "", "artifact", "install", "--config", r.falcoctlConfig, "--plain-http", "heartbeat:2")
 	require.Error(t, err, "falcoctl installed an unsigned artifact:\n%s%s", stdout, stderr)
 	assert.Contains(t, stdout+stderr, "no signatures found")
 }
@@ -136,10 +136,10 @@ func TestPublishShowsProgress(t *testing.T) {
 	t.Setenv("COSIGN_PASSWORD", "pw")
 	code, out, errOut := runCLI(t, "publish", repoWith(t, "heartbeat", "custom-example"), "--registry", reg.Host+"/acme", "--key", priv, "--plain-http", "--index", "")
 	require.Equal(t, exitOK, code, out+errOut)
-	for _, want := range []string{"[1/2] custom-example 0.1.0: pushing\n", "[1/2] custom-example 0.1.0: signing\n", "[2/2] heartbeat 1.0.0: moving tags\n"} {
+	for _, want := range []string{"[1/2] custom-example 0.1.0: pushing\n", "[1/2] custom-example 0.1.0: signing\n", "[2/2] heartbeat 2.0.0: moving tags\n"} {
 		assert.Contains(t, errOut, want)
 	}
-	assert.Regexp(t, `heartbeat 1\.0\.0: signing took [0-9.]+m?s \(slow\)`, errOut)
+	assert.Regexp(t, `heartbeat 2\.0\.0: signing took [0-9.]+m?s \(slow\)`, errOut)
 	assert.Equal(t, 2, strings.Count(out, "\n"), "one result line per ruleset on stdout:\n%s", out)
 }
 
@@ -156,7 +156,7 @@ func TestHints(t *testing.T) {
 	t.Setenv("COSIGN_PASSWORD", "wrong")
 	_, _, errOut = runCLI(t, "publish", repo, "--registry", reg.Host+"/acme", "--key", priv, "--plain-http", "--index", "")
 	assert.Contains(t, errOut, "hint: COSIGN_PASSWORD is not the password of this key")
-	code, _, errOut := runCLI(t, "verify", reg.Host+"/acme/heartbeat:1", "--key", pub)
+	code, _, errOut := runCLI(t, "verify", reg.Host+"/acme/heartbeat:2", "--key", pub)
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, "hint: the registry speaks plain HTTP: add --plain-http")
 }

@@ -91,7 +91,7 @@ func TestValidateAndTestFromASubfolder(t *testing.T) {
 	code, out, errOut := runCLI(t, "validate", "--strict")
 	require.Equal(t, exitOK, code, out+errOut)
 	assert.Contains(t, out, "ruleset custom-example 0.1.0:")
-	assert.Contains(t, out, "ruleset heartbeat 1.0.0:")
+	assert.Contains(t, out, "ruleset heartbeat 2.0.0:")
 	assert.Contains(t, out, "2 rulesets: 0 errors, 0 warnings")
 
 	code, out, errOut = runCLI(t, "test", "--strict")

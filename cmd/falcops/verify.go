@@ -34,8 +34,8 @@ falcops. Verification is offline: no transparency log for keys, no TUF.
 
 Exit codes: 0 verified, 1 not verified (the message says which check
 failed), 2 usage or registry errors.`,
-		Example: `  falcops verify registry.example.com/falco/heartbeat:1 --key cosign.pub
-  falcops verify 127.0.0.1:5000/falcops/heartbeat:1.0.0 --key .falcops/cosign.pub --plain-http
+		Example: `  falcops verify registry.example.com/falco/heartbeat:2 --key cosign.pub
+  falcops verify 127.0.0.1:5000/falcops/heartbeat:2.0.0 --key .falcops/cosign.pub --plain-http
   falcops verify ghcr.io/acme/rules/falco-rules:5 --certificate-identity-regexp 'https://github.com/acme/rules/.*' \
     --certificate-oidc-issuer https://token.actions.githubusercontent.com --trusted-root trusted_root.json`,
 		Args: cobra.ExactArgs(1),
