@@ -4,9 +4,11 @@ import (
 	"slices"
 	"sync"
 
+	configv1alpha1 "github.com/falcops/falcops/api/config/v1alpha1"
 	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
 	"github.com/falcops/falcops/lifecycle"
+	"github.com/falcops/falcops/shoot"
 )
 
 // Inputs is what every shoot's decision shares: the merged profiles and the
@@ -19,6 +21,21 @@ type Inputs struct {
 	// Sources are the RuleSources by ruleset name. A standard ruleset
 	// without a RuleSource is not managed by falcops and gets no pin.
 	Sources map[string]*falcopsv1alpha1.RuleSource
+	// Operator, when set, says which rulesets each standard selection
+	// implies and which ruleset heartbeatEvent loads (rules.implies,
+	// rules.heartbeat): those are pinned too.
+	Operator *configv1alpha1.Configuration
+}
+
+// Rulesets are the rulesets shoot f loads, in load order: each standard
+// selection with what the operator configuration says it implies, then
+// the heartbeat ruleset when heartbeatEvent is on. Without an operator
+// configuration, the standard selections.
+func (in *Inputs) Rulesets(f *shoot.FalcoConfig) []string {
+	if in.Operator == nil {
+		return f.Standard
+	}
+	return in.Operator.Rulesets(f.Standard, f.Heartbeat)
 }
 
 // NewInputs merges the listed FalcoProfiles and indexes the RuleSources.
@@ -58,6 +75,9 @@ func bySet(items []falcopsv1alpha1.RuleSource) map[string]*falcopsv1alpha1.RuleS
 // shoot, merge the profiles once per change instead of once per shoot. The
 // zero value is ready to use; it is safe for concurrent use.
 type InputsCache struct {
+	// Operator is passed on to every Inputs (see Inputs.Operator).
+	Operator *configv1alpha1.Configuration
+
 	mu     sync.Mutex
 	key    []objectVersion
 	inputs *Inputs
@@ -86,6 +106,9 @@ func (c *InputsCache) For(profiles []profilev1alpha1.FalcoProfile, sources []fal
 	defer c.mu.Unlock()
 	if c.key == nil || !slices.Equal(c.key, key) {
 		c.inputs, c.err = NewInputs(profiles, sources)
+		if c.inputs != nil {
+			c.inputs.Operator = c.Operator
+		}
 		c.key = key
 	}
 	return c.inputs, c.err

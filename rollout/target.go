@@ -123,7 +123,7 @@ func firstPins(in *Inputs, f *shoot.FalcoConfig, d Decision) (Decision, bool, er
 		return Decision{}, false, nil // a new or forced shoot moves at once as a whole
 	}
 	var missing []string
-	for _, name := range f.Standard {
+	for _, name := range in.Rulesets(f) {
 		if _, pinned := f.Pin(name); !pinned && in.Sources[name] != nil {
 			missing = append(missing, name)
 		}
@@ -155,7 +155,7 @@ func firstPins(in *Inputs, f *shoot.FalcoConfig, d Decision) (Decision, bool, er
 // with an older engine, or spec.rollbackTo (rolledBack then says why).
 func choosePins(in *Inputs, f *shoot.FalcoConfig, version string) (pins []servicev1alpha1.PinnedRuleset, rolledBack string, err error) {
 	var engine *semver.Version
-	for _, name := range f.Standard {
+	for _, name := range in.Rulesets(f) {
 		src := in.Sources[name]
 		if src == nil {
 			continue

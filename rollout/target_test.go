@@ -11,6 +11,7 @@ import (
 
 	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
 	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
+	configv1alpha1 "github.com/falcops/falcops/api/config/v1alpha1"
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
 	"github.com/falcops/falcops/lifecycle"
 	"github.com/falcops/falcops/shoot"
@@ -204,4 +205,29 @@ func TestDescribe(t *testing.T) {
 	assert.Equal(t, "Falco (none) -> 0.42.1, falco-rules (unpinned) -> 1.1.0 (sha256:110)",
 		Describe(&shoot.FalcoConfig{}, Decision{Version: "0.42.1", Pins: pins("1.1.0")}))
 	assert.Equal(t, "no change", Describe(f, Decision{Version: "0.41.3", Pins: pins("1.0.0")}))
+}
+
+// TestTargetPinsImpliedRulesets: with an operator configuration, a
+// standard selection pins what it implies (falco-rules → falco-rules +
+// gardener-tuning), and heartbeatEvent pins the heartbeat ruleset.
+func TestTargetPinsImpliedRulesets(t *testing.T) {
+	op := &configv1alpha1.Configuration{Rules: configv1alpha1.Rules{Implies: map[string][]string{"falco-rules": {"falco-rules", "gardener-tuning"}}}}
+	configv1alpha1.Default(op)
+	src := source([2]string{"1.0.0", "0.50.0"})
+	in := &Inputs{Profile: profile(t), Operator: op, Sources: map[string]*falcopsv1alpha1.RuleSource{
+		"falco-rules": src, "gardener-tuning": named(src, "gardener-tuning"), "heartbeat": named(src, "heartbeat")}}
+	f := shoot.FalcoConfig{Version: "0.42.1", AutoUpdate: true, Standard: []string{"falco-rules"}, Heartbeat: true}
+	d, err := Target(in, &f, now, false)
+	require.NoError(t, err)
+	var names []string
+	for _, p := range d.Pins {
+		names = append(names, p.Name)
+	}
+	assert.Equal(t, []string{"falco-rules", "gardener-tuning", "heartbeat"}, names)
+	assert.True(t, d.FirstPin)
+
+	in.Operator = nil
+	d, err = Target(in, &f, now, false)
+	require.NoError(t, err)
+	require.Len(t, d.Pins, 1, "without an operator configuration only the selection itself")
 }

@@ -24,6 +24,8 @@ type FalcoConfig struct {
 	Standard []string
 	// Pins are the rulesets falcops pinned (rules.pinned).
 	Pins []servicev1alpha1.PinnedRuleset
+	// Heartbeat is heartbeatEvent.
+	Heartbeat bool
 }
 
 // Pin returns the pin of ruleset name.
@@ -57,6 +59,9 @@ func FalcoOf(u *unstructured.Unstructured) (f *FalcoConfig, ok bool, err error) 
 	}
 	if cfg.AutoUpdate != nil {
 		f.AutoUpdate = *cfg.AutoUpdate
+	}
+	if cfg.HeartbeatEvent != nil {
+		f.Heartbeat = *cfg.HeartbeatEvent
 	}
 	if cfg.Rules != nil {
 		f.Standard = nil

@@ -64,7 +64,7 @@ func TestObserve(t *testing.T) {
 	assert.Equal(t, "garden-a", v.Namespace)
 	assert.Equal(t, "prod", v.Name)
 	assert.Equal(t, map[string]string{"wave": "one"}, v.Labels)
-	assert.Equal(t, &FalcoConfig{Index: 1, Version: "0.42.1", AutoUpdate: true, Standard: []string{"falco-rules"}}, v.Falco)
+	assert.Equal(t, &FalcoConfig{Index: 1, Version: "0.42.1", AutoUpdate: true, Standard: []string{"falco-rules"}, Heartbeat: true}, v.Falco)
 	assert.Equal(t, TimeWindow{Begin: "220000+0100", End: "230000+0100"}, v.Window)
 	assert.True(t, v.Maintain, "maintain annotation")
 	assert.True(t, v.LastOperationFailed, "failed last operation")

@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	configv1alpha1 "github.com/falcops/falcops/api/config/v1alpha1"
 	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
 	"github.com/falcops/falcops/controllers/rulesource"
 	"github.com/falcops/falcops/oci"
@@ -45,6 +46,8 @@ const (
 	minRetryDelayHelp = "Delay before the first retry of a failed reconcile; it doubles per consecutive failure " +
 		"of the same object, up to --max-retry-delay."
 	maxRetryDelayHelp = "Longest delay between retries of a failed reconcile."
+	operatorConfigHelp = "The extension's operator configuration (config.falcops.io/v1alpha1 Configuration): shoots are " +
+		"also pinned to the rulesets its rules.implies adds to each standard selection, and to rules.heartbeat when heartbeatEvent is on."
 )
 
 // managerOptions configure the manager: endpoints, leader election, the
@@ -140,10 +143,30 @@ func (o *pollOptions) BindFlags(fs *pflag.FlagSet) {
 type rolloutOptions struct {
 	policy               string
 	allowForcedDowngrade bool
+	operatorConfig       string
 }
 
 // BindFlags binds the rollout flags to fs.
 func (o *rolloutOptions) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.policy, "rollout-policy", "default", rolloutPolicyHelp)
 	fs.BoolVar(&o.allowForcedDowngrade, "allow-forced-downgrade", false, allowDowngradeHelp)
+	fs.StringVar(&o.operatorConfig, "operator-config", "", operatorConfigHelp)
+}
+
+// operator reads --operator-config: its rules.implies and rules.heartbeat
+// say which rulesets to pin besides the standard selections (nil: none).
+func (o *rolloutOptions) operator() (*configv1alpha1.Configuration, error) {
+	if o.operatorConfig == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(o.operatorConfig)
+	if err != nil {
+		return nil, fmt.Errorf("--operator-config: %w", err)
+	}
+	c, err := configv1alpha1.Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("--operator-config %s: %w", o.operatorConfig, err)
+	}
+	configv1alpha1.Default(c)
+	return c, nil
 }

@@ -26,7 +26,7 @@ func TestFlags(t *testing.T) {
 	require.NoError(t, fs.Parse([]string{
 		"--metrics-bind-address=:9090", "--health-probe-bind-address=:9091", "--leader-elect", "--namespace=ops",
 		"--concurrency=8", "--kube-api-qps=50", "--kube-api-burst=100", "--poll-interval=30s", "--poll-jitter=0.2", "--registry-timeout=45s",
-		"--rollout-policy=fleet", "--allow-forced-downgrade", "--shoot-selector=a=b",
+		"--rollout-policy=fleet", "--allow-forced-downgrade", "--shoot-selector=a=b", "--operator-config=../../config/extension/configuration.yaml",
 		"--rulesource-concurrency=2", "--rolloutpolicy-concurrency=3", "--min-retry-delay=1s", "--max-retry-delay=1m",
 	}))
 	assert.Equal(t, managerOptions{metricsAddr: ":9090", probeAddr: ":9091", leaderElect: true, namespace: "ops",
@@ -34,7 +34,13 @@ func TestFlags(t *testing.T) {
 	assert.Equal(t, concurrencyOptions{maintenance: 8, ruleSource: 2, rolloutPolicy: 3}, got.concurrency)
 	assert.Equal(t, retryOptions{minDelay: time.Second, maxDelay: time.Minute}, got.retry)
 	assert.Equal(t, pollOptions{interval: 30 * time.Second, jitter: 0.2, timeout: 45 * time.Second}, got.poll)
-	assert.Equal(t, rolloutOptions{policy: "fleet", allowForcedDowngrade: true}, got.rollout)
+	assert.Equal(t, rolloutOptions{policy: "fleet", allowForcedDowngrade: true, operatorConfig: "../../config/extension/configuration.yaml"}, got.rollout)
+	op, err := got.rollout.operator()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"falco-rules", "heartbeat"}, op.Rulesets([]string{"falco-rules"}, true))
+	bad := rolloutOptions{operatorConfig: "options_test.go"}
+	_, err = bad.operator()
+	assert.ErrorContains(t, err, "--operator-config options_test.go")
 
 	require.NoError(t, fs.Parse([]string{"--maintenance-concurrency=12"}))
 	assert.Equal(t, 12, got.concurrency.maintenance, "--maintenance-concurrency and --concurrency are one setting")

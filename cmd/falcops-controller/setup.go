@@ -63,7 +63,11 @@ func (o *options) setup(ctx context.Context, mgr ctrl.Manager, clk clock.Passive
 	}).SetupWithManager(ctx, mgr, o.retry.controllerOptions(o.concurrency.ruleSource)); err != nil {
 		return fmt.Errorf("rulesource controller: %w", err)
 	}
-	inputs := &rollout.InputsCache{}
+	op, err := o.rollout.operator()
+	if err != nil {
+		return err
+	}
+	inputs := &rollout.InputsCache{Operator: op}
 	if err := (&maintenance.Reconciler{
 		Clock:                clk,
 		RolloutPolicy:        o.rollout.policy,
