@@ -70,8 +70,8 @@ func pin(c *servicev1alpha1.FalcoServiceConfig, name string) (servicev1alpha1.Pi
 	return servicev1alpha1.PinnedRuleset{}, false
 }
 
-// pins are the pinned rulesets the shoot loads, in load order.
-func pins(in Inputs) []servicev1alpha1.PinnedRuleset {
+// Pins are the pinned rulesets the shoot loads, in load order.
+func Pins(in Inputs) []servicev1alpha1.PinnedRuleset {
 	var out []servicev1alpha1.PinnedRuleset
 	for _, name := range wanted(in) {
 		if p, ok := pin(in.Config, name); ok {

@@ -30,7 +30,7 @@ const FalcoctlSecret = "falcoctl"
 // landscape's key. A pin change changes this Secret only; kubelet updates
 // the mount and the agent installs the new set.
 func falcoctlSecret(in Inputs) (*corev1.Secret, error) {
-	ps := pins(in)
+	ps := Pins(in)
 	idx := make(artifacts.Index, 0, len(ps))
 	refs := make([]string, 0, len(ps))
 	for _, p := range ps {
@@ -81,7 +81,7 @@ func inlineName(ruleset string) string {
 func inlineConfigMaps(in Inputs) ([]*corev1.ConfigMap, []corev1.VolumeProjection, error) {
 	var cms []*corev1.ConfigMap
 	var proj []corev1.VolumeProjection
-	for i, p := range pins(in) {
+	for i, p := range Pins(in) {
 		files, ok := in.Files[p.Name]
 		if !ok || len(files) == 0 {
 			return nil, nil, fmt.Errorf("inline delivery: no verified files for %s (%s)", p.Name, p.Ref)

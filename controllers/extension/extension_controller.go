@@ -1,0 +1,368 @@
+package extension
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
+	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
+	resourcesv1alpha1 "github.com/gardener/gardener/pkg/apis/resources/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	configv1alpha1 "github.com/falcops/falcops/api/config/v1alpha1"
+	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
+	"github.com/falcops/falcops/customrules"
+	"github.com/falcops/falcops/deploy"
+	"github.com/falcops/falcops/lifecycle"
+	"github.com/falcops/falcops/rules"
+)
+
+// Finalizer is Gardener's finalizer name for this extension type.
+const Finalizer = "extensions.gardener.cloud/" + servicev1alpha1.Type
+
+// The gardener.cloud/operation annotation and its values.
+const (
+	operationAnnotation = "gardener.cloud/operation"
+	opReconcile         = "reconcile"
+	opMigrate           = "migrate"
+	opRestore           = "restore"
+)
+
+// Sources is where the reconciler reads what is not in the seed.
+type Sources interface {
+	// Profile is the verified FalcoProfile.
+	Profile(ctx context.Context) (*lifecycle.Profile, error)
+	// Files are the verified files of each pin, by ruleset name.
+	Files(ctx context.Context, pins []servicev1alpha1.PinnedRuleset) (map[string]map[string][]byte, error)
+}
+
+// Reconciler reconciles Extensions of type shoot-falco-service.
+type Reconciler struct {
+	Client   client.Client
+	Operator *configv1alpha1.Configuration
+	Sources  Sources
+	Clock    clock.PassiveClock
+	// Health, when set, checks the shoot's Falco after each reconcile and
+	// every HealthInterval.
+	Health         *Health
+	HealthInterval time.Duration
+}
+
+// SetupWithManager registers the reconciler: a change of the spec, of an
+// annotation or a deletion starts a reconcile; status writes do not.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {
+	if r.Clock == nil {
+		r.Clock = clock.RealClock{}
+	}
+	if r.HealthInterval == 0 {
+		r.HealthInterval = time.Minute
+	}
+	return ctrl.NewControllerManagedBy(mgr).Named("extension").WithOptions(opts).
+		For(&extensionsv1alpha1.Extension{}, builder.WithPredicates(
+			predicate.NewPredicateFuncs(func(o client.Object) bool {
+				e, ok := o.(*extensionsv1alpha1.Extension)
+				return ok && e.Spec.Type == servicev1alpha1.Type
+			}),
+			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Complete(r)
+}
+
+// Reconcile runs one step of the Extension contract.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	ext := &extensionsv1alpha1.Extension{}
+	if err := r.Client.Get(ctx, req.NamespacedName, ext); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if ext.Spec.Type != servicev1alpha1.Type {
+		return ctrl.Result{}, nil
+	}
+	op := ext.Annotations[operationAnnotation]
+	switch {
+	case ext.DeletionTimestamp != nil:
+		return r.delete(ctx, ext, gardencorev1beta1.LastOperationTypeDelete, true)
+	case op == opMigrate:
+		return r.delete(ctx, ext, gardencorev1beta1.LastOperationTypeMigrate, false)
+	}
+	if lo := ext.Status.LastOperation; op == "" && lo != nil && lo.State == gardencorev1beta1.LastOperationStateSucceeded &&
+		ext.Status.ObservedGeneration == ext.Generation {
+		// Nothing asks for a reconcile (gardenlet annotates the Extension
+		// when the shoot changes): only the health check is due, and not
+		// for a shoot migrated away.
+		if lo.Type == gardencorev1beta1.LastOperationTypeMigrate || r.Health == nil {
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{RequeueAfter: r.HealthInterval}, r.checkHealth(ctx, ext)
+	}
+	kind := gardencorev1beta1.LastOperationTypeReconcile
+	switch {
+	case op == opRestore:
+		kind = gardencorev1beta1.LastOperationTypeRestore
+	case ext.Status.LastOperation == nil:
+		kind = gardencorev1beta1.LastOperationTypeCreate
+	}
+	if !controllerutil.ContainsFinalizer(ext, Finalizer) {
+		patch := client.MergeFrom(ext.DeepCopy())
+		controllerutil.AddFinalizer(ext, Finalizer)
+		if err := r.Client.Patch(ctx, ext, patch); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	shoot, err := r.shoot(ctx, ext)
+	if err != nil {
+		return ctrl.Result{}, r.fail(ctx, ext, kind, err)
+	}
+	if hibernated(shoot) {
+		return ctrl.Result{}, r.succeed(ctx, ext, kind, "the shoot is hibernated: nothing changed")
+	}
+	manifests, missing, err := r.render(ctx, ext, shoot)
+	if err != nil {
+		return ctrl.Result{}, r.fail(ctx, ext, kind, err)
+	}
+	if err := writeManagedResource(ctx, r.Client, ext.Namespace, manifests); err != nil {
+		return ctrl.Result{}, r.fail(ctx, ext, kind, err)
+	}
+	msg := "Falco deployed"
+	if len(missing) > 0 {
+		msg = fmt.Sprintf("Falco deployed; no rules of %v yet: waiting for the controller to pin them", missing)
+	}
+	if err := r.succeed(ctx, ext, kind, msg); err != nil {
+		return ctrl.Result{}, err
+	}
+	if r.Health == nil {
+		return ctrl.Result{}, nil
+	}
+	return ctrl.Result{RequeueAfter: r.HealthInterval}, r.checkHealth(ctx, ext)
+}
+
+// shoot reads the Shoot of the Cluster resource, with the Extension's
+// providerConfig in place of the Shoot's (gardenlet copies it there; the
+// Extension is what this controller is asked to serve).
+func (r *Reconciler) shoot(ctx context.Context, ext *extensionsv1alpha1.Extension) (*unstructured.Unstructured, error) {
+	cluster := &extensionsv1alpha1.Cluster{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Name: ext.Namespace}, cluster); err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", ext.Namespace, err)
+	}
+	u := &unstructured.Unstructured{}
+	if err := json.Unmarshal(cluster.Spec.Shoot.Raw, &u.Object); err != nil {
+		return nil, fmt.Errorf("cluster %s: spec.shoot: %w", ext.Namespace, err)
+	}
+	exts, _, _ := unstructured.NestedSlice(u.Object, "spec", "extensions")
+	for i, e := range exts {
+		m, _ := e.(map[string]any)
+		if m["type"] != servicev1alpha1.Type {
+			continue
+		}
+		delete(m, "providerConfig")
+		if ext.Spec.ProviderConfig != nil && len(ext.Spec.ProviderConfig.Raw) > 0 {
+			var pc map[string]any
+			if err := json.Unmarshal(ext.Spec.ProviderConfig.Raw, &pc); err != nil {
+				return nil, fmt.Errorf("providerConfig: %w", err)
+			}
+			m["providerConfig"] = pc
+		}
+		exts[i] = m
+	}
+	if err := unstructured.SetNestedSlice(u.Object, exts, "spec", "extensions"); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+func hibernated(u *unstructured.Unstructured) bool {
+	on, _, _ := unstructured.NestedBool(u.Object, "spec", "hibernation", "enabled")
+	return on
+}
+
+// render gathers the inputs and renders the shoot's objects as one YAML
+// stream.
+func (r *Reconciler) render(ctx context.Context, ext *extensionsv1alpha1.Extension, shoot *unstructured.Unstructured) ([]byte, []string, error) {
+	prof, err := r.Sources.Profile(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("falco-profiles: %w", err)
+	}
+	cms, err := r.configMaps(ctx, ext.Namespace, shoot)
+	if err != nil {
+		return nil, nil, err
+	}
+	req := deploy.Request{Shoot: shoot, Profile: prof, Operator: r.Operator, Now: r.Clock.Now(), ConfigMaps: cms}
+	// Defaults first, to know the pins; then the verified files: the base
+	// the custom rules are validated on, and the inline ConfigMaps.
+	in, err := deploy.Prepare(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	pins := deploy.Pins(in)
+	if len(pins) > 0 {
+		files, err := r.Sources.Files(ctx, pins)
+		if err != nil {
+			return nil, nil, err
+		}
+		req.Files = files
+		req.Base = base(pins, files)
+		if in, err = deploy.Prepare(req); err != nil {
+			return nil, nil, err
+		}
+	}
+	objs, err := deploy.Render(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := deploy.YAML(objs)
+	return out, deploy.Missing(in), err
+}
+
+// base are the pinned files in load order, as rules sources.
+func base(pins []servicev1alpha1.PinnedRuleset, files map[string]map[string][]byte) []*rules.Source {
+	out := []*rules.Source{}
+	for _, p := range pins {
+		names := make([]string, 0, len(files[p.Name]))
+		for n := range files[p.Name] {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		for _, n := range names {
+			out = append(out, &rules.Source{Name: p.Name + "/" + n, Data: files[p.Name][n]})
+		}
+	}
+	return out
+}
+
+// configMaps reads the ConfigMaps spec.resources names, which gardenlet
+// copies into the shoot namespace as ref-<name>.
+func (r *Reconciler) configMaps(ctx context.Context, namespace string, shoot *unstructured.Unstructured) (map[string]customrules.ConfigMap, error) {
+	out := map[string]customrules.ConfigMap{}
+	res, _, _ := unstructured.NestedSlice(shoot.Object, "spec", "resources")
+	for _, e := range res {
+		m, _ := e.(map[string]any)
+		ref, _ := m["resourceRef"].(map[string]any)
+		if ref["kind"] != "ConfigMap" {
+			continue
+		}
+		name, _ := ref["name"].(string)
+		cm := &corev1.ConfigMap{}
+		err := r.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "ref-" + name}, cm)
+		switch {
+		case apierrors.IsNotFound(err):
+			continue // Prepare names the custom rule that needs it
+		case err != nil:
+			return nil, err
+		}
+		out[name] = customrules.ConfigMap{Name: "ref-" + name, Data: cm.Data, BinaryData: cm.BinaryData}
+	}
+	return out, nil
+}
+
+// delete removes the ManagedResource (keeping the shoot's objects when
+// migrating), waits until it is gone, then drops the finalizer (delete)
+// or the operation annotation (migrate).
+func (r *Reconciler) delete(ctx context.Context, ext *extensionsv1alpha1.Extension, kind gardencorev1beta1.LastOperationType, finalize bool) (ctrl.Result, error) {
+	mr := &resourcesv1alpha1.ManagedResource{}
+	err := r.Client.Get(ctx, client.ObjectKey{Namespace: ext.Namespace, Name: ShootManagedResource}, mr)
+	switch {
+	case err == nil:
+		if !finalize && (mr.Spec.KeepObjects == nil || !*mr.Spec.KeepObjects) {
+			patch := client.MergeFrom(mr.DeepCopy())
+			yes := true
+			mr.Spec.KeepObjects = &yes
+			if err := r.Client.Patch(ctx, mr, patch); err != nil {
+				return ctrl.Result{}, err
+			}
+		}
+		if mr.DeletionTimestamp == nil {
+			if err := r.Client.Delete(ctx, mr); client.IgnoreNotFound(err) != nil {
+				return ctrl.Result{}, err
+			}
+		}
+		if err := r.setStatus(ctx, ext, kind, gardencorev1beta1.LastOperationStateProcessing, "waiting for the ManagedResource to be deleted", nil); err != nil {
+			return ctrl.Result{}, err
+		}
+		return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
+	case !apierrors.IsNotFound(err):
+		return ctrl.Result{}, err
+	}
+	if err := deleteOldSecrets(ctx, r.Client, ext.Namespace, ""); err != nil {
+		return ctrl.Result{}, err
+	}
+	if finalize {
+		patch := client.MergeFrom(ext.DeepCopy())
+		controllerutil.RemoveFinalizer(ext, Finalizer)
+		return ctrl.Result{}, client.IgnoreNotFound(r.Client.Patch(ctx, ext, patch))
+	}
+	// The status first: the event of the annotation's removal must find
+	// the migration done, even in a cache that is a step behind.
+	if err := r.setStatus(ctx, ext, kind, gardencorev1beta1.LastOperationStateSucceeded, "migrated: the ManagedResource is gone, the shoot's objects are kept", nil); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, r.dropOperation(ctx, ext)
+}
+
+// dropOperation removes the gardener.cloud/operation annotation.
+func (r *Reconciler) dropOperation(ctx context.Context, ext *extensionsv1alpha1.Extension) error {
+	if _, ok := ext.Annotations[operationAnnotation]; !ok {
+		return nil
+	}
+	patch := client.MergeFrom(ext.DeepCopy())
+	delete(ext.Annotations, operationAnnotation)
+	return client.IgnoreNotFound(r.Client.Patch(ctx, ext, patch))
+}
+
+func (r *Reconciler) succeed(ctx context.Context, ext *extensionsv1alpha1.Extension, kind gardencorev1beta1.LastOperationType, msg string) error {
+	if err := r.setStatus(ctx, ext, kind, gardencorev1beta1.LastOperationStateSucceeded, msg, nil); err != nil {
+		return err
+	}
+	if op := ext.Annotations[operationAnnotation]; op == opReconcile || op == opRestore {
+		return r.dropOperation(ctx, ext)
+	}
+	return nil
+}
+
+// fail records err in the status. Invalid inputs are not retried: the
+// next change of the Extension starts a new attempt; other errors are.
+func (r *Reconciler) fail(ctx context.Context, ext *extensionsv1alpha1.Extension, kind gardencorev1beta1.LastOperationType, err error) error {
+	if serr := r.setStatus(ctx, ext, kind, gardencorev1beta1.LastOperationStateError, err.Error(), err); serr != nil {
+		return serr
+	}
+	if errors.Is(err, deploy.ErrInputs) || errors.Is(err, deploy.ErrNoFalco) {
+		return nil
+	}
+	return err
+}
+
+// maxDescription keeps status texts well below the API's limits.
+const maxDescription = 4 << 10
+
+func (r *Reconciler) setStatus(ctx context.Context, ext *extensionsv1alpha1.Extension, kind gardencorev1beta1.LastOperationType,
+	state gardencorev1beta1.LastOperationState, msg string, err error) error {
+	if len(msg) > maxDescription {
+		msg = msg[:maxDescription] + "..."
+	}
+	patch := client.MergeFrom(ext.DeepCopy())
+	now := metav1.NewTime(r.Clock.Now())
+	progress := int32(100)
+	if state == gardencorev1beta1.LastOperationStateProcessing {
+		progress = 50
+	}
+	ext.Status.LastOperation = &gardencorev1beta1.LastOperation{Type: kind, State: state, Description: msg, LastUpdateTime: now, Progress: progress}
+	ext.Status.LastError = nil
+	if err != nil {
+		ext.Status.LastError = &gardencorev1beta1.LastError{Description: msg, LastUpdateTime: &now}
+	}
+	if state != gardencorev1beta1.LastOperationStateProcessing {
+		ext.Status.ObservedGeneration = ext.Generation
+	}
+	return client.IgnoreNotFound(r.Client.Status().Patch(ctx, ext, patch))
+}
