@@ -52,6 +52,11 @@ generate: ## Regenerate deepcopy code (every API group), CRDs (config/crd/bases)
 	$(BIN)/controller-gen crd rbac:roleName=falcops-controller paths=./api/v1alpha1/... paths=./api/profile/... paths=./cmd/falcops-controller/... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 
+.PHONY: image
+image: ## Build the container image (falcops-controller, falcops-extension, falcops-agent, falcoctl v0.13.0) with docker or podman.
+	@engine=$$(command -v docker || command -v podman) || { echo "image: neither docker nor podman found" >&2; exit 2; }; \
+	  $$engine build -t $${IMAGE:-falcops:dev} .
+
 .PHONY: verify
 verify: generate ## Regenerate (make generate), tidy go.mod, then fail if that changed the tree: commit generated code.
 	$(GO) mod tidy

@@ -9,9 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	configv1alpha1 "github.com/falcops/falcops/api/config/v1alpha1"
 	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
 	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
-	configv1alpha1 "github.com/falcops/falcops/api/config/v1alpha1"
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
 	"github.com/falcops/falcops/lifecycle"
 	"github.com/falcops/falcops/shoot"

@@ -14,9 +14,9 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/falcops/falcops/agent/agenttest"
 	configv1alpha1 "github.com/falcops/falcops/api/config/v1alpha1"
 	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
-	"github.com/falcops/falcops/agent/agenttest"
 	"github.com/falcops/falcops/deploy"
 	"github.com/falcops/falcops/internal/sharedtest"
 	"github.com/falcops/falcops/oci"

@@ -45,7 +45,7 @@ const (
 		"(off: such shoots are blocked and say so)."
 	minRetryDelayHelp = "Delay before the first retry of a failed reconcile; it doubles per consecutive failure " +
 		"of the same object, up to --max-retry-delay."
-	maxRetryDelayHelp = "Longest delay between retries of a failed reconcile."
+	maxRetryDelayHelp  = "Longest delay between retries of a failed reconcile."
 	operatorConfigHelp = "The extension's operator configuration (config.falcops.io/v1alpha1 Configuration): shoots are " +
 		"also pinned to the rulesets its rules.implies adds to each standard selection, and to rules.heartbeat when heartbeatEvent is on."
 )

@@ -27,9 +27,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/falcops/falcops/agent/agenttest"
 	configv1alpha1 "github.com/falcops/falcops/api/config/v1alpha1"
 	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
-	"github.com/falcops/falcops/agent/agenttest"
 	"github.com/falcops/falcops/controllers/extension"
 	"github.com/falcops/falcops/internal/sharedtest"
 	"github.com/falcops/falcops/internal/testenv"
