@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,15 +18,18 @@ import (
 
 	configv1alpha1 "github.com/falcops/falcops/api/config/v1alpha1"
 	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
+	"github.com/falcops/falcops/controllers/extension"
 	"github.com/falcops/falcops/customrules"
 	"github.com/falcops/falcops/deploy"
 	"github.com/falcops/falcops/lifecycle"
+	"github.com/falcops/falcops/oci"
 	"github.com/falcops/falcops/rules"
 )
 
 type renderOptions struct {
 	profiles, config, resources, pins, output string
 	base                                      []string
+	transport                                 transportFlags
 }
 
 // maxInputFile bounds each file render reads.
@@ -50,7 +54,9 @@ without a pin loads no rules yet, and render says so on stderr.
 --resources is a folder of ConfigMap manifests: those spec.resources names
 for rules.custom[].resourceName. --base lists the rules files or ruleset
 folders the pinned rulesets hold: custom rules are then validated on top of
-them, as the extension does.
+them, as the extension does. With delivery inline, render fetches each pinned
+ruleset from its registry and verifies it with the configuration's cosign key,
+as the extension does, and prints the ConfigMaps with the verified files.
 
 Exit codes: 0 rendered, 1 the inputs are invalid (the message says which),
 2 usage error.`,
@@ -71,6 +77,7 @@ Exit codes: 0 rendered, 1 the inputs are invalid (the message says which),
 	f.StringVar(&o.pins, "pins", "", "YAML list of pins ({name, version, ref}) to use instead of the shoot's rules.pinned")
 	f.StringSliceVar(&o.base, "base", nil, "rules files or ruleset folders loaded before the custom rules, to validate them (repeatable)")
 	f.StringVarP(&o.output, "output", "o", "yaml", "output format: yaml (a document per object) or json (a v1 List)")
+	o.transport.register(cmd)
 	return cmd
 }
 
@@ -108,6 +115,11 @@ func (o *renderOptions) run(cmd *cobra.Command, shootPath string) error {
 	in, err := deploy.Prepare(req)
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %w", shootPath, err))
+	}
+	if op.Rules.Delivery == configv1alpha1.DeliveryInline {
+		if in, err = o.inline(cmd, req, in); err != nil {
+			return err
+		}
 	}
 	objs, err := deploy.Render(in)
 	if err != nil {
@@ -260,4 +272,28 @@ func readBase(paths []string) ([]*rules.Source, error) {
 		return []*rules.Source{}, nil
 	}
 	return out, nil
+}
+
+// inline fetches and verifies the pinned rulesets, as the extension does in
+// inline mode, and prepares again with their files.
+func (o *renderOptions) inline(cmd *cobra.Command, req deploy.Request, in deploy.Inputs) (deploy.Inputs, error) {
+	c, err := o.transport.client()
+	if err != nil {
+		return in, err
+	}
+	reg := &extension.Registry{Client: c, PublicKey: []byte(req.Operator.Rules.CosignPublicKey)}
+	err = o.transport.within(cmd.Context(), func(ctx context.Context) error {
+		req.Files, err = reg.Files(ctx, deploy.Pins(in))
+		return err
+	})
+	switch {
+	case errors.Is(err, oci.ErrSignature), errors.Is(err, oci.ErrNotFound):
+		return in, badInput(err)
+	case err != nil:
+		return in, err
+	}
+	if in, err = deploy.Prepare(req); err != nil {
+		return in, badInput(err)
+	}
+	return in, nil
 }

@@ -3,11 +3,14 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/falcops/falcops/oci"
 )
 
 var renderArgs = []string{"render", "testdata/render/shoot.yaml", "--profiles", "../../profiles/falco.yaml",
@@ -64,4 +67,42 @@ func TestRenderMissingPinAndBadFlags(t *testing.T) {
 	code, _, errOut = runCLI(t, "render", "testdata/render/resources/team-rules.yaml", "--profiles", "../../profiles/falco.yaml")
 	assert.Equal(t, exitInput, code)
 	assert.True(t, strings.Contains(errOut, `kind "ConfigMap", want a Gardener Shoot`), errOut)
+}
+
+// TestRenderInlineFetchesVerifiedFiles: with delivery inline, render pulls
+// each pin from the registry, verifies it with the configuration's key and
+// prints its files in ConfigMaps; a configuration with another key is
+// refused with exit 1.
+func TestRenderInlineFetchesVerifiedFiles(t *testing.T) {
+	r, _ := startRun(t, repoWith(t, "heartbeat"))
+	dir := t.TempDir()
+	key, err := os.ReadFile(r.publicKey)
+	require.NoError(t, err)
+	config := func(pem string) string {
+		var b strings.Builder
+		b.WriteString("apiVersion: config.falcops.io/v1alpha1\nkind: Configuration\nimages: {agent: falcops:test}\n")
+		b.WriteString("rules:\n  delivery: inline\n  implies: {falco-rules: [heartbeat]}\n  cosignPublicKey: |\n")
+		for _, l := range strings.Split(strings.TrimSpace(pem), "\n") {
+			b.WriteString("    " + l + "\n")
+		}
+		path := filepath.Join(t.TempDir(), "operator.yaml")
+		require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+		return path
+	}
+	pins := filepath.Join(dir, "pins.yaml")
+	require.NoError(t, os.WriteFile(pins, []byte("- {name: heartbeat, version: 2.0.0, ref: \""+r.host+"/falcops/heartbeat@"+r.digests["heartbeat"]+"\"}\n"), 0o644))
+	args := []string{"render", "testdata/render/shoot.yaml", "--profiles", "../../profiles/falco.yaml", "--resources", "testdata/render/resources", "--pins", pins, "--plain-http"}
+	code, out, errOut := runCLI(t, append(args, "--config", config(string(key)))...)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "name: falco-heartbeat-rule")
+	assert.Contains(t, out, "rule: Detect Falco Heartbeat")
+	assert.NotContains(t, out, "name: falcoctl\n", "no falcoctl Secret inline")
+
+	_, otherPub, err := oci.GenerateKeyPair(t.TempDir(), []byte("x"))
+	require.NoError(t, err)
+	other, err := os.ReadFile(otherPub)
+	require.NoError(t, err)
+	code, out, errOut = runCLI(t, append(args, "--config", config(string(other)))...)
+	assert.Equal(t, exitInput, code, out)
+	assert.Contains(t, errOut, "rules.pinned heartbeat")
 }
