@@ -105,6 +105,11 @@ bench-agent: tools-test ## Pin change to swapped rules through the agent (real f
 	$(GO) test ./agent/ -run '^$$' -bench 'Benchmark(PinChange|FalcoctlInstall)$$' -benchtime 10x -count $(BENCH_COUNT) | tee $(CACHE)/bench-agent.txt
 	@hack/ratio.sh $(CACHE)/bench-agent.txt BenchmarkPinChange BenchmarkFalcoctlInstall
 
+.PHONY: bench-extension
+bench-extension: tools-test ## 2,000 Extensions on envtest: the actuator (render and all its writes) vs a plain client loop making the same writes (ratio; goal <= 1.3); heap in use.
+	KUBEBUILDER_ASSETS=$$(hack/envtest-assets.sh) $(GO) test ./controllers/extension/ -run '^$$' -bench 'Benchmark(ExtensionActuator|PlainWrites)$$' -benchtime 1x -count $(BENCH_COUNT) -timeout 60m | tee $(CACHE)/bench-extension.txt
+	@hack/ratio.sh $(CACHE)/bench-extension.txt BenchmarkExtensionActuator BenchmarkPlainWrites
+
 .PHONY: bench
 bench: ## Benchmarks with ratios: validation vs bare YAML decode, diff vs loading both files; rule-test throughput; growth (n vs 2n) of macro chains, list references, condition appends.
 	$(GO) test ./rules/ -run '^$$' -bench 'Benchmark(Validate|Decode)Corpus$$' -benchmem -count $(BENCH_COUNT) | tee $(CACHE)/bench.txt

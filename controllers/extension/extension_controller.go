@@ -83,6 +83,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options)
 
 // Reconcile runs one step of the Extension contract.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	if r.Clock == nil {
+		r.Clock = clock.RealClock{}
+	}
 	ext := &extensionsv1alpha1.Extension{}
 	if err := r.Client.Get(ctx, req.NamespacedName, ext); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)

@@ -40,12 +40,13 @@ const ns = "shoot--garden-p--prod"
 
 // seed starts a kube-apiserver with Gardener's Extension, Cluster and
 // ManagedResource kinds.
-func seed(t *testing.T) *testenv.Env {
+func seed(t testing.TB) *testenv.Env {
 	assets := sharedtest.Getenv(t, "KUBEBUILDER_ASSETS", "run `make test`, or export KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh)")
 	te := &envtest.Environment{CRDDirectoryPaths: []string{"testdata/crds"}, ErrorIfCRDPathMissing: true, BinaryAssetsDirectory: assets}
 	cfg, err := te.Start()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = te.Stop() })
+	cfg.QPS, cfg.Burst = 5000, 10000
 	s := extension.Scheme()
 	c, err := client.New(cfg, client.Options{Scheme: s})
 	require.NoError(t, err)
@@ -74,7 +75,7 @@ func pin(l *agenttest.Landscape, name, version, digest string) servicev1alpha1.P
 	return servicev1alpha1.PinnedRuleset{Name: name, Version: version, Ref: l.Opts.Registry.Repo(name) + "@" + digest}
 }
 
-func providerConfig(t *testing.T, custom bool, pins ...servicev1alpha1.PinnedRuleset) *runtime.RawExtension {
+func providerConfig(t testing.TB, custom bool, pins ...servicev1alpha1.PinnedRuleset) *runtime.RawExtension {
 	version, yes := "0.42.1", true
 	cfg := &servicev1alpha1.FalcoServiceConfig{APIVersion: servicev1alpha1.SchemeGroupVersion.String(), Kind: servicev1alpha1.Kind,
 		FalcoVersion: &version, HeartbeatEvent: &yes, Rules: &servicev1alpha1.Rules{StandardRules: &[]string{"falco-rules"}, Pinned: pins}}
@@ -86,7 +87,7 @@ func providerConfig(t *testing.T, custom bool, pins ...servicev1alpha1.PinnedRul
 	return &runtime.RawExtension{Raw: data}
 }
 
-func shootJSON(t *testing.T, hibernated bool) []byte {
+func shootJSON(t testing.TB, hibernated bool) []byte {
 	shoot := map[string]any{"apiVersion": "core.gardener.cloud/v1beta1", "kind": "Shoot",
 		"metadata": map[string]any{"name": "prod", "namespace": "garden-p"},
 		"spec": map[string]any{
