@@ -58,7 +58,7 @@ func (o *options) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "address of /metrics (\"0\" turns it off)")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "elect a leader, so that only one replica reconciles")
-	fs.StringVar(&o.namespace, "namespace", "falcops-system", "the extension's namespace: its leader Lease lives here")
+	fs.StringVar(&o.namespace, "namespace", "falcops-system", "the extension's namespace: its leader Lease and the configuration's rules.credentialsSecret live here")
 	fs.IntVar(&o.concurrency, "concurrency", 5, "Extensions reconciled at once")
 	fs.DurationVar(&o.healthInterval, "health-interval", time.Minute, "how often each shoot's Falco health is checked")
 	fs.DurationVar(&o.timeout, "registry-timeout", 2*time.Minute, "deadline of the registry work of one reconcile")
@@ -143,6 +143,7 @@ func run(o *options) error {
 		Sources:        &timed{reg: &extension.Registry{Client: oc, Profiles: o.profiles, PublicKey: []byte(op.Rules.CosignPublicKey)}, timeout: o.timeout},
 		Health:         &extension.Health{ShootClient: shootClient(mgr.GetClient())},
 		HealthInterval: o.healthInterval,
+		Namespace:      o.namespace,
 	}
 	if err := r.SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: o.concurrency}); err != nil {
 		return err

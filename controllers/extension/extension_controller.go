@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
@@ -25,6 +26,7 @@ import (
 
 	configv1alpha1 "github.com/falcops/falcops/api/config/v1alpha1"
 	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
+	"github.com/falcops/falcops/artifacts"
 	"github.com/falcops/falcops/customrules"
 	"github.com/falcops/falcops/deploy"
 	"github.com/falcops/falcops/lifecycle"
@@ -60,6 +62,9 @@ type Reconciler struct {
 	// every HealthInterval.
 	Health         *Health
 	HealthInterval time.Duration
+	// Namespace is the extension's own namespace, where the operator
+	// configuration's rules.credentialsSecret lives.
+	Namespace string
 }
 
 // SetupWithManager registers the reconciler: a change of the spec, of an
@@ -216,6 +221,9 @@ func (r *Reconciler) render(ctx context.Context, ext *extensionsv1alpha1.Extensi
 		}
 		req.Files = files
 		req.Base = base(pins, files)
+		if req.Logins, err = r.logins(ctx, pins); err != nil {
+			return nil, nil, err
+		}
 		if in, err = deploy.Prepare(req); err != nil {
 			return nil, nil, err
 		}
@@ -226,6 +234,27 @@ func (r *Reconciler) render(ctx context.Context, ext *extensionsv1alpha1.Extensi
 	}
 	out, err := deploy.YAML(objs)
 	return out, deploy.Missing(in), err
+}
+
+// logins are falcoctl's registry logins: the operator's credentials
+// Secret (keys username and password) for each registry the pins name.
+func (r *Reconciler) logins(ctx context.Context, pins []servicev1alpha1.PinnedRuleset) ([]artifacts.Login, error) {
+	name := r.Operator.Rules.CredentialsSecret
+	if name == "" {
+		return nil, nil
+	}
+	s := &corev1.Secret{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: r.Namespace, Name: name}, s); err != nil {
+		return nil, fmt.Errorf("rules.credentialsSecret %s/%s: %w", r.Namespace, name, err)
+	}
+	var out []artifacts.Login
+	for _, p := range pins {
+		host, _, _ := strings.Cut(p.Ref, "/")
+		if !slices.ContainsFunc(out, func(l artifacts.Login) bool { return l.Registry == host }) {
+			out = append(out, artifacts.Login{Registry: host, User: string(s.Data["username"]), Password: string(s.Data["password"])})
+		}
+	}
+	return out, nil
 }
 
 // base are the pinned files in load order, as rules sources.

@@ -3,6 +3,7 @@ package extension_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -180,9 +181,13 @@ func TestExtensionLifecycle(t *testing.T) {
 	seedEnv, shootEnv := seed(t), testenv.Start(t)
 	sc := seedEnv.Client
 	health := &extension.Health{ShootClient: func(context.Context, string) (client.Client, error) { return shootEnv.Client, nil }}
+	op.Rules.CredentialsSecret = "registry-login"
+	require.NoError(t, sc.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "falcops-system"}}))
+	require.NoError(t, sc.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "registry-login", Namespace: "falcops-system"},
+		Data: map[string][]byte{"username": []byte("robot"), "password": []byte("s3cret")}}))
 	seedEnv.StartManager(t, ctrl.Options{}, func(mgr ctrl.Manager) error {
-		return (&extension.Reconciler{Client: mgr.GetClient(), Operator: op, Sources: reg, Health: health, HealthInterval: 200 * time.Millisecond}).
-			SetupWithManager(mgr, controller.Options{})
+		return (&extension.Reconciler{Client: mgr.GetClient(), Operator: op, Sources: reg, Health: health, HealthInterval: 200 * time.Millisecond,
+			Namespace: "falcops-system"}).SetupWithManager(mgr, controller.Options{})
 	})
 	require.NoError(t, sc.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
 	cluster := &extensionsv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: ns}, Spec: extensionsv1alpha1.ClusterSpec{
@@ -201,6 +206,10 @@ func TestExtensionLifecycle(t *testing.T) {
 	require.Contains(t, objs, "DaemonSet/falco")
 	require.Contains(t, objs, "Secret/falcoctl")
 	template, _, _ := unstructured.NestedMap(objs["DaemonSet/falco"].Object, "spec", "template")
+	cfgB64, _, _ := unstructured.NestedString(objs["Secret/falcoctl"].Object, "data", "falcoctl.yaml")
+	falcoctlYAML, err := base64.StdEncoding.DecodeString(cfgB64)
+	require.NoError(t, err)
+	assert.Contains(t, string(falcoctlYAML), "user: robot", "the operator's registry login reaches falcoctl")
 	falcoctl := objs["Secret/falcoctl"].Object["data"]
 
 	// Pin change: the Secret changes, the pod template stays byte for byte.
@@ -277,7 +286,7 @@ func TestExtensionLifecycle(t *testing.T) {
 	annotate(t, sc, "migrate")
 	ext = waitFor(t, sc, "migrated", succeeded(gardencorev1beta1.LastOperationTypeMigrate, start))
 	assert.NotContains(t, ext.Annotations, "gardener.cloud/operation")
-	err := sc.Get(ctx, client.ObjectKey{Namespace: ns, Name: extension.ShootManagedResource}, &resourcesv1alpha1.ManagedResource{})
+	err = sc.Get(ctx, client.ObjectKey{Namespace: ns, Name: extension.ShootManagedResource}, &resourcesv1alpha1.ManagedResource{})
 	assert.True(t, apierrors.IsNotFound(err), "managedresource after migrate: %v", err)
 
 	// Restore: it is back.
