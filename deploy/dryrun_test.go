@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client" //nolint:depguard // test only: a real API server judges the objects (server-side dry run)
 
 	"github.com/falcops/falcops/deploy"
 	"github.com/falcops/falcops/internal/testenv"

@@ -273,7 +273,7 @@ func TestExtensionLifecycle(t *testing.T) {
 	patch = client.MergeFrom(ext.DeepCopy())
 	ext.Spec.ProviderConfig = providerConfig(t, false, pins...)
 	require.NoError(t, sc.Patch(ctx, ext, patch))
-	ext = waitFor(t, sc, "hibernated", func(e *extensionsv1alpha1.Extension) bool {
+	waitFor(t, sc, "hibernated", func(e *extensionsv1alpha1.Extension) bool {
 		return e.Status.LastOperation != nil && strings.Contains(e.Status.LastOperation.Description, "hibernated") && e.Status.ObservedGeneration == e.Generation
 	})
 	assert.Equal(t, mrBefore, managedSecret(t, sc), "a hibernated shoot keeps its objects as they were")
