@@ -37,6 +37,25 @@ func agentProcess(t *testing.T, inst agent.Installer, args ...string) *exec.Cmd 
 	return cmd
 }
 
+// serving starts the agent process and returns the address it serves on,
+// read from its log.
+func serving(t *testing.T, cmd *exec.Cmd) string {
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	lines := bufio.NewScanner(stderr)
+	var addr string
+	for addr == "" && lines.Scan() {
+		if m := regexp.MustCompile(`on (127\.0\.0\.1:\d+)`).FindStringSubmatch(lines.Text()); m != nil {
+			addr = m[1]
+		}
+	}
+	require.NotEmpty(t, addr)
+	go func() { _, _ = io.Copy(io.Discard, stderr) }()
+	return addr
+}
+
 func get(t *testing.T, url string) (int, string) {
 	resp, err := http.Get(url)
 	if err != nil {
@@ -65,19 +84,7 @@ func TestAgentProcess(t *testing.T) {
 	assert.FileExists(t, filepath.Join(rules, "020-heartbeat_rules.yaml"))
 
 	watch := agentProcess(t, inst, append([]string{"watch", "--addr", "127.0.0.1:0"}, flags...)...)
-	stderr, err := watch.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, watch.Start())
-	t.Cleanup(func() { _ = watch.Process.Kill() })
-	lines := bufio.NewScanner(stderr)
-	var addr string
-	for addr == "" && lines.Scan() {
-		if m := regexp.MustCompile(`on (127\.0\.0\.1:\d+)`).FindStringSubmatch(lines.Text()); m != nil {
-			addr = m[1]
-		}
-	}
-	require.NotEmpty(t, addr)
-	go func() { _, _ = io.Copy(io.Discard, stderr) }()
+	addr := serving(t, watch)
 	require.Eventually(t, func() bool { code, _ := get(t, "http://"+addr+"/readyz"); return code == 200 }, time.Minute, 50*time.Millisecond)
 
 	v2 := l.PublishVariant(t, "heartbeat", "1.1.0")
@@ -124,19 +131,7 @@ func TestHeartbeatProcess(t *testing.T) {
 	assert.Empty(t, out.String()+errOut.String())
 
 	hb := agentProcess(t, agent.Installer{Env: os.Environ()}, "heartbeat", "--heartbeat", "100ms", "--addr", "127.0.0.1:0")
-	stderr, err := hb.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, hb.Start())
-	t.Cleanup(func() { _ = hb.Process.Kill() })
-	lines := bufio.NewScanner(stderr)
-	var addr string
-	for addr == "" && lines.Scan() {
-		if m := regexp.MustCompile(`on (127\.0\.0\.1:\d+)`).FindStringSubmatch(lines.Text()); m != nil {
-			addr = m[1]
-		}
-	}
-	require.NotEmpty(t, addr)
-	go func() { _, _ = io.Copy(io.Discard, stderr) }()
+	addr := serving(t, hb)
 	require.Eventually(t, func() bool {
 		_, metrics := get(t, "http://"+addr+"/metrics")
 		m := regexp.MustCompile(`falcops_agent_heartbeats_total (\d+)`).FindStringSubmatch(metrics)
