@@ -33,7 +33,7 @@ validate: ## Validate rulesets/ exactly as CI does (warnings fail).
 .PHONY: test
 test: tools-test ## Run every test (builds falcoctl, cosign, kube-apiserver and etcd once into ~/.cache/falcops).
 	KUBEBUILDER_ASSETS=$$(hack/envtest-assets.sh) FALCOPS_CONTROLLER_GEN=$(BIN)/controller-gen \
-	FALCOPS_SARIF_SCHEMA=$(CACHE)/sarif/sarif-2.1.0.json $(GO) test $(GO_TEST_ARGS) ./...
+	FALCOPS_SARIF_SCHEMA=$(CACHE)/sarif/sarif-2.1.0.json FALCOPS_GARDENER_CRDS=$(CACHE)/gardener-crds $(GO) test $(GO_TEST_ARGS) ./...
 
 # TEST_TOOLS are every tool a test looks up (internal/clitest.Tool); a test
 # (TestToolsTestInstallsEveryTool) fails when one is missing here.
@@ -42,6 +42,7 @@ TEST_TOOLS := falcoctl cosign oras actionlint controller-gen
 .PHONY: tools-test
 tools-test:
 	@hack/sarif-schema.sh $(CACHE)/sarif
+	@hack/gardener-crds.sh $(CACHE)/gardener-crds
 	@hack/tools.sh $(TEST_TOOLS)
 	@hack/envtest-assets.sh >/dev/null
 
@@ -107,7 +108,7 @@ bench-agent: tools-test ## Pin change to swapped rules through the agent (real f
 
 .PHONY: bench-extension
 bench-extension: tools-test ## 2,000 Extensions on envtest: the actuator (render and all its writes) vs a plain client loop making the same writes (ratio; goal <= 1.3); heap in use.
-	KUBEBUILDER_ASSETS=$$(hack/envtest-assets.sh) $(GO) test ./controllers/extension/ -run '^$$' -bench 'Benchmark(ExtensionActuator|PlainWrites)$$' -benchtime 1x -count $(BENCH_COUNT) -timeout 60m | tee $(CACHE)/bench-extension.txt
+	KUBEBUILDER_ASSETS=$$(hack/envtest-assets.sh) FALCOPS_GARDENER_CRDS=$(CACHE)/gardener-crds $(GO) test ./controllers/extension/ -run '^$$' -bench 'Benchmark(ExtensionActuator|PlainWrites)$$' -benchtime 1x -count $(BENCH_COUNT) -timeout 60m | tee $(CACHE)/bench-extension.txt
 	@hack/ratio.sh $(CACHE)/bench-extension.txt BenchmarkExtensionActuator BenchmarkPlainWrites
 
 .PHONY: bench

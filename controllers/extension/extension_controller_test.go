@@ -39,11 +39,13 @@ import (
 
 const ns = "shoot--garden-p--prod"
 
-// seed starts a kube-apiserver with Gardener's Extension, Cluster and
-// ManagedResource kinds.
+// seed starts a kube-apiserver with Gardener's own CRDs of Extension,
+// Cluster and ManagedResource (hack/gardener-crds.sh puts them into the
+// tool cache; make test sets FALCOPS_GARDENER_CRDS).
 func seed(t testing.TB) *testenv.Env {
 	assets := sharedtest.Getenv(t, "KUBEBUILDER_ASSETS", "run `make test`, or export KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh)")
-	te := &envtest.Environment{CRDDirectoryPaths: []string{"testdata/crds"}, ErrorIfCRDPathMissing: true, BinaryAssetsDirectory: assets}
+	crds := sharedtest.Getenv(t, "FALCOPS_GARDENER_CRDS", "run `make test`, or hack/gardener-crds.sh DIR and export FALCOPS_GARDENER_CRDS=DIR")
+	te := &envtest.Environment{CRDDirectoryPaths: []string{crds}, ErrorIfCRDPathMissing: true, BinaryAssetsDirectory: assets}
 	cfg, err := te.Start()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = te.Stop() })
