@@ -89,7 +89,7 @@ func TestPackageOneByteChange(t *testing.T) {
 // expects, field by field.
 func TestPackageHeartbeatFormat(t *testing.T) {
 	a := mustPackageDir(t, heartbeatDir)
-	if got, want := string(a.ConfigBytes), `{"name":"heartbeat","version":"1.0.0","requirements":[{"name":"engine_version_semver","version":"0.31.0"}]}`; got != want {
+	if got, want := string(a.ConfigBytes), `{"name":"heartbeat","version":"2.0.0","requirements":[{"name":"engine_version_semver","version":"0.31.0"}]}`; got != want {
 		t.Errorf("config:\n got %s\nwant %s", got, want)
 	}
 	if a.ConfigDescriptor.MediaType != MediaTypeRulesfileConfig || a.LayerDescriptor.MediaType != MediaTypeRulesfileLayer {
@@ -122,7 +122,7 @@ func TestPackageHeartbeatFormat(t *testing.T) {
 	if got := layers[0].(map[string]any)["annotations"]; !jsonEqual(got, map[string]any{AnnotationTitle: "heartbeat.tar.gz"}) {
 		t.Errorf("layer annotations %v", got)
 	}
-	wantAnn := map[string]any{AnnotationSource: testOpts.Source, AnnotationRevision: testOpts.Revision, AnnotationVersion: "1.0.0"}
+	wantAnn := map[string]any{AnnotationSource: testOpts.Source, AnnotationRevision: testOpts.Revision, AnnotationVersion: "2.0.0"}
 	if !jsonEqual(m["annotations"], wantAnn) {
 		t.Errorf("manifest annotations %v, want %v", m["annotations"], wantAnn)
 	}
