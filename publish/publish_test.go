@@ -99,13 +99,13 @@ func TestRulesetsConverge(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, results, 1)
 	assert.Equal(t, publish.Published, results[0].State)
-	assert.Equal(t, []string{"1.0.0", "1.0", "1", "latest"}, results[0].Tags)
+	assert.Equal(t, []string{"2.0.0", "2.0", "2", "latest"}, results[0].Tags)
 	assert.Equal(t, results, progress)
 	require.Len(t, idx, 1)
 	assert.Equal(t, "falcops/heartbeat", idx[0].Repository)
 	assert.Equal(t, pub, idx[0].Signature.Cosign.Key)
 	repo := opts.Registry.Repo("heartbeat")
-	_, err = opts.Client.Verify(ctx, repo+":1", oci.VerifyOptions{KeyRef: pub})
+	_, err = opts.Client.Verify(ctx, repo+":2", oci.VerifyOptions{KeyRef: pub})
 	require.NoError(t, err)
 
 	again, _, err := publish.Rulesets(ctx, built, opts)
@@ -115,7 +115,7 @@ func TestRulesetsConverge(t *testing.T) {
 	assert.Contains(t, again[0].String(), "heartbeat 2.0.0: unchanged (sha256:")
 
 	// Same content, other version: the version is immutable.
-	other := ocitest.Package(t, ocitest.Variant(t, built[0].Dir.Dir, "1.0.0", "changed"), artifacts.PackageOptions{})
+	other := ocitest.Package(t, ocitest.Variant(t, built[0].Dir.Dir, "2.0.0", "changed"), artifacts.PackageOptions{})
 	built[0].Artifact = other
 	_, _, err = publish.Rulesets(ctx, built, opts)
 	require.ErrorIs(t, err, oci.ErrImmutable)
