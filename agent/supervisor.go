@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +30,9 @@ type Supervisor struct {
 	Log      *slog.Logger
 	// Heartbeat, when set, adds its counters to /metrics (the caller runs it).
 	Heartbeat *Heartbeat
+	// Shoot, when set, stages the shoot's own rules ConfigMaps after each
+	// install and whenever they change.
+	Shoot *ShootRules
 
 	mu     sync.Mutex
 	status Status
@@ -44,6 +48,8 @@ type Status struct {
 	Error    string `json:"error,omitempty"`
 	Swaps    int    `json:"swaps"`
 	Refusals int    `json:"refusals"`
+	// ShootRefused are the findings of the shoot rules files left out.
+	ShootRefused []string `json:"shootRefused,omitempty"`
 }
 
 // Ready reports whether the running set is the wanted one.
@@ -58,12 +64,38 @@ func (s *Supervisor) Status() Status {
 	st := s.status
 	st.Running = append([]string(nil), st.Running...)
 	st.Wanted = append([]string(nil), st.Wanted...)
+	st.ShootRefused = append([]string(nil), st.ShootRefused...)
 	return st
 }
 
 // Once installs and swaps in the mounted pins once (the init container).
 func (s *Supervisor) Once(ctx context.Context) error {
-	return s.sync(ctx, nil)
+	if err := s.sync(ctx, nil); err != nil {
+		return err
+	}
+	return s.stageShoot()
+}
+
+// stageShoot stages the shoot's rules ConfigMaps, if any, and reports the
+// files left out.
+func (s *Supervisor) stageShoot() error {
+	if s.Shoot == nil {
+		return nil
+	}
+	refused, err := s.Shoot.Stage()
+	if err != nil {
+		s.logger().Error("staging the shoot's rules ConfigMaps failed; the staged files stay", "error", err)
+		return err
+	}
+	texts := make([]string, len(refused))
+	for i, f := range refused {
+		texts[i] = f.String()
+		s.logger().Error("shoot rules file left out: it does not load; Falco loads the others", "finding", texts[i])
+	}
+	s.mu.Lock()
+	s.status.ShootRefused = texts
+	s.mu.Unlock()
+	return nil
 }
 
 // Run syncs now and whenever the mount changes, until ctx ends. A mount
@@ -76,9 +108,17 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
-	var seen, refused string
+	var seen, refused, shootSeen string
 	wait, backoff := 0, 1
 	for {
+		if s.Shoot != nil && seen != "" {
+			// After the pins ran once: Falco loads the shoot files after them.
+			if sfp, err := fingerprintDirs(append(slices.Clone(s.Shoot.Dirs), s.Shoot.Before...)); err == nil && sfp != shootSeen {
+				if s.stageShoot() == nil {
+					shootSeen = sfp
+				}
+			}
+		}
 		fp, err := fingerprint(s.Config)
 		switch {
 		case err == nil && fp == seen:
@@ -181,6 +221,9 @@ func (s *Supervisor) Handler() http.Handler {
 		if s.Heartbeat != nil {
 			s.Heartbeat.Metrics(w)
 		}
+		if s.Shoot != nil {
+			_, _ = fmt.Fprintf(w, "# HELP falcops_agent_shoot_rules_refused Findings in the shoot's rules ConfigMaps that kept a file out.\n# TYPE falcops_agent_shoot_rules_refused gauge\nfalcops_agent_shoot_rules_refused %d\n", len(st.ShootRefused))
+		}
 	})
 	return mux
 }
@@ -191,6 +234,22 @@ func refs(pins []Pin) []string {
 		out[i] = p.Ref()
 	}
 	return out
+}
+
+// fingerprintDirs hashes the files of the directories.
+func fingerprintDirs(dirs []string) (string, error) {
+	h := sha256.New()
+	for _, d := range dirs {
+		files, err := rulesFiles(d, d+"/")
+		if err != nil {
+			return "", err
+		}
+		for _, f := range files {
+			_, _ = fmt.Fprintf(h, "%s\x00%d\x00", f.Name, len(f.Data))
+			h.Write(f.Data)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // fingerprint hashes the configuration and every file beside it (the

@@ -71,8 +71,8 @@ func daemonSet(in Inputs, resources corev1.ResourceRequirements, rules corev1.Vo
 			{Name: "agent-tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 		}
 		spec.Volumes = append(spec.Volumes, volumes...)
-		spec.InitContainers = []corev1.Container{agent(in, "falcops-install", agentArgs("install", false))}
-		spec.Containers = append(spec.Containers, agent(in, "falcops-agent", agentArgs("watch", heartbeat)))
+		spec.InitContainers = []corev1.Container{agent(in, "falcops-install", agentArgs(in, "install", false))}
+		spec.Containers = append(spec.Containers, agent(in, "falcops-agent", agentArgs(in, "watch", heartbeat)))
 	} else if heartbeat {
 		spec.Containers = append(spec.Containers, agent(in, "falcops-agent", []string{"/falcops-agent", "heartbeat", "--heartbeat=" + HeartbeatEvery, "--addr=:8090"}))
 	}
@@ -118,7 +118,9 @@ func falcoVolumes(in Inputs, rules corev1.VolumeSource) ([]corev1.Volume, []core
 		// Optional: a missing ConfigMap must not keep Falco from starting.
 		volumes = append(volumes, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 			LocalObjectReference: corev1.LocalObjectReference{Name: name}, Optional: ptr(true)}}})
-		falcoMounts = append(falcoMounts, corev1.VolumeMount{Name: vol, MountPath: shootRulesDir + "/" + name, ReadOnly: true})
+		if inline { // no agent stages them: Falco reads them as they are
+			falcoMounts = append(falcoMounts, corev1.VolumeMount{Name: vol, MountPath: shootRulesDir + "/" + name, ReadOnly: true})
+		}
 	}
 	hostVolumes, hostMounts := hostPaths(version)
 	volumes = append(volumes, hostVolumes...)
@@ -128,10 +130,21 @@ func falcoVolumes(in Inputs, rules corev1.VolumeSource) ([]corev1.Volume, []core
 }
 
 // agentArgs are the agent's command line: everything it reads comes from
-// mounts, so a pin change leaves the pod template as it is.
-func agentArgs(cmd string, heartbeat bool) []string {
+// mounts, so a pin change leaves the pod template as it is. The shoot's own
+// rules ConfigMaps go to the agent, which stages the files that load into
+// ShootTreeDir; custom rules load between them and the pinned set.
+func agentArgs(in Inputs, cmd string, heartbeat bool) []string {
 	args := []string{"/falcops-agent", cmd, "--config=" + falcoctlDir + "/falcoctl.yaml", "--rules=" + RulesDir,
 		"--work=/tmp/falcops-agent", "--falcoctl=/usr/bin/falcoctl"}
+	if names := shootConfigMaps(in.Config); len(names) > 0 {
+		if len(in.Custom) > 0 {
+			args = append(args, "--before="+customRulesDir)
+		}
+		for _, n := range names {
+			args = append(args, "--shoot-rules="+agentShootDir+"/"+n)
+		}
+		args = append(args, "--shoot-tree="+ShootTreeDir)
+	}
 	if cmd == "watch" {
 		args = append(args, "--addr=:8090")
 		if heartbeat {
@@ -162,6 +175,14 @@ func agent(in Inputs, name string, args []string) corev1.Container {
 			{Name: "falcoctl", MountPath: falcoctlDir, ReadOnly: true},
 			{Name: "rules", MountPath: rulesVolumeDir},
 			{Name: "agent-tmp", MountPath: "/tmp"},
+		}
+		if names := shootConfigMaps(in.Config); len(names) > 0 {
+			if len(in.Custom) > 0 {
+				c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "custom-rules", MountPath: customRulesDir, ReadOnly: true})
+			}
+			for _, n := range names {
+				c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "shoot-custom-rules-" + n, MountPath: agentShootDir + "/" + n, ReadOnly: true})
+			}
 		}
 	}
 	if name == "falcops-agent" {

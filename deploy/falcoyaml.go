@@ -6,6 +6,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 	"go.yaml.in/yaml/v3"
 
+	configv1alpha1 "github.com/falcops/falcops/api/config/v1alpha1"
 	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
 )
 
@@ -15,9 +16,13 @@ const (
 	rulesVolumeDir = "/etc/falco/rules"
 	// RulesDir is the directory rules_files names first: the agent's tree
 	// (falcoctl mode) or the projected rules ConfigMaps (inline mode).
-	RulesDir        = rulesVolumeDir + "/rules.d"
-	customRulesDir  = "/etc/falco/custom-rules"
-	shootRulesDir   = "/etc/falco/shoot-custom-rules"
+	RulesDir       = rulesVolumeDir + "/rules.d"
+	customRulesDir = "/etc/falco/custom-rules"
+	shootRulesDir  = "/etc/falco/shoot-custom-rules"
+	// ShootTreeDir holds the shoot rules files the agent validated
+	// (falcoctl delivery); agentShootDir is where the agent reads them.
+	ShootTreeDir    = rulesVolumeDir + "/shoot.d"
+	agentShootDir   = "/etc/falcops/shoot-rules"
 	falcoctlDir     = "/etc/falcoctl"
 	webserverPort   = 8765
 	containerPlugin = "0.41.2" // the first Falco that ships the container plugin
@@ -52,8 +57,15 @@ func rulesFiles(in Inputs) []string {
 	for _, f := range in.Custom {
 		files = append(files, customRulesDir+"/"+f.Name)
 	}
-	for _, name := range shootConfigMaps(in.Config) {
-		files = append(files, shootRulesDir+"/"+name)
+	names := shootConfigMaps(in.Config)
+	switch {
+	case len(names) == 0:
+	case in.Operator.Rules.Delivery == configv1alpha1.DeliveryInline:
+		for _, name := range names {
+			files = append(files, shootRulesDir+"/"+name)
+		}
+	default:
+		files = append(files, ShootTreeDir)
 	}
 	return files
 }

@@ -161,9 +161,17 @@ func container(ds *appsv1.DaemonSet, name string) *corev1.Container {
 // TestRulesOrder: rules_files in Gardener's order, and the falcoctl
 // configuration pins the standard ruleset, what it implies, then heartbeat.
 func TestRulesOrder(t *testing.T) {
-	cms, secrets, _ := objectsOf(t, cases(t)["all-rules"])
+	cms, secrets, ds := objectsOf(t, cases(t)["all-rules"])
 	assert.Equal(t, []any{deploy.RulesDir, "/etc/falco/custom-rules/a_rules.yaml", "/etc/falco/custom-rules/b_rules.yaml",
-		"/etc/falco/shoot-custom-rules/local-tuning"}, falcoYAML(t, cms)["rules_files"])
+		deploy.ShootTreeDir}, falcoYAML(t, cms)["rules_files"])
+	// The shoot's own ConfigMap goes to the agent, which stages the files that load.
+	agent := container(ds, "falcops-agent")
+	assert.Contains(t, agent.Command, "--shoot-rules=/etc/falcops/shoot-rules/local-tuning")
+	assert.Contains(t, agent.Command, "--before=/etc/falco/custom-rules")
+	assert.Equal(t, agent.Command[2:], append(ds.Spec.Template.Spec.InitContainers[0].Command[2:], "--addr=:8090", "--heartbeat=1h"))
+	for _, m := range container(ds, "falco").VolumeMounts {
+		assert.NotContains(t, m.MountPath, "shoot-custom-rules", "Falco reads only what the agent staged")
+	}
 	assert.Equal(t, true, falcoYAML(t, cms)["watch_config_files"])
 	var cfg struct {
 		Artifact struct {

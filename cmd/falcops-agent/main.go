@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -38,7 +39,15 @@ type options struct {
 	config, rules, work, falcoctl, addr string
 	plainHTTP                           bool
 	interval, timeout, heartbeat        time.Duration
+	shootRules, before                  list
+	shootTree                           string
 }
+
+// list is a repeatable flag.
+type list []string
+
+func (l *list) String() string     { return strings.Join(*l, ",") }
+func (l *list) Set(v string) error { *l = append(*l, v); return nil }
 
 func (o *options) flags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("falcops-agent "+name, flag.ContinueOnError)
@@ -51,6 +60,9 @@ func (o *options) flags(name string, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.interval, "interval", 2*time.Second, "how often watch checks the mount")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "deadline of one install (falcoctl and the digest checks)")
 	fs.StringVar(&o.addr, "addr", ":8090", "watch, heartbeat: address of /healthz, /readyz and /metrics")
+	fs.Var(&o.shootRules, "shoot-rules", "install, watch: a mounted shoot rules ConfigMap (repeatable, in load order): each file that loads on top of the rules before it is staged into --shoot-tree, a broken one is left out and reported")
+	fs.Var(&o.before, "before", "install, watch: a directory of rules files Falco loads between the pinned set and the shoot rules (repeatable), such as the custom rules")
+	fs.StringVar(&o.shootTree, "shoot-tree", "/etc/falco/rules/shoot.d", "install, watch: the rules directory Falco's rules_files names for the staged shoot rules")
 	fs.DurationVar(&o.heartbeat, "heartbeat", 0, "watch, heartbeat: run the heartbeat marker process at every multiple of this on the clock (1h: every full hour; 0: off)")
 	fs.Usage = func() {
 		_, _ = fmt.Fprint(stderr, usage)
@@ -60,7 +72,7 @@ func (o *options) flags(name string, stderr io.Writer) *flag.FlagSet {
 }
 
 func (o *options) supervisor(log *slog.Logger) *agent.Supervisor {
-	return &agent.Supervisor{
+	s := &agent.Supervisor{
 		Config: o.config,
 		Installer: agent.Installer{Falcoctl: o.falcoctl, Env: os.Environ(), PlainHTTP: o.plainHTTP,
 			Work: o.work, Timeout: o.timeout},
@@ -68,6 +80,10 @@ func (o *options) supervisor(log *slog.Logger) *agent.Supervisor {
 		Interval: o.interval,
 		Log:      log,
 	}
+	if len(o.shootRules) > 0 {
+		s.Shoot = &agent.ShootRules{Dirs: o.shootRules, Before: append([]string{o.rules}, o.before...), Tree: agent.Tree{Root: o.shootTree}}
+	}
+	return s
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
