@@ -244,6 +244,17 @@ func TestExtensionLifecycle(t *testing.T) {
 	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "falco", Ready: true}, {Name: "falcops-agent", Ready: false}}
 	require.NoError(t, shootEnv.Client.Status().Update(ctx, pod))
 	waitFor(t, sc, "health names the refusing agent", condition("False", "RulesRefused", "falco-abc on node-1"))
+	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "falco", Ready: false, LastTerminationState: corev1.ContainerState{
+		Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Message: "Loading rules\nError: /etc/falco/rules/shoot.d/x.yaml: LOAD_ERR_COMPILE_CONDITION: undefined macro"}}},
+		{Name: "falcops-agent", Ready: true}}
+	require.NoError(t, shootEnv.Client.Status().Update(ctx, pod))
+	waitFor(t, sc, "health names Falco's own rules error", condition("False", "FalcoRulesMisconfigured", "Falco rules misconfigured: Error: /etc/falco/rules/shoot.d/x.yaml"))
+	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "falco", Ready: false}, {Name: "falcops-agent", Ready: true}}
+	require.NoError(t, shootEnv.Client.Status().Update(ctx, pod))
+	require.NoError(t, shootEnv.Client.Create(ctx, &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "falco-abc.mount", Namespace: "kube-system"},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: "falco-abc", Namespace: "kube-system"}, Reason: "FailedMount",
+		Message: `MountVolume.SetUp failed for volume "config": configmap "falco" not found`, Type: "Warning"}))
+	waitFor(t, sc, "health names the mount error", condition("False", "FalcoConfigMapMountError", `configmap "falco" not found`))
 
 	// Broken custom rules: Error naming configmap/file:line:col; the
 	// ManagedResource stays as it was.

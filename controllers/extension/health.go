@@ -56,7 +56,15 @@ func (h *Health) Check(ctx context.Context, namespace string) (gardencorev1beta1
 			if cs.Name == "falcops-agent" && !cs.Ready {
 				refusing = append(refusing, p.Name+" on "+p.Spec.NodeName)
 			}
+			if cs.Name == "falco" && !cs.Ready {
+				if reason, msg, ok := falcoError(cs); ok {
+					return gardencorev1beta1.ConditionFalse, reason, fmt.Sprintf("Falco in %s on %s: %s", p.Name, p.Spec.NodeName, msg)
+				}
+			}
 		}
+	}
+	if reason, msg, ok := mountError(ctx, c, pods.Items); ok {
+		return gardencorev1beta1.ConditionFalse, reason, msg
 	}
 	if len(refusing) > 0 {
 		return gardencorev1beta1.ConditionFalse, "RulesRefused", fmt.Sprintf(
@@ -90,4 +98,55 @@ func (r *Reconciler) checkHealth(ctx context.Context, ext *extensionsv1alpha1.Ex
 		ext.Status.Conditions = append(ext.Status.Conditions, cond)
 	}
 	return client.IgnoreNotFound(r.Client.Status().Patch(ctx, ext, patch))
+}
+
+// falcoErrors are the texts of Falco's own errors, as Gardener's health
+// check names them, found in the last log lines kubelet keeps as the
+// container's termination message (terminationMessagePolicy
+// FallbackToLogsOnError).
+var falcoErrors = []struct{ reason, match, text string }{
+	{"FalcoRulesMisconfigured", "LOAD_ERR", "Falco rules misconfigured"},
+	{"FalcoRuleValidationError", "rule validation", "Falco rule validation error"},
+	{"FalcoYAMLSyntaxError", "yaml-cpp", "Falco YAML syntax error"},
+}
+
+func falcoError(cs corev1.ContainerStatus) (reason, msg string, ok bool) {
+	t := cs.LastTerminationState.Terminated
+	if t == nil || t.ExitCode == 0 {
+		return "", "", false
+	}
+	for _, e := range falcoErrors {
+		if strings.Contains(strings.ToLower(t.Message), strings.ToLower(e.match)) {
+			return e.reason, e.text + ": " + lastLine(t.Message), true
+		}
+	}
+	return "FalcoCrashing", fmt.Sprintf("Falco exited with code %d: %s", t.ExitCode, lastLine(t.Message)), true
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	l := lines[len(lines)-1]
+	if len(l) > 512 {
+		l = l[:512] + "..."
+	}
+	return l
+}
+
+// mountError finds a FailedMount event of a Falco pod (a missing or
+// broken ConfigMap or Secret volume).
+func mountError(ctx context.Context, c client.Client, pods []corev1.Pod) (reason, msg string, ok bool) {
+	var events corev1.EventList
+	if err := c.List(ctx, &events, client.InNamespace(deploy.Namespace)); err != nil {
+		return "", "", false
+	}
+	names := map[string]bool{}
+	for _, p := range pods {
+		names[p.Name] = true
+	}
+	for _, e := range events.Items {
+		if e.Reason == "FailedMount" && e.InvolvedObject.Kind == "Pod" && names[e.InvolvedObject.Name] {
+			return "FalcoConfigMapMountError", "Falco ConfigMap mount error in " + e.InvolvedObject.Name + ": " + e.Message, true
+		}
+	}
+	return "", "", false
 }
