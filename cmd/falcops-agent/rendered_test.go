@@ -99,7 +99,7 @@ func runInit(t *testing.T, l *agenttest.Landscape, p pod, secret *corev1.Secret,
 	inst := l.Installer(t)
 	args := []string{}
 	for _, a := range init.Command[1:] {
-		args = append(args, p.arg(strings.Replace(a, "/usr/bin/falcoctl", inst.Falcoctl, 1)))
+		args = append(args, strings.Replace(p.arg(a), "/usr/bin/falcoctl", inst.Falcoctl, 1)) // map the mounts first: the tool may live under /tmp
 	}
 	args = append(args, "--plain-http") // the test registry is HTTP on 127.0.0.1; a shoot's is HTTPS
 	out, err := agentProcess(t, inst, args...).CombinedOutput()
