@@ -340,7 +340,7 @@ func managedSecret(t *testing.T, c client.Client) string {
 // TestTamperedProfilesRefused: a falco-profiles artifact not signed with
 // the landscape's key is refused.
 func TestTamperedProfilesRefused(t *testing.T) {
-	_, reg, _ := landscape(t)
+	_, reg, op := landscape(t)
 	_, err := reg.Profile(context.Background())
 	require.NoError(t, err)
 	other, _, _ := landscape(t)
@@ -350,4 +350,22 @@ func TestTamperedProfilesRefused(t *testing.T) {
 	_, err = bad.Profile(context.Background())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "falco-profiles")
+
+	// The actuator with that key: the Extension says why, nothing is deployed.
+	ctx := context.Background()
+	sc := seed(t).Client
+	require.NoError(t, sc.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	require.NoError(t, sc.Create(ctx, &extensionsv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: ns}, Spec: extensionsv1alpha1.ClusterSpec{
+		CloudProfile: runtime.RawExtension{Raw: []byte("{}")}, Shoot: runtime.RawExtension{Raw: shootJSON(t, false)}}}))
+	require.NoError(t, sc.Create(ctx, &extensionsv1alpha1.Extension{ObjectMeta: metav1.ObjectMeta{Name: "shoot-falco-service", Namespace: ns},
+		Spec: extensionsv1alpha1.ExtensionSpec{DefaultSpec: extensionsv1alpha1.DefaultSpec{Type: servicev1alpha1.Type, ProviderConfig: providerConfig(t, false)}}}))
+	r := &extension.Reconciler{Client: sc, Operator: op, Sources: bad}
+	_, err = r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKey{Namespace: ns, Name: "shoot-falco-service"}})
+	require.Error(t, err, "a registry or signature error is retried")
+	ext := lastOp(t, sc)
+	require.NotNil(t, ext.Status.LastOperation)
+	assert.Equal(t, gardencorev1beta1.LastOperationStateError, ext.Status.LastOperation.State)
+	assert.Contains(t, ext.Status.LastOperation.Description, "falco-profiles")
+	err = sc.Get(ctx, client.ObjectKey{Namespace: ns, Name: extension.ShootManagedResource}, &resourcesv1alpha1.ManagedResource{})
+	assert.True(t, apierrors.IsNotFound(err), "nothing deployed: %v", err)
 }
