@@ -369,3 +369,41 @@ func TestTamperedProfilesRefused(t *testing.T) {
 	err = sc.Get(ctx, client.ObjectKey{Namespace: ns, Name: extension.ShootManagedResource}, &resourcesv1alpha1.ManagedResource{})
 	assert.True(t, apierrors.IsNotFound(err), "nothing deployed: %v", err)
 }
+
+// TestAdoptsGardenersManagedResource: a shoot that Gardener's extension
+// served has its ManagedResource under the same name; the actuator takes
+// it over (same object, now pointing at falcops' data) instead of adding a
+// second one that would fight over the same shoot objects.
+func TestAdoptsGardenersManagedResource(t *testing.T) {
+	ctx := context.Background()
+	l, reg, op := landscape(t)
+	sc := seed(t).Client
+	require.NoError(t, sc.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	require.NoError(t, sc.Create(ctx, &extensionsv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: ns}, Spec: extensionsv1alpha1.ClusterSpec{
+		CloudProfile: runtime.RawExtension{Raw: []byte("{}")}, Shoot: runtime.RawExtension{Raw: shootJSON(t, false)}}}))
+	gardeners := &resourcesv1alpha1.ManagedResource{ObjectMeta: metav1.ObjectMeta{Name: extension.ShootManagedResource, Namespace: ns,
+		Labels: map[string]string{"origin": "extension-shoot-falco-service"}},
+		Spec: resourcesv1alpha1.ManagedResourceSpec{SecretRefs: []corev1.LocalObjectReference{{Name: "managedresource-extension-shoot-falco-service-shoot-0a1b2c3d"}}}}
+	require.NoError(t, sc.Create(ctx, gardeners))
+	pins := []servicev1alpha1.PinnedRuleset{pin(l, "custom-example", "0.1.0", l.Digests["custom-example"]), pin(l, "heartbeat", "2.0.0", l.Digests["heartbeat"])}
+	require.NoError(t, sc.Create(ctx, &extensionsv1alpha1.Extension{ObjectMeta: metav1.ObjectMeta{Name: "shoot-falco-service", Namespace: ns},
+		Spec: extensionsv1alpha1.ExtensionSpec{DefaultSpec: extensionsv1alpha1.DefaultSpec{Type: servicev1alpha1.Type, ProviderConfig: providerConfig(t, false, pins...)}}}))
+	r := &extension.Reconciler{Client: sc, Operator: op, Sources: reg}
+	_, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKey{Namespace: ns, Name: "shoot-falco-service"}})
+	require.NoError(t, err)
+	var mrs resourcesv1alpha1.ManagedResourceList
+	require.NoError(t, sc.List(ctx, &mrs, client.InNamespace(ns)))
+	require.Len(t, mrs.Items, 1, "adopted, not duplicated")
+	assert.Equal(t, gardeners.UID, mrs.Items[0].UID)
+	require.Len(t, mrs.Items[0].Spec.SecretRefs, 1)
+	assert.NotEqual(t, "managedresource-extension-shoot-falco-service-shoot-0a1b2c3d", mrs.Items[0].Spec.SecretRefs[0].Name)
+	assert.Contains(t, string(decompressedOf(t, sc, mrs.Items[0].Spec.SecretRefs[0].Name)), "name: falco\n")
+}
+
+func decompressedOf(t *testing.T, c client.Client, secret string) []byte {
+	s := &corev1.Secret{}
+	require.NoError(t, c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: secret}, s))
+	data, err := extension.Decompress(s.Data[resourcesv1alpha1.CompressedDataKey])
+	require.NoError(t, err)
+	return data
+}
