@@ -122,6 +122,10 @@ func falcoVolumes(in Inputs, rules corev1.VolumeSource) ([]corev1.Volume, []core
 			falcoMounts = append(falcoMounts, corev1.VolumeMount{Name: vol, MountPath: shootRulesDir + "/" + name, ReadOnly: true})
 		}
 	}
+	if sidekickOn(in) {
+		volumes = append(volumes, corev1.Volume{Name: "falco-certs", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "falco-certs"}}})
+		falcoMounts = append(falcoMounts, corev1.VolumeMount{Name: "falco-certs", MountPath: falcoCertsDir, ReadOnly: true})
+	}
 	hostVolumes, hostMounts := hostPaths(version)
 	volumes = append(volumes, hostVolumes...)
 	falcoMounts = append(falcoMounts, hostMounts...)

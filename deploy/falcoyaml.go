@@ -113,7 +113,7 @@ func falcoYAML(in Inputs) ([]byte, error) {
 		"log_stderr":                   true,
 		"priority":                     "debug",
 		"stdout_output":                map[string]any{"enabled": destinationEnabled(in.Config, "stdout")},
-		"http_output":                  map[string]any{"enabled": false},
+		"http_output":                  httpOutput(in),
 		"webserver": map[string]any{
 			"enabled": true, "listen_address": listen, "listen_port": webserverPort,
 			"k8s_healthz_endpoint": "/healthz", "ssl_enabled": false,

@@ -28,6 +28,8 @@ type Inputs struct {
 	Custom []customrules.File
 	// Logins are the registry logins falcoctl in the shoot uses.
 	Logins []artifacts.Login
+	// Sidekick, when set, deploys falcosidekick for the destinations.
+	Sidekick *Sidekick
 	// Files are, in inline mode, the verified files of each pinned ruleset
 	// by ruleset name (file name -> content). Unused in falcoctl mode.
 	Files map[string]map[string][]byte

@@ -58,6 +58,13 @@ func Render(in Inputs) ([]runtime.Object, error) {
 	if cm := customConfigMap(in); cm != nil {
 		objs = append(objs, cm)
 	}
+	if sidekickOn(in) {
+		more, err := sidekickObjects(in)
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, more...)
+	}
 	objs = append(objs, daemonSet(in, resources, rules))
 	slices.SortFunc(objs, func(a, b runtime.Object) int {
 		ka, kb := a.GetObjectKind().GroupVersionKind().Kind, b.GetObjectKind().GroupVersionKind().Kind
@@ -87,7 +94,7 @@ func name(o runtime.Object) string {
 
 func typeMeta(kind string) metav1.TypeMeta {
 	gv := schema.GroupVersion{Version: "v1"}
-	if kind == "DaemonSet" {
+	if kind == "DaemonSet" || kind == "Deployment" {
 		gv.Group = "apps"
 	}
 	return metav1.TypeMeta{APIVersion: gv.String(), Kind: kind}

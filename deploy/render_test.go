@@ -93,8 +93,26 @@ rules:
 				"gardener-tuning": {"tuning.yaml": []byte("- list: x\n  items: []\n")},
 				"heartbeat":       {"heartbeat_rules.yaml": []byte("- list: y\n  items: []\n")},
 			}},
+		"sidekick": {Config: config(t, header("0.42.1")+"rules:\n  standard: [falco-rules]\n"+pinned+`destinations:
+- name: logging
+- name: splunk
+  resourceSecretName: hec
+`), Operator: falcoctl, FalcoImage: "falcosecurity/falco:0.42.1", Sidekick: &deploy.Sidekick{
+			Image: "falcosecurity/falcosidekick:2.32.0", ClusterID: "landscape/shoot--p--prod", Certs: placeholderCerts(),
+			Destinations: deploy.Destinations{ShortID: "abc12", IngressDomain: "ingress.seed.example",
+				Secrets: map[string]map[string][]byte{"hec": {"host": []byte("https://splunk.example:8088/services/collector/event"), "token": []byte("t0k")}}}}},
 		"waiting-for-pins": {Config: config(t, header("0.42.1")+"rules:\n  standard: [falco-rules]\n"), Operator: falcoctl, FalcoImage: "falcosecurity/falco:0.42.1"},
 	}
+}
+
+// placeholderCerts stand for secrets.Ensure's data: the golden files stay
+// the same bytes (certificates are random).
+func placeholderCerts() map[string][]byte {
+	out := map[string][]byte{}
+	for _, k := range []string{"server-ca.crt", "client-ca.crt", "server.crt", "server.key", "client.crt", "client.key"} {
+		out[k] = []byte("placeholder " + k + "\n")
+	}
+	return out
 }
 
 // TestGolden renders every scenario and compares it with
