@@ -66,6 +66,8 @@ func cases(t *testing.T) map[string]deploy.Inputs {
 	return map[string]deploy.Inputs{
 		"minimal": {Config: config(t, header("0.42.1")+"rules:\n  standard: [falco-rules]\n"+pinned), Operator: falcoctl, FalcoImage: "falcosecurity/falco:0.42.1"},
 		"all-rules": {Config: config(t, header("0.42.1")+`heartbeatEvent: true
+destinations:
+- name: stdout
 rules:
   standard: [falco-rules]
   custom:

@@ -24,6 +24,7 @@ import (
 	"github.com/falcops/falcops/lifecycle"
 	"github.com/falcops/falcops/oci"
 	"github.com/falcops/falcops/rules"
+	"github.com/falcops/falcops/secrets"
 )
 
 type renderOptions struct {
@@ -120,6 +121,9 @@ func (o *renderOptions) run(cmd *cobra.Command, shootPath string) error {
 		if in, err = o.inline(cmd, req, in); err != nil {
 			return err
 		}
+	}
+	if deploy.NeedsSidekick(in.Config) {
+		in.Sidekick = sidekickPreview(prof, u)
 	}
 	objs, err := deploy.Render(in)
 	if err != nil {
@@ -296,4 +300,22 @@ func (o *renderOptions) inline(cmd *cobra.Command, req deploy.Request, in deploy
 		return in, badInput(err)
 	}
 	return in, nil
+}
+
+// sidekickPreview is falcosidekick as the extension deploys it, with
+// placeholders where the extension puts the certificates it keeps in the
+// seed and the destination Secrets it reads there.
+func sidekickPreview(prof *lifecycle.Profile, u *unstructured.Unstructured) *deploy.Sidekick {
+	image := ""
+	for _, v := range prof.FalcosidekickVersions() {
+		if v.Classification == "supported" {
+			image = v.Image
+		}
+	}
+	certs := map[string][]byte{}
+	for _, k := range []string{secrets.KeyServerCA, secrets.KeyClientCA, secrets.KeyServerCert, secrets.KeyServerKey, secrets.KeyClientCert, secrets.KeyClientKey} {
+		certs[k] = []byte("<made and renewed by falcops-extension in the seed>\n")
+	}
+	id, _, _ := unstructured.NestedString(u.Object, "status", "clusterIdentity")
+	return &deploy.Sidekick{Image: image, Certs: certs, ClusterID: id}
 }

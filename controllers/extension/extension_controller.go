@@ -228,6 +228,11 @@ func (r *Reconciler) render(ctx context.Context, ext *extensionsv1alpha1.Extensi
 			return nil, nil, err
 		}
 	}
+	if deploy.NeedsSidekick(in.Config) {
+		if in.Sidekick, err = r.sidekick(ctx, ext.Namespace, shoot, prof); err != nil {
+			return nil, nil, err
+		}
+	}
 	objs, err := deploy.Render(in)
 	if err != nil {
 		return nil, nil, err
@@ -327,6 +332,10 @@ func (r *Reconciler) delete(ctx context.Context, ext *extensionsv1alpha1.Extensi
 		return ctrl.Result{}, err
 	}
 	if err := deleteOldSecrets(ctx, r.Client, ext.Namespace, ""); err != nil {
+		return ctrl.Result{}, err
+	}
+	certs := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ext.Namespace, Name: CertificatesSecret}}
+	if err := r.Client.Delete(ctx, certs); client.IgnoreNotFound(err) != nil {
 		return ctrl.Result{}, err
 	}
 	if finalize {

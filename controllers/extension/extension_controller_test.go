@@ -230,7 +230,14 @@ func TestExtensionLifecycle(t *testing.T) {
 	assert.NotEqual(t, falcoctl, objs["Secret/falcoctl"].Object["data"])
 	secrets := &corev1.SecretList{}
 	require.NoError(t, sc.List(ctx, secrets, client.InNamespace(ns)))
-	assert.Len(t, secrets.Items, 1, "the previous data Secret is removed")
+	var names []string
+	for _, s := range secrets.Items {
+		names = append(names, s.Name)
+	}
+	assert.Len(t, names, 2, "the previous data Secret is removed; the certificates stay: %v", names)
+	assert.Contains(t, names, extension.CertificatesSecret)
+	require.Contains(t, objs, "Deployment/falcosidekick", "logging (the default destination) deploys falcosidekick")
+	require.Contains(t, objs, "Secret/falco-certs")
 
 	// Health: not all pods ready, then an agent that refuses its pins.
 	ds := &appsv1.DaemonSet{}
