@@ -52,8 +52,9 @@ checked with the extension's texts. Pins come from the shoot's rules.pinned,
 or from --pins (a YAML list of {name, version, ref}); a selected ruleset
 without a pin loads no rules yet, and render says so on stderr.
 
---resources is a folder of ConfigMap manifests: those spec.resources names
-for rules.custom[].resourceName. --base lists the rules files or ruleset
+--resources is a folder of ConfigMap and Secret manifests: those
+spec.resources names for rules.custom[].resourceName and for destinations'
+resourceSecretName. --base lists the rules files or ruleset
 folders the pinned rulesets hold: custom rules are then validated on top of
 them, as the extension does. With delivery inline, render fetches each pinned
 ruleset from its registry and verifies it with the configuration's cosign key,
@@ -74,7 +75,7 @@ Exit codes: 0 rendered, 1 the inputs are invalid (the message says which),
 	f := cmd.Flags()
 	f.StringVar(&o.profiles, "profiles", "", "FalcoProfile file or folder (required)")
 	f.StringVar(&o.config, "config", "", "operator configuration (config.falcops.io/v1alpha1 Configuration); default: config/extension/configuration.yaml of the repository")
-	f.StringVar(&o.resources, "resources", "", "folder of ConfigMap manifests that spec.resources refers to")
+	f.StringVar(&o.resources, "resources", "", "folder of ConfigMap and Secret manifests that spec.resources refers to (custom rules, destination Secrets)")
 	f.StringVar(&o.pins, "pins", "", "YAML list of pins ({name, version, ref}) to use instead of the shoot's rules.pinned")
 	f.StringSliceVar(&o.base, "base", nil, "rules files or ruleset folders loaded before the custom rules, to validate them (repeatable)")
 	f.StringVarP(&o.output, "output", "o", "yaml", "output format: yaml (a document per object) or json (a v1 List)")
@@ -102,7 +103,8 @@ func (o *renderOptions) run(cmd *cobra.Command, shootPath string) error {
 		return badInput(err)
 	}
 	req := deploy.Request{Shoot: u, Profile: prof, Operator: op, Now: time.Now()} //nolint:forbidigo // the default version is the one not expired now
-	if req.ConfigMaps, err = readConfigMaps(o.resources); err != nil {
+	var resourceSecrets map[string]map[string][]byte
+	if req.ConfigMaps, resourceSecrets, err = readResources(o.resources); err != nil {
 		return badInput(err)
 	}
 	if o.pins != "" {
@@ -123,7 +125,7 @@ func (o *renderOptions) run(cmd *cobra.Command, shootPath string) error {
 		}
 	}
 	if deploy.NeedsSidekick(in.Config) {
-		in.Sidekick = sidekickPreview(prof, u)
+		in.Sidekick = sidekickPreview(prof, u, resourceSecrets)
 	}
 	objs, err := deploy.Render(in)
 	if err != nil {
@@ -192,12 +194,13 @@ func readShoot(path string) (*unstructured.Unstructured, error) {
 	return u, nil
 }
 
-// readConfigMaps reads every ConfigMap manifest (*.yaml, *.yml, *.json,
-// one or more documents each) in dir, by name.
-func readConfigMaps(dir string) (map[string]customrules.ConfigMap, error) {
-	out := map[string]customrules.ConfigMap{}
+// readResources reads every ConfigMap and Secret manifest (*.yaml, *.yml,
+// *.json, one or more documents each) in dir, by name: what the shoot's
+// spec.resources refer to (custom rules, destination Secrets).
+func readResources(dir string) (map[string]customrules.ConfigMap, map[string]map[string][]byte, error) {
+	cms, secs := map[string]customrules.ConfigMap{}, map[string]map[string][]byte{}
 	if dir == "" {
-		return out, nil
+		return cms, secs, nil
 	}
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !slices.Contains([]string{".yaml", ".yml", ".json"}, filepath.Ext(path)) {
@@ -211,21 +214,51 @@ func readConfigMaps(dir string) (map[string]customrules.ConfigMap, error) {
 			if strings.TrimSpace(doc) == "" {
 				continue
 			}
-			var cm corev1.ConfigMap
-			if err := yaml.UnmarshalStrict([]byte(doc), &cm); err != nil {
+			if err := addResource(cms, secs, []byte(doc)); err != nil {
 				return fmt.Errorf("%s: document %d: %w", path, i+1, err)
 			}
-			if cm.Kind != "ConfigMap" || cm.Name == "" {
-				return fmt.Errorf("%s: document %d: not a named ConfigMap", path, i+1)
-			}
-			if _, dup := out[cm.Name]; dup {
-				return fmt.Errorf("%s: ConfigMap %s is defined twice", path, cm.Name)
-			}
-			out[cm.Name] = customrules.ConfigMap{Name: cm.Name, Data: cm.Data, BinaryData: cm.BinaryData}
 		}
 		return nil
 	})
-	return out, err
+	return cms, secs, err
+}
+
+// addResource decodes one ConfigMap or Secret manifest strictly.
+func addResource(cms map[string]customrules.ConfigMap, secs map[string]map[string][]byte, doc []byte) error {
+	var head struct{ Kind string }
+	if err := yaml.Unmarshal(doc, &head); err != nil {
+		return err
+	}
+	switch head.Kind {
+	case "ConfigMap":
+		var cm corev1.ConfigMap
+		if err := yaml.UnmarshalStrict(doc, &cm); err != nil {
+			return err
+		}
+		if _, dup := cms[cm.Name]; dup || cm.Name == "" {
+			return fmt.Errorf("ConfigMap %q is unnamed or defined twice", cm.Name)
+		}
+		cms[cm.Name] = customrules.ConfigMap{Name: cm.Name, Data: cm.Data, BinaryData: cm.BinaryData}
+	case "Secret":
+		var s corev1.Secret
+		if err := yaml.UnmarshalStrict(doc, &s); err != nil {
+			return err
+		}
+		if _, dup := secs[s.Name]; dup || s.Name == "" {
+			return fmt.Errorf("Secret %q is unnamed or defined twice", s.Name)
+		}
+		data := map[string][]byte{}
+		for k, v := range s.Data {
+			data[k] = v
+		}
+		for k, v := range s.StringData {
+			data[k] = []byte(v)
+		}
+		secs[s.Name] = data
+	default:
+		return fmt.Errorf("kind %q: want a ConfigMap or a Secret", head.Kind)
+	}
+	return nil
 }
 
 func readPins(path string) ([]servicev1alpha1.PinnedRuleset, error) {
@@ -305,7 +338,7 @@ func (o *renderOptions) inline(cmd *cobra.Command, req deploy.Request, in deploy
 // sidekickPreview is falcosidekick as the extension deploys it, with
 // placeholders where the extension puts the certificates it keeps in the
 // seed and the destination Secrets it reads there.
-func sidekickPreview(prof *lifecycle.Profile, u *unstructured.Unstructured) *deploy.Sidekick {
+func sidekickPreview(prof *lifecycle.Profile, u *unstructured.Unstructured, resourceSecrets map[string]map[string][]byte) *deploy.Sidekick {
 	image := ""
 	for _, v := range prof.FalcosidekickVersions() {
 		if v.Classification == "supported" {
@@ -317,5 +350,17 @@ func sidekickPreview(prof *lifecycle.Profile, u *unstructured.Unstructured) *dep
 		certs[k] = []byte("<made and renewed by falcops-extension in the seed>\n")
 	}
 	id, _, _ := unstructured.NestedString(u.Object, "status", "clusterIdentity")
-	return &deploy.Sidekick{Image: image, Certs: certs, ClusterID: id}
+	// Destinations name spec.resources entries; the manifests are by Secret name.
+	byResource := map[string]map[string][]byte{}
+	res, _, _ := unstructured.NestedSlice(u.Object, "spec", "resources")
+	for _, e := range res {
+		m, _ := e.(map[string]any)
+		ref, _ := m["resourceRef"].(map[string]any)
+		name, _ := m["name"].(string)
+		refName, _ := ref["name"].(string)
+		if data, ok := resourceSecrets[refName]; ok && ref["kind"] == "Secret" {
+			byResource[name] = data
+		}
+	}
+	return &deploy.Sidekick{Image: image, Certs: certs, ClusterID: id, Destinations: deploy.Destinations{Secrets: byResource}}
 }

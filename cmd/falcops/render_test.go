@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -105,4 +106,47 @@ func TestRenderInlineFetchesVerifiedFiles(t *testing.T) {
 	code, out, errOut = runCLI(t, append(args, "--config", config(string(other)))...)
 	assert.Equal(t, exitInput, code, out)
 	assert.Contains(t, errOut, "rules.pinned heartbeat")
+}
+
+// TestRenderDestinationSecrets: a destination Secret given in --resources
+// reaches falcosidekick's configuration, as the extension reads it from
+// the seed; without it render says what Gardener says; a manifest of
+// another kind is refused with its file and document.
+func TestRenderDestinationSecrets(t *testing.T) {
+	dir := t.TempDir()
+	shoot := strings.Replace(string(readFile(t, "testdata/render/shoot.yaml")), "      - name: stdout\n",
+		"      - name: splunk\n        resourceSecretName: hec\n", 1)
+	shoot = strings.Replace(shoot, "  resources:\n", "  resources:\n  - name: hec\n    resourceRef: {apiVersion: v1, kind: Secret, name: splunk-hec}\n", 1)
+	shootPath := filepath.Join(dir, "shoot.yaml")
+	require.NoError(t, os.WriteFile(shootPath, []byte(shoot), 0o644))
+	res := filepath.Join(dir, "resources")
+	require.NoError(t, os.MkdirAll(res, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(res, "team-rules.yaml"), readFile(t, "testdata/render/resources/team-rules.yaml"), 0o644))
+	args := []string{"render", shootPath, "--profiles", "../../profiles/falco.yaml", "--config", "../../deploy/testdata/operator.yaml", "--resources", res, "-o", "json"}
+
+	code, _, errOut := runCLI(t, args...)
+	assert.Equal(t, exitInput, code)
+	assert.Contains(t, errOut, "splunk event destination config hec not found in resources")
+
+	require.NoError(t, os.WriteFile(filepath.Join(res, "hec.yaml"), []byte("apiVersion: v1\nkind: Secret\nmetadata: {name: splunk-hec}\nstringData:\n  host: https://splunk.example:8088/services/collector/event\n  token: t0k\n"), 0o644))
+	code, out, errOut := runCLI(t, args...)
+	require.Equal(t, exitOK, code, errOut)
+	var list struct{ Items []map[string]any }
+	require.NoError(t, json.Unmarshal([]byte(out), &list))
+	var config []byte
+	for _, it := range list.Items {
+		meta := it["metadata"].(map[string]any)
+		if it["kind"] == "Secret" && meta["name"] == "falcosidekick" {
+			var err error
+			config, err = base64.StdEncoding.DecodeString(it["data"].(map[string]any)["config.yaml"].(string))
+			require.NoError(t, err)
+		}
+	}
+	assert.Contains(t, string(config), "host: https://splunk.example:8088/services/collector/event")
+	assert.Contains(t, string(config), "token: t0k")
+
+	require.NoError(t, os.WriteFile(filepath.Join(res, "pod.yaml"), []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n"), 0o644))
+	code, _, errOut = runCLI(t, args...)
+	assert.Equal(t, exitInput, code)
+	assert.Contains(t, errOut, `pod.yaml: document 1: kind "Pod": want a ConfigMap or a Secret`)
 }
