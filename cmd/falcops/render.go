@@ -236,7 +236,7 @@ func addResource(cms map[string]customrules.ConfigMap, secs map[string]map[strin
 			return err
 		}
 		if _, dup := cms[cm.Name]; dup || cm.Name == "" {
-			return fmt.Errorf("ConfigMap %q is unnamed or defined twice", cm.Name)
+			return fmt.Errorf("a ConfigMap named %q is unnamed or defined twice", cm.Name)
 		}
 		cms[cm.Name] = customrules.ConfigMap{Name: cm.Name, Data: cm.Data, BinaryData: cm.BinaryData}
 	case "Secret":
@@ -245,7 +245,7 @@ func addResource(cms map[string]customrules.ConfigMap, secs map[string]map[strin
 			return err
 		}
 		if _, dup := secs[s.Name]; dup || s.Name == "" {
-			return fmt.Errorf("Secret %q is unnamed or defined twice", s.Name)
+			return fmt.Errorf("a Secret named %q is unnamed or defined twice", s.Name)
 		}
 		data := map[string][]byte{}
 		for k, v := range s.Data {
