@@ -1,13 +1,17 @@
 package deploy
 
 import (
+	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 
 	"go.yaml.in/yaml/v3"
 
+	configv1alpha1 "github.com/falcops/falcops/api/config/v1alpha1"
 	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
+	"github.com/falcops/falcops/secrets"
 )
 
 // Destinations are the facts and secrets the event destinations need.
@@ -17,14 +21,15 @@ type Destinations struct {
 	ShortID, IngressDomain string
 	// Secrets are the Secrets spec.resources names, by resource name.
 	Secrets map[string]map[string][]byte
-	// CentralURL and CentralToken are the operator's event ingestor and the
-	// JWT of this cluster (secrets.MintJWT).
-	CentralURL, CentralToken string
+	// CentralToken is this cluster's JWT for the operator's ingestor
+	// (secrets.MintJWT), ClusterIdentityToken the one global defaults may
+	// use (secrets.MintIdentityJWT).
+	CentralToken, ClusterIdentityToken string
 }
 
 // saToken is replaced by falcosidekick's init container with the token of
 // its service account (Gardener's convention).
-const saToken = "SA_TOKEN"
+const saToken = secrets.TokenPlaceholder
 
 // NeedsSidekick reports whether an enabled destination other than stdout
 // exists: only then is falcosidekick deployed.
@@ -42,8 +47,9 @@ func NeedsSidekick(c *servicev1alpha1.FalcoServiceConfig) bool {
 
 // SidekickOutputs returns falcosidekick's configuration for the enabled
 // destinations, keyed as falcosidekick reads it (loki, webhook,
-// elasticsearch, splunk, otlp), with the values of Gardener's extension.
-func SidekickOutputs(c *servicev1alpha1.FalcoServiceConfig, d Destinations) (map[string]any, error) {
+// elasticsearch, splunk, otlp), with the values of Gardener's extension;
+// the operator's global defaults templated.
+func SidekickOutputs(c *servicev1alpha1.FalcoServiceConfig, op *configv1alpha1.Configuration, d Destinations) (map[string]any, error) {
 	out := map[string]any{}
 	if c.Destinations == nil {
 		return out, nil
@@ -52,7 +58,7 @@ func SidekickOutputs(c *servicev1alpha1.FalcoServiceConfig, d Destinations) (map
 		if dest.Enabled != nil && !*dest.Enabled {
 			continue
 		}
-		key, cfg, err := output(dest, d)
+		key, cfg, err := output(dest, op, d)
 		if err != nil {
 			return nil, err
 		}
@@ -67,8 +73,16 @@ func SidekickOutputs(c *servicev1alpha1.FalcoServiceConfig, d Destinations) (map
 	return out, nil
 }
 
-func output(dest servicev1alpha1.Destination, d Destinations) (string, map[string]any, error) {
+func output(dest servicev1alpha1.Destination, op *configv1alpha1.Configuration, d Destinations) (string, map[string]any, error) {
 	bearer := map[string]any{"Authorization": "Bearer " + saToken}
+	if g, ok := op.GlobalDefault(dest.Name); ok && !slices.Contains(configv1alpha1.StandardDestinations, dest.Name) {
+		cfg, err := g.FalcosidekickOutput.Render(configv1alpha1.TemplateVars{SeedIngressDomain: d.IngressDomain,
+			ServiceAccountToken: saToken, ClusterIdentityToken: d.ClusterIdentityToken})
+		if err != nil {
+			return "", nil, fmt.Errorf("%w: global default destination %s: %w", ErrInputs, dest.Name, err)
+		}
+		return g.FalcosidekickOutput.Key, cfg, nil
+	}
 	switch dest.Name {
 	case "stdout":
 		return "", nil, nil // Falco's stdout_output
@@ -76,14 +90,20 @@ func output(dest servicev1alpha1.Destination, d Destinations) (string, map[strin
 		return "loki", map[string]any{"hostport": "https://v-" + d.ShortID + "." + d.IngressDomain, "endpoint": "/vali/api/v1/push",
 			"format": "json", "checkcert": false, "customheaders": bearer}, nil
 	case "otlp":
+		if !op.OTLPLogging {
+			return "", nil, fmt.Errorf("%w: destination otlp: the operator offers no OTLP collector (otlpLogging)", ErrInputs)
+		}
 		return "otlp", map[string]any{"logs": map[string]any{
 			"endpoint": "https://otc-" + d.ShortID + "." + d.IngressDomain + "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
 			"protocol": "grpc", "headers": "Authorization=Bearer " + saToken, "checkcert": false}}, nil
 	case "central":
-		if d.CentralURL == "" {
-			return "", nil, fmt.Errorf("%w: destination central: the operator configured no central storage", ErrInputs)
+		switch {
+		case op.Events.Central == nil:
+			return "", nil, fmt.Errorf("%w: destination central: the operator configured no central storage (events.central)", ErrInputs)
+		case d.CentralToken == "":
+			return "", nil, fmt.Errorf("%w: destination central: no token yet: the shoot has no cluster identity", ErrInputs)
 		}
-		return "webhook", map[string]any{"address": d.CentralURL, "checkcert": true,
+		return "webhook", map[string]any{"address": op.Events.Central.URL, "checkcert": true,
 			"customheaders": map[string]any{"Authorization": "Bearer " + d.CentralToken}}, nil
 	}
 	s, err := destinationSecret(dest, d)
@@ -135,6 +155,13 @@ func destinationSecret(dest servicev1alpha1.Destination, d Destinations) (map[st
 	s, ok := d.Secrets[*dest.ResourceSecretName]
 	if !ok {
 		return nil, fmt.Errorf("%w: %s event destination config %s not found in resources", ErrInputs, dest.Name, *dest.ResourceSecretName)
+	}
+	// The init container puts the service account's token where the
+	// placeholder is: a shoot owner's value must not ask for it.
+	for k, v := range s {
+		if bytes.Contains(v, []byte(saToken)) {
+			return nil, fmt.Errorf("%w: %s event destination: secret %s key %q contains %s, which is reserved for falcosidekick's own token", ErrInputs, dest.Name, *dest.ResourceSecretName, k, saToken)
+		}
 	}
 	return s, nil
 }
@@ -192,4 +219,15 @@ func headers(cfg map[string]any, s map[string][]byte, dest servicev1alpha1.Desti
 	}
 	cfg["customheaders"] = h
 	return nil
+}
+
+// Warnings are what the Extension status reports about the destinations:
+// settings kept for compatibility with Gardener's extension that an
+// operator or shoot owner should know are weak.
+func Warnings(outputs map[string]any) []string {
+	var out []string
+	if es, ok := outputs["elasticsearch"].(map[string]any); ok && es["checkcert"] == false {
+		out = append(out, "destination opensearch: falcosidekick does not verify the server's certificate (checkcert: false, Gardener's default); set checkcert: \"true\" in its secret")
+	}
+	return out
 }

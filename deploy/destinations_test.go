@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	configv1alpha1 "github.com/falcops/falcops/api/config/v1alpha1"
 	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
 	"github.com/falcops/falcops/deploy"
 )
@@ -16,7 +17,11 @@ func dests(ds ...servicev1alpha1.Destination) *servicev1alpha1.FalcoServiceConfi
 
 func ref(s string) *string { return &s }
 
-var facts = deploy.Destinations{ShortID: "abc12", IngressDomain: "ingress.seed.example", CentralURL: "https://central.example/events", CentralToken: "jwt",
+// offers: the operator offers OTLP and a central ingestor.
+var offers = &configv1alpha1.Configuration{OTLPLogging: true, Events: configv1alpha1.Events{
+	Central: &configv1alpha1.Central{URL: "https://central.example/events"}}}
+
+var facts = deploy.Destinations{ShortID: "abc12", IngressDomain: "ingress.seed.example", CentralToken: "jwt",
 	Secrets: map[string]map[string][]byte{
 		"hook":   {"address": []byte("https://hook.example/in"), "checkcerts": []byte("false"), "customheaders": []byte("X-Team: sec\nX-Env: prod\n")},
 		"hec":    {"host": []byte("https://splunk.example:8088/services/collector/event"), "token": []byte("t0k")},
@@ -37,7 +42,7 @@ func TestSidekickOutputs(t *testing.T) {
 		servicev1alpha1.Destination{Name: "otlp"},
 		servicev1alpha1.Destination{Name: "stdout"},
 		servicev1alpha1.Destination{Name: "central", Enabled: &no},
-	), facts)
+	), offers, facts)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]any{
 		"loki": map[string]any{"hostport": "https://v-abc12.ingress.seed.example", "endpoint": "/vali/api/v1/push", "format": "json",
@@ -51,7 +56,7 @@ func TestSidekickOutputs(t *testing.T) {
 			"protocol": "grpc", "headers": "Authorization=Bearer SA_TOKEN", "checkcert": false}},
 	}, out)
 
-	central, err := deploy.SidekickOutputs(dests(servicev1alpha1.Destination{Name: "central"}), facts)
+	central, err := deploy.SidekickOutputs(dests(servicev1alpha1.Destination{Name: "central"}), offers, facts)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]any{"webhook": map[string]any{"address": "https://central.example/events", "checkcert": true,
 		"customheaders": map[string]any{"Authorization": "Bearer jwt"}}}, central)
@@ -74,14 +79,14 @@ func TestSidekickOutputErrors(t *testing.T) {
 		"same output key":         {dests(servicev1alpha1.Destination{Name: "custom", ResourceSecretName: ref("hook")}, servicev1alpha1.Destination{Name: "central"}), `multiple enabled destinations use the same output key "webhook"`},
 		"unknown":                 {dests(servicev1alpha1.Destination{Name: "pigeon", ResourceSecretName: ref("hook")}), "unknown event destination: pigeon"},
 	} {
-		_, err := deploy.SidekickOutputs(c.cfg, facts)
+		_, err := deploy.SidekickOutputs(c.cfg, offers, facts)
 		require.ErrorIs(t, err, deploy.ErrInputs, name)
 		assert.Contains(t, err.Error(), c.want, name)
 	}
 	bad := facts
 	bad.Secrets = map[string]map[string][]byte{"hook": {"address": []byte("x"), "checkcerts": []byte("maybe")}, "h2": {"address": []byte("x"), "customheaders": []byte("[a")}}
-	_, err := deploy.SidekickOutputs(dests(servicev1alpha1.Destination{Name: "custom", ResourceSecretName: ref("hook")}), bad)
+	_, err := deploy.SidekickOutputs(dests(servicev1alpha1.Destination{Name: "custom", ResourceSecretName: ref("hook")}), offers, bad)
 	assert.ErrorContains(t, err, `"maybe" is not true or false`)
-	_, err = deploy.SidekickOutputs(dests(servicev1alpha1.Destination{Name: "custom", ResourceSecretName: ref("h2")}), bad)
+	_, err = deploy.SidekickOutputs(dests(servicev1alpha1.Destination{Name: "custom", ResourceSecretName: ref("h2")}), offers, bad)
 	assert.ErrorContains(t, err, `key "customheaders" is not a YAML map`)
 }

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# gardener-crds.sh DIR: puts Gardener's own CRDs of Extension, Cluster and
-# ManagedResource (gardener v1.149.3, example/seed-crds) into DIR for the
-# extension's envtest tests. They come from the Go module proxy with the
+# gardener-crds.sh DIR: puts Gardener's own CRDs of Extension, Cluster,
+# ManagedResource and the Prometheus operator's ScrapeConfig (gardener
+# v1.149.3, example/seed-crds) into DIR for the extension's envtest tests. They come from the Go module proxy with the
 # gardener module; falcops imports only its pkg/apis module.
 set -euo pipefail
 dir=$1
 version=v1.149.3
-files=(10-crd-extensions.gardener.cloud_extensions.yaml 10-crd-extensions.gardener.cloud_clusters.yaml 10-crd-resources.gardener.cloud_managedresources.yaml)
+files=(10-crd-extensions.gardener.cloud_extensions.yaml 10-crd-extensions.gardener.cloud_clusters.yaml 10-crd-resources.gardener.cloud_managedresources.yaml 10-crd-monitoring.coreos.com_scrapeconfigs.yaml)
 ok=1
 for f in "${files[@]}"; do [ -s "$dir/$f" ] || ok=0; done
 [ "$ok" = 1 ] && exit 0

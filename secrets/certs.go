@@ -195,3 +195,20 @@ func serial() *big.Int {
 	}
 	return n
 }
+
+// RenewAt is when Ensure next has something to renew for data: the
+// earliest end, less RenewBefore, of the current CAs and the certificates.
+// The zero time when something is missing (Ensure makes it at once).
+func RenewAt(data map[string][]byte, l Lifetimes) time.Time {
+	var at time.Time
+	for _, k := range []string{KeyServerCA, KeyClientCA, KeyServerCert, KeyClientCert} {
+		certs := parseCerts(data[k])
+		if len(certs) == 0 {
+			return time.Time{}
+		}
+		if t := certs[0].NotAfter.Add(-l.RenewBefore); at.IsZero() || t.Before(at) {
+			at = t
+		}
+	}
+	return at
+}

@@ -1,10 +1,14 @@
 package secrets_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"io"
 	"net/http"
@@ -132,18 +136,26 @@ func TestCorruptDataIsReplaced(t *testing.T) {
 }
 
 // TestCentralJWT: the token verifies with the issuer's public key and
-// carries the cluster identity; an expired or soon expiring one is
-// replaced, a valid one kept.
+// carries the cluster identity where falco-event-ingestor reads it
+// (gardener-falco.cluster-identity, a nested claim); an expired or soon
+// expiring one is replaced, a valid one kept.
 func TestCentralJWT(t *testing.T) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
-	tok, err := secrets.MintJWT(key, "landscape-1/shoot--p--s", t0, secrets.DefaultJWTExpiry)
+	tok, err := secrets.MintJWT(secrets.Central, key, "landscape-1/shoot--p--s", t0, secrets.DefaultJWTExpiry)
 	require.NoError(t, err)
 	c, err := secrets.VerifyJWT(tok, &key.PublicKey, t0.Add(time.Hour))
 	require.NoError(t, err)
-	assert.Equal(t, "landscape-1/shoot--p--s", c.ClusterIdentity)
+	assert.Equal(t, "landscape-1/shoot--p--s", c.ClusterIdentity(secrets.Central))
+	assert.Empty(t, c.ClusterIdentity(secrets.Identity), "a central token is not an identity token")
 	assert.Equal(t, "urn:gardener:gardener-falco-extension", c.Issuer)
 	assert.Equal(t, "falco-db", c.Audience)
+	var raw map[string]any
+	payload, err := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(payload, &raw))
+	assert.Equal(t, map[string]any{"cluster-identity": "landscape-1/shoot--p--s"}, raw["gardener-falco"])
+	assert.Equal(t, time.Unix(c.Expiry, 0), secrets.Expiry(tok))
 
 	other, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
@@ -155,14 +167,93 @@ func TestCentralJWT(t *testing.T) {
 	_, err = secrets.VerifyJWT(parts[0]+"."+parts[1]+"x."+parts[2], &key.PublicKey, t0)
 	assert.Error(t, err, "a changed claim")
 
-	kept, renewed, err := secrets.EnsureJWT(tok, key, "landscape-1/shoot--p--s", t0.Add(day), secrets.DefaultJWTExpiry, day)
+	kept, renewed, err := secrets.EnsureJWT(secrets.Central, tok, key, "landscape-1/shoot--p--s", t0.Add(day), secrets.DefaultJWTExpiry, day)
 	require.NoError(t, err)
 	assert.False(t, renewed)
 	assert.Equal(t, tok, kept)
-	fresh, renewed, err := secrets.EnsureJWT(tok, key, "landscape-1/shoot--p--s", t0.Add(6*day+time.Hour), secrets.DefaultJWTExpiry, day)
+	fresh, renewed, err := secrets.EnsureJWT(secrets.Central, tok, key, "landscape-1/shoot--p--s", t0.Add(6*day+time.Hour), secrets.DefaultJWTExpiry, day)
 	require.NoError(t, err)
 	assert.True(t, renewed)
 	c, err = secrets.VerifyJWT(fresh, &key.PublicKey, t0.Add(10*day))
 	require.NoError(t, err)
 	assert.Equal(t, t0.Add(6*day+time.Hour).Add(secrets.DefaultJWTExpiry).Unix(), c.Expiry)
+	moved, renewed, err := secrets.EnsureJWT(secrets.Central, fresh, key, "landscape-2/shoot--p--s", t0.Add(7*day), secrets.DefaultJWTExpiry, day)
+	require.NoError(t, err)
+	assert.True(t, renewed, "another identity is a new token")
+	c, err = secrets.VerifyJWT(moved, &key.PublicKey, t0.Add(7*day))
+	require.NoError(t, err)
+	assert.Equal(t, "landscape-2/shoot--p--s", c.ClusterIdentity(secrets.Central))
+	_, err = secrets.MintJWT(secrets.Central, key, "", t0, day)
+	assert.ErrorContains(t, err, "no cluster identity")
+}
+
+// TestIdentityJWT: the <<.ClusterIdentityToken>> has the identity as its
+// subject and no audience, and is never mistaken for a central token.
+func TestIdentityJWT(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	tok, err := secrets.MintJWT(secrets.Identity, key, "landscape-1/shoot--p--s", t0, day)
+	require.NoError(t, err)
+	c, err := secrets.VerifyJWT(tok, &key.PublicKey, t0)
+	require.NoError(t, err)
+	assert.Equal(t, "landscape-1/shoot--p--s", c.Subject)
+	assert.Empty(t, c.Audience)
+	assert.Equal(t, "landscape-1/shoot--p--s", c.ClusterIdentity(secrets.Identity))
+	assert.Empty(t, c.ClusterIdentity(secrets.Central))
+	_, renewed, err := secrets.EnsureJWT(secrets.Central, tok, key, "landscape-1/shoot--p--s", t0, day, time.Hour)
+	require.NoError(t, err)
+	assert.True(t, renewed, "an identity token does not serve as the central one")
+}
+
+func TestParseRSAKey(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	for name, data := range map[string][]byte{
+		"pkcs1": pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}),
+		"pkcs8": pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}),
+	} {
+		got, err := secrets.ParseRSAKey(data)
+		require.NoError(t, err, name)
+		assert.True(t, got.Equal(key), name)
+	}
+	_, err = secrets.ParseRSAKey([]byte("nope"))
+	assert.ErrorContains(t, err, "no PEM block")
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.MarshalPKCS8PrivateKey(ec)
+	require.NoError(t, err)
+	_, err = secrets.ParseRSAKey(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	assert.ErrorContains(t, err, "want an RSA key")
+}
+
+// TestSubstituteToken: the token goes where the placeholder is; a token
+// that is not JWT-shaped (it could inject YAML) is refused.
+func TestSubstituteToken(t *testing.T) {
+	cfg := []byte("loki:\n  customheaders:\n    Authorization: Bearer SA_TOKEN\notlp:\n  logs:\n    headers: Authorization=Bearer SA_TOKEN\n")
+	out, err := secrets.SubstituteToken(cfg, []byte("eyJh.eyJi.c2ln\n"))
+	require.NoError(t, err)
+	assert.Equal(t, "loki:\n  customheaders:\n    Authorization: Bearer eyJh.eyJi.c2ln\notlp:\n  logs:\n    headers: Authorization=Bearer eyJh.eyJi.c2ln\n", string(out))
+	for _, bad := range []string{"", "a b", "x\ninjected: true", strings.Repeat("a", 17<<10)} {
+		_, err := secrets.SubstituteToken(cfg, []byte(bad))
+		assert.Error(t, err, bad)
+	}
+}
+
+// TestRenewAt: the first renewal due is the earliest certificate's end
+// less RenewBefore, and Ensure renews at that time and not before.
+func TestRenewAt(t *testing.T) {
+	l := secrets.Lifetimes{CA: 300 * day, Cert: 100 * day, RenewBefore: 10 * day}
+	assert.True(t, secrets.RenewAt(nil, l).IsZero())
+	data, _, err := secrets.Ensure(nil, dns, t0, l)
+	require.NoError(t, err)
+	at := secrets.RenewAt(data, l)
+	assert.WithinDuration(t, t0.Add(90*day), at, 2*time.Minute)
+	_, changed, err := secrets.Ensure(data, dns, at.Add(-time.Hour), l)
+	require.NoError(t, err)
+	assert.False(t, changed)
+	_, changed, err = secrets.Ensure(data, dns, at.Add(time.Hour), l)
+	require.NoError(t, err)
+	assert.True(t, changed)
 }

@@ -29,6 +29,9 @@ Usage:
   falcops-agent install [flags]   install the pins once and swap them in (init container)
   falcops-agent watch [flags]     follow the mounted pins; serve /healthz, /readyz, /metrics
   falcops-agent heartbeat [flags] only emit the heartbeat (inline delivery); serve /healthz, /metrics
+  falcops-agent sidekick-config --template F --token F --out F
+                                  write falcosidekick's configuration with its service-account
+                                  token in place of SA_TOKEN (falcosidekick's init container)
   falcops-agent version           print the version
 
 Flags:
@@ -102,9 +105,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "-h", "--help", "help":
 		o.flags("", stdout).Usage()
 		return 0
+	case "sidekick-config":
+		return sidekickConfig(rest, stderr)
 	case "install", "watch", "heartbeat":
 	default:
-		_, _ = fmt.Fprintf(stderr, "falcops-agent: unknown command %q (install, watch, heartbeat, version)\n", cmd)
+		_, _ = fmt.Fprintf(stderr, "falcops-agent: unknown command %q (install, watch, heartbeat, sidekick-config, version)\n", cmd)
 		return 2
 	}
 	fs := o.flags(cmd, stderr)
@@ -160,6 +165,25 @@ func serve(ctx context.Context, s *agent.Supervisor, addr string, stderr io.Writ
 	_ = srv.Shutdown(shutdown)
 	if err != nil {
 		_, _ = fmt.Fprintf(stderr, "falcops-agent watch: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func sidekickConfig(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("falcops-agent sidekick-config", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	tmpl := fs.String("template", "/etc/falcosidekick-template/config.yaml", "falcosidekick's rendered configuration, with SA_TOKEN where the token goes")
+	token := fs.String("token", "/var/run/secrets/falcosidekick/token", "the service account's token file (the token requestor's Secret)")
+	out := fs.String("out", "/etc/falcosidekick/config.yaml", "where falcosidekick reads its configuration")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if err := agent.SidekickConfig(*tmpl, *token, *out); err != nil {
+		_, _ = fmt.Fprintf(stderr, "falcops-agent sidekick-config: %v\n", err)
 		return 1
 	}
 	return 0

@@ -118,6 +118,10 @@ func run(o *options) error {
 	if err != nil {
 		return err
 	}
+	keys, err := extension.LoadKeys(op)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.config, err)
+	}
 	oc, err := oci.New(oci.Options{PlainHTTP: o.plainHTTP, Credential: oci.Anonymous})
 	if err != nil {
 		return err
@@ -144,6 +148,7 @@ func run(o *options) error {
 		Health:         &extension.Health{ShootClient: shootClient(mgr.GetClient())},
 		HealthInterval: o.healthInterval,
 		Namespace:      o.namespace,
+		Keys:           keys,
 	}
 	if err := r.SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: o.concurrency}); err != nil {
 		return err

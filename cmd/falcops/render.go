@@ -28,9 +28,9 @@ import (
 )
 
 type renderOptions struct {
-	profiles, config, resources, pins, output string
-	base                                      []string
-	transport                                 transportFlags
+	profiles, config, resources, pins, output, ingressDomain string
+	base                                                     []string
+	transport                                                transportFlags
 }
 
 // maxInputFile bounds each file render reads.
@@ -74,6 +74,7 @@ Exit codes: 0 rendered, 1 the inputs are invalid (the message says which),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.profiles, "profiles", "", "FalcoProfile file or folder (required)")
+	f.StringVar(&o.ingressDomain, "seed-ingress-domain", "ingress.seed.example", "the seed's ingress domain, under which the logging and otlp destinations reach the shoot's Vali and OTLP collector")
 	f.StringVar(&o.config, "config", "", "operator configuration (config.falcops.io/v1alpha1 Configuration); default: config/extension/configuration.yaml of the repository")
 	f.StringVar(&o.resources, "resources", "", "folder of ConfigMap and Secret manifests that spec.resources refers to (custom rules, destination Secrets)")
 	f.StringVar(&o.pins, "pins", "", "YAML list of pins ({name, version, ref}) to use instead of the shoot's rules.pinned")
@@ -125,7 +126,7 @@ func (o *renderOptions) run(cmd *cobra.Command, shootPath string) error {
 		}
 	}
 	if deploy.NeedsSidekick(in.Config) {
-		in.Sidekick = sidekickPreview(prof, u, resourceSecrets)
+		in.Sidekick = sidekickPreview(prof, u, resourceSecrets, o.ingressDomain)
 	}
 	objs, err := deploy.Render(in)
 	if err != nil {
@@ -338,7 +339,7 @@ func (o *renderOptions) inline(cmd *cobra.Command, req deploy.Request, in deploy
 // sidekickPreview is falcosidekick as the extension deploys it, with
 // placeholders where the extension puts the certificates it keeps in the
 // seed and the destination Secrets it reads there.
-func sidekickPreview(prof *lifecycle.Profile, u *unstructured.Unstructured, resourceSecrets map[string]map[string][]byte) *deploy.Sidekick {
+func sidekickPreview(prof *lifecycle.Profile, u *unstructured.Unstructured, resourceSecrets map[string]map[string][]byte, ingressDomain string) *deploy.Sidekick {
 	image := ""
 	for _, v := range prof.FalcosidekickVersions() {
 		if v.Classification == "supported" {
@@ -362,5 +363,8 @@ func sidekickPreview(prof *lifecycle.Profile, u *unstructured.Unstructured, reso
 			byResource[name] = data
 		}
 	}
-	return &deploy.Sidekick{Image: image, Certs: certs, ClusterID: id, Destinations: deploy.Destinations{Secrets: byResource}}
+	// The extension mints the tokens; their place holds what it puts there.
+	return &deploy.Sidekick{Image: image, Certs: certs, ClusterID: id, TokenRenewed: "<the token requestor's renewal time>",
+		Destinations: deploy.Destinations{Secrets: byResource, ShortID: strings.TrimPrefix(u.GetNamespace(), "garden-") + "--" + u.GetName(), IngressDomain: ingressDomain,
+			CentralToken: "<JWT minted by falcops-extension>", ClusterIdentityToken: "<JWT minted by falcops-extension>"}}
 }

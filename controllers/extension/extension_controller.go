@@ -65,6 +65,9 @@ type Reconciler struct {
 	// Namespace is the extension's own namespace, where the operator
 	// configuration's rules.credentialsSecret lives.
 	Namespace string
+	// Keys sign the central and cluster-identity tokens, when the
+	// operator configured them (LoadKeys).
+	Keys Keys
 }
 
 // SetupWithManager registers the reconciler: a change of the spec, of an
@@ -108,12 +111,22 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if lo := ext.Status.LastOperation; op == "" && lo != nil && lo.State == gardencorev1beta1.LastOperationStateSucceeded &&
 		ext.Status.ObservedGeneration == ext.Generation {
 		// Nothing asks for a reconcile (gardenlet annotates the Extension
-		// when the shoot changes): only the health check is due, and not
-		// for a shoot migrated away.
-		if lo.Type == gardencorev1beta1.LastOperationTypeMigrate || r.Health == nil {
+		// when the shoot changes): only the health check is due, and a
+		// renewal (certificates, tokens) when its time has come; nothing for
+		// a shoot migrated away.
+		if lo.Type == gardencorev1beta1.LastOperationTypeMigrate {
 			return ctrl.Result{}, nil
 		}
-		return ctrl.Result{RequeueAfter: r.HealthInterval}, r.checkHealth(ctx, ext)
+		due, err := r.renewalDue(ctx, ext.Namespace)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if !due {
+			if r.Health == nil {
+				return ctrl.Result{RequeueAfter: r.HealthInterval}, nil
+			}
+			return ctrl.Result{RequeueAfter: r.HealthInterval}, r.checkHealth(ctx, ext)
+		}
 	}
 	kind := gardencorev1beta1.LastOperationTypeReconcile
 	switch {
@@ -136,24 +149,88 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if hibernated(shoot) {
 		return ctrl.Result{}, r.succeed(ctx, ext, kind, "the shoot is hibernated: nothing changed")
 	}
-	manifests, missing, err := r.render(ctx, ext, shoot)
+	out, err := r.render(ctx, ext, shoot)
 	if err != nil {
 		return ctrl.Result{}, r.fail(ctx, ext, kind, err)
 	}
-	if err := writeManagedResource(ctx, r.Client, ext.Namespace, manifests); err != nil {
+	if err := r.write(ctx, ext.Namespace, out); err != nil {
 		return ctrl.Result{}, r.fail(ctx, ext, kind, err)
 	}
 	msg := "Falco deployed"
-	if len(missing) > 0 {
-		msg = fmt.Sprintf("Falco deployed; no rules of %v yet: waiting for the controller to pin them", missing)
+	if len(out.missing) > 0 {
+		msg = fmt.Sprintf("Falco deployed; no rules of %v yet: waiting for the controller to pin them", out.missing)
+	}
+	for _, w := range out.warnings {
+		msg += "; warning: " + w
 	}
 	if err := r.succeed(ctx, ext, kind, msg); err != nil {
 		return ctrl.Result{}, err
 	}
 	if r.Health == nil {
-		return ctrl.Result{}, nil
+		return ctrl.Result{RequeueAfter: r.HealthInterval}, nil
 	}
 	return ctrl.Result{RequeueAfter: r.HealthInterval}, r.checkHealth(ctx, ext)
+}
+
+// The shoot ManagedResource's annotations that say when a reconcile is
+// due without a change of the Extension.
+const (
+	annotationRenewAt      = "falcops.io/renew-at"
+	annotationTokenRenewed = "falcops.io/token-renewed"
+	// tokenRenewTimestamp is where the token requestor says when it renews.
+	tokenRenewTimestamp = "serviceaccount.resources.gardener.cloud/token-renew-timestamp"
+)
+
+// rendered is one reconcile's output.
+type rendered struct {
+	shoot, seed  []byte // seed nil: no seed ManagedResource
+	missing      []string
+	warnings     []string
+	renewAt      time.Time // the next certificate or token renewal
+	tokenRenewed string    // the token requestor's timestamp rendered
+}
+
+// write writes both ManagedResources (removing the seed's when nothing
+// needs it), recording when the next renewal is due.
+func (r *Reconciler) write(ctx context.Context, namespace string, out rendered) error {
+	if out.seed != nil {
+		if err := seedMR.write(ctx, r.Client, namespace, out.seed, nil); err != nil {
+			return err
+		}
+	} else if _, err := seedMR.remove(ctx, r.Client, namespace, false); err != nil {
+		return err
+	}
+	annotations := map[string]string{annotationTokenRenewed: out.tokenRenewed, annotationRenewAt: ""}
+	if !out.renewAt.IsZero() {
+		annotations[annotationRenewAt] = out.renewAt.UTC().Format(time.RFC3339)
+	}
+	return shootMR.write(ctx, r.Client, namespace, out.shoot, annotations)
+}
+
+// renewalDue reports whether a certificate or token is due, or the token
+// requestor renewed the service account's token since the last render
+// (falcosidekick must roll to read it).
+func (r *Reconciler) renewalDue(ctx context.Context, namespace string) (bool, error) {
+	mr := &resourcesv1alpha1.ManagedResource{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: ShootManagedResource}, mr); err != nil {
+		return false, client.IgnoreNotFound(err)
+	}
+	if at, err := time.Parse(time.RFC3339, mr.Annotations[annotationRenewAt]); err == nil && !r.Clock.Now().Before(at) {
+		return true, nil
+	}
+	renewed, err := r.tokenRenewed(ctx, namespace)
+	return renewed != mr.Annotations[annotationTokenRenewed], err
+}
+
+// tokenRenewed is the token requestor's renew timestamp on the seed's
+// token Secret, "" while there is none.
+func (r *Reconciler) tokenRenewed(ctx context.Context, namespace string) (string, error) {
+	s := &corev1.Secret{}
+	err := r.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: deploy.TokenSecretSeed}, s)
+	if apierrors.IsNotFound(err) {
+		return "", nil
+	}
+	return s.Annotations[tokenRenewTimestamp], err
 }
 
 // shoot reads the Shoot of the Cluster resource, with the Extension's
@@ -195,50 +272,69 @@ func hibernated(u *unstructured.Unstructured) bool {
 	return on
 }
 
-// render gathers the inputs and renders the shoot's objects as one YAML
-// stream.
-func (r *Reconciler) render(ctx context.Context, ext *extensionsv1alpha1.Extension, shoot *unstructured.Unstructured) ([]byte, []string, error) {
+// render gathers the inputs and renders the shoot's objects, and the
+// seed's for falcosidekick, as YAML streams.
+func (r *Reconciler) render(ctx context.Context, ext *extensionsv1alpha1.Extension, shoot *unstructured.Unstructured) (rendered, error) {
+	var out rendered
 	prof, err := r.Sources.Profile(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("falco-profiles: %w", err)
+		return out, fmt.Errorf("falco-profiles: %w", err)
 	}
 	cms, err := r.configMaps(ctx, ext.Namespace, shoot)
 	if err != nil {
-		return nil, nil, err
+		return out, err
 	}
 	req := deploy.Request{Shoot: shoot, Profile: prof, Operator: r.Operator, Now: r.Clock.Now(), ConfigMaps: cms}
 	// Defaults first, to know the pins; then the verified files: the base
 	// the custom rules are validated on, and the inline ConfigMaps.
 	in, err := deploy.Prepare(req)
 	if err != nil {
-		return nil, nil, err
+		return out, err
 	}
 	pins := deploy.Pins(in)
 	if len(pins) > 0 {
 		files, err := r.Sources.Files(ctx, pins)
 		if err != nil {
-			return nil, nil, err
+			return out, err
 		}
 		req.Files = files
 		req.Base = base(pins, files)
 		if req.Logins, err = r.logins(ctx, pins); err != nil {
-			return nil, nil, err
+			return out, err
 		}
 		if in, err = deploy.Prepare(req); err != nil {
-			return nil, nil, err
+			return out, err
 		}
 	}
 	if deploy.NeedsSidekick(in.Config) {
-		if in.Sidekick, err = r.sidekick(ctx, ext.Namespace, shoot, prof); err != nil {
-			return nil, nil, err
+		if in.Sidekick, out.renewAt, err = r.sidekick(ctx, ext.Namespace, shoot, prof); err != nil {
+			return out, err
 		}
+		out.tokenRenewed = in.Sidekick.TokenRenewed
+		outputs, err := deploy.SidekickOutputs(in.Config, in.Operator, in.Sidekick.Destinations)
+		if err != nil {
+			return out, err
+		}
+		out.warnings = deploy.Warnings(outputs)
 	}
 	objs, err := deploy.Render(in)
 	if err != nil {
-		return nil, nil, err
+		return out, err
 	}
-	out, err := deploy.YAML(objs)
-	return out, deploy.Missing(in), err
+	if out.shoot, err = deploy.YAML(objs); err != nil {
+		return out, err
+	}
+	seedObjs, err := deploy.SeedObjects(in, ext.Namespace)
+	if err != nil {
+		return out, err
+	}
+	if len(seedObjs) > 0 {
+		if out.seed, err = deploy.YAML(seedObjs); err != nil {
+			return out, err
+		}
+	}
+	out.missing = deploy.Missing(in)
+	return out, nil
 }
 
 // logins are falcoctl's registry logins: the operator's credentials
@@ -303,40 +399,30 @@ func (r *Reconciler) configMaps(ctx context.Context, namespace string, shoot *un
 	return out, nil
 }
 
-// delete removes the ManagedResource (keeping the shoot's objects when
-// migrating), waits until it is gone, then drops the finalizer (delete)
-// or the operation annotation (migrate).
+// delete removes the ManagedResources (keeping the shoot's objects when
+// migrating), waits until they are gone, removes the certificates and
+// tokens, then drops the finalizer (delete) or the operation annotation
+// (migrate).
 func (r *Reconciler) delete(ctx context.Context, ext *extensionsv1alpha1.Extension, kind gardencorev1beta1.LastOperationType, finalize bool) (ctrl.Result, error) {
-	mr := &resourcesv1alpha1.ManagedResource{}
-	err := r.Client.Get(ctx, client.ObjectKey{Namespace: ext.Namespace, Name: ShootManagedResource}, mr)
-	switch {
-	case err == nil:
-		if !finalize && (mr.Spec.KeepObjects == nil || !*mr.Spec.KeepObjects) {
-			patch := client.MergeFrom(mr.DeepCopy())
-			yes := true
-			mr.Spec.KeepObjects = &yes
-			if err := r.Client.Patch(ctx, mr, patch); err != nil {
-				return ctrl.Result{}, err
-			}
+	all := true
+	for _, m := range []managed{shootMR, seedMR} {
+		gone, err := m.remove(ctx, r.Client, ext.Namespace, !finalize && m == shootMR)
+		if err != nil {
+			return ctrl.Result{}, err
 		}
-		if mr.DeletionTimestamp == nil {
-			if err := r.Client.Delete(ctx, mr); client.IgnoreNotFound(err) != nil {
-				return ctrl.Result{}, err
-			}
-		}
-		if err := r.setStatus(ctx, ext, kind, gardencorev1beta1.LastOperationStateProcessing, "waiting for the ManagedResource to be deleted", nil); err != nil {
+		all = all && gone
+	}
+	if !all {
+		if err := r.setStatus(ctx, ext, kind, gardencorev1beta1.LastOperationStateProcessing, "waiting for the ManagedResources to be deleted", nil); err != nil {
 			return ctrl.Result{}, err
 		}
 		return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
-	case !apierrors.IsNotFound(err):
-		return ctrl.Result{}, err
 	}
-	if err := deleteOldSecrets(ctx, r.Client, ext.Namespace, ""); err != nil {
-		return ctrl.Result{}, err
-	}
-	certs := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ext.Namespace, Name: CertificatesSecret}}
-	if err := r.Client.Delete(ctx, certs); client.IgnoreNotFound(err) != nil {
-		return ctrl.Result{}, err
+	for _, name := range []string{CertificatesSecret, TokensSecret} {
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ext.Namespace, Name: name}}
+		if err := r.Client.Delete(ctx, s); client.IgnoreNotFound(err) != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	if finalize {
 		patch := client.MergeFrom(ext.DeepCopy())

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,28 +104,36 @@ func shootJSON(t testing.TB, hibernated bool) []byte {
 	return data
 }
 
-// apply decodes the ManagedResource's manifests and creates or updates
-// them in the shoot, as gardener-resource-manager would.
-func apply(t *testing.T, seedC, shootC client.Client) map[string]*unstructured.Unstructured {
-	ctx := context.Background()
+// managed decodes the manifests of the ManagedResource name.
+func managed(t *testing.T, seedC client.Client, name string) []*unstructured.Unstructured {
 	mr := &resourcesv1alpha1.ManagedResource{}
-	require.NoError(t, seedC.Get(ctx, client.ObjectKey{Namespace: ns, Name: extension.ShootManagedResource}, mr))
+	require.NoError(t, seedC.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, mr))
 	require.Len(t, mr.Spec.SecretRefs, 1)
 	s := &corev1.Secret{}
-	require.NoError(t, seedC.Get(ctx, client.ObjectKey{Namespace: ns, Name: mr.Spec.SecretRefs[0].Name}, s))
+	require.NoError(t, seedC.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: mr.Spec.SecretRefs[0].Name}, s))
 	assert.True(t, s.Immutable != nil && *s.Immutable)
 	manifests, err := extension.Decompress(s.Data[resourcesv1alpha1.CompressedDataKey])
 	require.NoError(t, err)
-	out := map[string]*unstructured.Unstructured{}
+	var out []*unstructured.Unstructured
 	dec := yaml.NewYAMLOrJSONDecoder(bytes.NewReader(manifests), 4096)
 	for {
 		u := &unstructured.Unstructured{}
 		if err := dec.Decode(&u.Object); err != nil {
 			break
 		}
-		if len(u.Object) == 0 {
-			continue
+		if len(u.Object) > 0 {
+			out = append(out, u)
 		}
+	}
+	return out
+}
+
+// apply creates or updates the shoot ManagedResource's objects in the
+// shoot, as gardener-resource-manager would.
+func apply(t *testing.T, seedC, shootC client.Client) map[string]*unstructured.Unstructured {
+	ctx := context.Background()
+	out := map[string]*unstructured.Unstructured{}
+	for _, u := range managed(t, seedC, extension.ShootManagedResource) {
 		out[u.GetKind()+"/"+u.GetName()] = u
 		cur := u.DeepCopy()
 		err := shootC.Get(ctx, client.ObjectKeyFromObject(u), cur)
@@ -234,7 +243,7 @@ func TestExtensionLifecycle(t *testing.T) {
 	for _, s := range secrets.Items {
 		names = append(names, s.Name)
 	}
-	assert.Len(t, names, 2, "the previous data Secret is removed; the certificates stay: %v", names)
+	assert.Len(t, names, 3, "the previous data Secret is removed; the certificates and the seed objects' data stay: %v", names)
 	assert.Contains(t, names, extension.CertificatesSecret)
 	require.Contains(t, objs, "Deployment/falcosidekick", "logging (the default destination) deploys falcosidekick")
 	require.Contains(t, objs, "Secret/falco-certs")
@@ -400,6 +409,7 @@ func TestAdoptsGardenersManagedResource(t *testing.T) {
 	require.NoError(t, err)
 	var mrs resourcesv1alpha1.ManagedResourceList
 	require.NoError(t, sc.List(ctx, &mrs, client.InNamespace(ns)))
+	mrs.Items = slices.DeleteFunc(mrs.Items, func(mr resourcesv1alpha1.ManagedResource) bool { return mr.Name == extension.SeedManagedResource })
 	require.Len(t, mrs.Items, 1, "adopted, not duplicated")
 	assert.Equal(t, gardeners.UID, mrs.Items[0].UID)
 	require.Len(t, mrs.Items[0].Spec.SecretRefs, 1)

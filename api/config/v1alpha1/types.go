@@ -1,6 +1,9 @@
 package v1alpha1
 
-import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
 
 // GroupName is the API group of the operator configuration.
 const GroupName = "config.falcops.io"
@@ -42,6 +45,117 @@ type Configuration struct {
 	// shoot names none. Default: logging, as Gardener's extension.
 	// +optional
 	DefaultDestination string `json:"defaultDestination,omitempty"`
+
+	// OTLPLogging makes the otlp destination available: the OpenTelemetry
+	// collector Gardener runs for each shoot in the seed
+	// (https://otc-<shoot>.<seed ingress domain>; Gardener's --otlp-logging).
+	// +optional
+	OTLPLogging bool `json:"otlpLogging,omitempty"`
+
+	// GlobalDefaultDestinations are destinations the mutating webhook adds
+	// to new shoots (disabled where the shoot already uses the output key;
+	// a project may opt out). Their value is templated with
+	// <<.SeedIngressDomain>>, <<.ServiceAccountToken>> and
+	// <<.ClusterIdentityToken>>.
+	// +optional
+	GlobalDefaultDestinations []GlobalDefaultDestination `json:"globalDefaultDestinations,omitempty"`
+
+	// Events are the operator's side of the event destinations: the
+	// central ingestor, the cluster identity token and the lifetimes of
+	// falcosidekick's certificates and token.
+	// +optional
+	Events Events `json:"events,omitempty"`
+}
+
+// Events configure what the shoots' falcosidekick may send to and how it
+// is secured.
+type Events struct {
+	// Central is the operator's event ingestor: it makes the central
+	// destination available.
+	// +optional
+	Central *Central `json:"central,omitempty"`
+
+	// ClusterIdentityToken signs the <<.ClusterIdentityToken>> global
+	// default destinations may use (claims iss and sub = the shoot's
+	// cluster identity, as Gardener's extension).
+	// +optional
+	ClusterIdentityToken *TokenIssuer `json:"clusterIdentityToken,omitempty"`
+
+	// Certificates are the lifetimes of falcosidekick's mTLS CAs and
+	// certificates.
+	// +optional
+	Certificates Certificates `json:"certificates,omitempty"`
+
+	// ServiceAccountTokenLifetime is the lifetime of the token falcosidekick
+	// pushes to the shoot's Vali and OTLP collector with (minted by
+	// gardener-resource-manager's token requestor, renewed at 80 %).
+	// Default: 720h, as Gardener's extension.
+	// +optional
+	ServiceAccountTokenLifetime *metav1.Duration `json:"serviceAccountTokenLifetime,omitempty"`
+}
+
+// Central is the operator's event ingestor (Gardener's centralStorage).
+type Central struct {
+	// URL is where falcosidekick posts events (webhook output, TLS
+	// verified).
+	URL string `json:"url"`
+
+	// TokenIssuer signs the JWT each shoot sends as its identity (claims
+	// iss urn:gardener:gardener-falco-extension, aud falco-db and
+	// gardener-falco.cluster-identity).
+	TokenIssuer `json:",inline"`
+}
+
+// TokenIssuer is an RSA key that signs RS256 tokens, and their lifetime.
+type TokenIssuer struct {
+	// PrivateKeyFile is a file with the PEM RSA private key (PKCS #1 or
+	// #8), read at start; mount it from a Secret.
+	PrivateKeyFile string `json:"privateKeyFile"`
+
+	// TokenLifetime is how long a token is valid; it is renewed when a
+	// fifth of it is left. Default: 168h, as Gardener's extension.
+	// +optional
+	TokenLifetime *metav1.Duration `json:"tokenLifetime,omitempty"`
+}
+
+// GlobalDefaultDestination is an operator-provided falcosidekick output.
+type GlobalDefaultDestination struct {
+	// Name is what shoots name in destinations[].name; it must not be a
+	// standard destination name.
+	Name string `json:"name"`
+
+	// FalcosidekickOutput is the falcosidekick output it configures.
+	FalcosidekickOutput FalcosidekickOutput `json:"falcosidekickOutput"`
+}
+
+// FalcosidekickOutput is one falcosidekick output: its configuration key
+// and the value under it.
+type FalcosidekickOutput struct {
+	// Key is falcosidekick's output key (splunk, webhook, elasticsearch,
+	// loki, otlp, ...); each key at most once among the global defaults.
+	Key string `json:"key"`
+
+	// Value is the output's configuration map, a Go template with << and
+	// >> as delimiters.
+	Value *runtime.RawExtension `json:"value"`
+}
+
+// Certificates are lifetimes of falcosidekick's mTLS certificates.
+type Certificates struct {
+	// CALifetime of the server and client CAs. Default: 17520h (2 years).
+	// +optional
+	CALifetime *metav1.Duration `json:"caLifetime,omitempty"`
+
+	// Lifetime of the server and client certificates. Default: 4320h
+	// (180 days).
+	// +optional
+	Lifetime *metav1.Duration `json:"lifetime,omitempty"`
+
+	// RenewBefore is how long before its end a CA or certificate is
+	// renewed; the old CA stays trusted until it expires. Default: 720h
+	// (30 days).
+	// +optional
+	RenewBefore *metav1.Duration `json:"renewBefore,omitempty"`
 }
 
 // Images are container image references (repository:tag or
