@@ -123,9 +123,14 @@ func output(dest servicev1alpha1.Destination, op *configv1alpha1.Configuration, 
 	case "opensearch":
 		cfg := map[string]any{"index": "falco", "suffix": "daily", "checkcert": false, "minimumpriority": "debug"}
 		keys := map[string]string{"hostport": "hostport", "index": "index", "suffix": "suffix", "username": "username", "password": "password",
-			"minimumpriority": "minimumpriority", "numberofshards": "numberofshards", "numberofreplicas": "numberofreplicas"}
+			"minimumpriority": "minimumpriority"}
 		if err := fill(cfg, s, dest, keys, []string{"hostport"}); err != nil {
 			return "", nil, err
+		}
+		for _, k := range []string{"numberofshards", "numberofreplicas"} {
+			if err := number(cfg, s, dest, k); err != nil {
+				return "", nil, err
+			}
 		}
 		for _, k := range []string{"checkcert", "flattenfields", "createindextemplate"} {
 			if err := flag(cfg, s, dest, k, k); err != nil {
@@ -204,6 +209,20 @@ func flag(cfg map[string]any, s map[string][]byte, dest servicev1alpha1.Destinat
 		return fmt.Errorf("%w: %s event destination: secret %s key %q: %q is not true or false", ErrInputs, dest.Name, *dest.ResourceSecretName, key, v)
 	}
 	cfg[to] = b
+	return nil
+}
+
+// number reads a secret key that falcosidekick takes as an integer.
+func number(cfg map[string]any, s map[string][]byte, dest servicev1alpha1.Destination, key string) error {
+	v, ok := s[key]
+	if !ok {
+		return nil
+	}
+	n, err := strconv.Atoi(string(v))
+	if err != nil || n < 0 {
+		return fmt.Errorf("%w: %s event destination: secret %s key %q: %q is not a number", ErrInputs, dest.Name, *dest.ResourceSecretName, key, v)
+	}
+	cfg[key] = n
 	return nil
 }
 

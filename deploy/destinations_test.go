@@ -89,4 +89,7 @@ func TestSidekickOutputErrors(t *testing.T) {
 	assert.ErrorContains(t, err, `"maybe" is not true or false`)
 	_, err = deploy.SidekickOutputs(dests(servicev1alpha1.Destination{Name: "custom", ResourceSecretName: ref("h2")}), offers, bad)
 	assert.ErrorContains(t, err, `key "customheaders" is not a YAML map`)
+	bad.Secrets = map[string]map[string][]byte{"os": {"hostport": []byte("https://os"), "numberofshards": []byte("three")}}
+	_, err = deploy.SidekickOutputs(dests(servicev1alpha1.Destination{Name: "opensearch", ResourceSecretName: ref("os")}), offers, bad)
+	assert.ErrorContains(t, err, `secret os key "numberofshards": "three" is not a number`)
 }

@@ -27,7 +27,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/falcops/falcops/agent/agenttest"
 	configv1alpha1 "github.com/falcops/falcops/api/config/v1alpha1"
@@ -40,22 +39,8 @@ import (
 
 const ns = "shoot--garden-p--prod"
 
-// seed starts a kube-apiserver with Gardener's own CRDs of Extension,
-// Cluster and ManagedResource (hack/gardener-crds.sh puts them into the
-// tool cache; make test sets FALCOPS_GARDENER_CRDS).
-func seed(t testing.TB) *testenv.Env {
-	assets := sharedtest.Getenv(t, "KUBEBUILDER_ASSETS", "run `make test`, or export KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh)")
-	crds := sharedtest.Getenv(t, "FALCOPS_GARDENER_CRDS", "run `make test`, or hack/gardener-crds.sh DIR and export FALCOPS_GARDENER_CRDS=DIR")
-	te := &envtest.Environment{CRDDirectoryPaths: []string{crds}, ErrorIfCRDPathMissing: true, BinaryAssetsDirectory: assets}
-	cfg, err := te.Start()
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = te.Stop() })
-	cfg.QPS, cfg.Burst = 5000, 10000
-	s := extension.Scheme()
-	c, err := client.New(cfg, client.Options{Scheme: s})
-	require.NoError(t, err)
-	return &testenv.Env{Config: cfg, Client: c, Scheme: s}
-}
+// seed starts a kube-apiserver with Gardener's own CRDs.
+func seed(t testing.TB) *testenv.Env { return testenv.Seed(t, extension.Scheme()) }
 
 // landscape publishes the rulesets and the profiles, signed, to the
 // in-process registry and returns the registry source the extension uses.

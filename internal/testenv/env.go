@@ -182,3 +182,25 @@ func (e *Env) StartManager(t testing.TB, opts ctrl.Options, setup func(ctrl.Mana
 	}
 	return mgr
 }
+
+// Seed starts a kube-apiserver with Gardener's own seed CRDs (Extension,
+// Cluster, ManagedResource, ScrapeConfig: hack/gardener-crds.sh puts them
+// into the tool cache and make test sets FALCOPS_GARDENER_CRDS), with a
+// client of scheme s.
+func Seed(t testing.TB, s *k8sruntime.Scheme) *Env {
+	t.Helper()
+	assets := requireAssets(t)
+	crds := sharedtest.Getenv(t, "FALCOPS_GARDENER_CRDS", "run `make test`, or hack/gardener-crds.sh DIR and export FALCOPS_GARDENER_CRDS=DIR")
+	te := &envtest.Environment{CRDDirectoryPaths: []string{crds}, ErrorIfCRDPathMissing: true, BinaryAssetsDirectory: assets}
+	cfg, err := te.Start()
+	if err != nil {
+		t.Fatalf("starting envtest from %s: %v", assets, err)
+	}
+	t.Cleanup(func() { _ = te.Stop() })
+	cfg.QPS, cfg.Burst = 5000, 10000
+	c, err := client.New(cfg, client.Options{Scheme: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Env{Config: cfg, Client: c, Scheme: s}
+}
