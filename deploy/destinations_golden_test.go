@@ -141,9 +141,9 @@ func TestDestinationsGolden(t *testing.T) {
 func TestDestinationConflicts(t *testing.T) {
 	base := destinationCases(t)["custom"]
 	for destinations, want := range map[string]string{
-		"- name: custom\n  resourceSecretName: hook\n- name: central\n":        `multiple enabled destinations use the same output key "webhook"`,
+		"- name: custom\n  resourceSecretName: hook\n- name: central\n":       `multiple enabled destinations use the same output key "webhook"`,
 		"- name: splunk\n  resourceSecretName: hec\n- name: landscape-siem\n": `multiple enabled destinations use the same output key "splunk"`,
-		"- name: logging\n- name: landscape-archive\n":                         `multiple enabled destinations use the same output key "loki"`,
+		"- name: logging\n- name: landscape-archive\n":                        `multiple enabled destinations use the same output key "loki"`,
 	} {
 		in := base
 		in.Config = config(t, header("0.42.1")+"rules:\n  standard: [falco-rules]\n"+pinned+"destinations:\n"+destinations)

@@ -202,14 +202,14 @@ func run(dir, commit string) error {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	fmt.Printf("# falcosidekick's configuration keys and Go types (key: lower case, as viper reads them; struct: a map of keys).\n")
-	fmt.Printf("# Extracted by hack/sidekick-keys from github.com/falcosecurity/falcosidekick commit %s\n", commit)
-	fmt.Printf("# (types/types.go Configuration, outputs/otlp_metrics Config; %d keys; %d of the %d config.go defaults among them).\n", len(names), len(defs)-len(missing), len(defs))
+	fmt.Fprintf(os.Stdout, "# falcosidekick's configuration keys and Go types (key: lower case, as viper reads them; struct: a map of keys).\n")
+	fmt.Fprintf(os.Stdout, "# Extracted by hack/sidekick-keys from github.com/falcosecurity/falcosidekick commit %s\n", commit)
+	fmt.Fprintf(os.Stdout, "# (types/types.go Configuration, outputs/otlp_metrics Config; %d keys; %d of the %d config.go defaults among them).\n", len(names), len(defs)-len(missing), len(defs))
 	for _, m := range missing {
-		fmt.Printf("# config.go sets a default for %s, which no field reads (a typo there; falcosidekick ignores it).\n", m)
+		fmt.Fprintf(os.Stdout, "# config.go sets a default for %s, which no field reads (a typo there; falcosidekick ignores it).\n", m)
 	}
 	for _, k := range names {
-		fmt.Printf("%s %s\n", k, w.keys[k])
+		fmt.Fprintf(os.Stdout, "%s %s\n", k, w.keys[k])
 	}
 	return nil
 }
