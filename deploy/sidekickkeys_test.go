@@ -142,7 +142,7 @@ func TestSidekickConfigKeys(t *testing.T) {
 	assert.GreaterOrEqual(t, checked, 10)
 
 	// The check itself: an unknown output, an unknown field, a wrong type.
-	assert.Equal(t, []string{"pigeon: falcosidekick has no such key", "webhook.hostprot: falcosidekick has no such key",
-		"webhook.checkcert: yes is not a bool: want true or false"},
+	assert.Equal(t, []string{"pigeon: falcosidekick has no such key", "webhook.checkcert: yes is not a bool: want true or false",
+		"webhook.hostprot: falcosidekick has no such key"},
 		checkKeys(keys, "", map[string]any{"pigeon": map[string]any{}, "webhook": map[string]any{"hostprot": "x", "checkcert": "yes"}}))
 }
