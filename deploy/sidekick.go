@@ -248,7 +248,7 @@ func withToken(p *corev1.PodSpec, agentImage string) {
 			Items: []corev1.KeyToPath{{Key: "token", Path: "token"}}}}})
 	p.InitContainers = []corev1.Container{{
 		Name: "token", Image: agentImage,
-		Command: []string{"falcops-agent", "sidekick-config", "--template", sidekickTmplDir + "/config.yaml",
+		Command: []string{"/falcops-agent", "sidekick-config", "--template", sidekickTmplDir + "/config.yaml",
 			"--token", sidekickTokenDir + "/token", "--out", sidekickConfigFile},
 		Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
 			Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("64Mi")}},
