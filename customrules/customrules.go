@@ -137,3 +137,21 @@ func Validate(base []*rules.Source, files []File, engine rules.Version) diag.Fin
 	out.Sort()
 	return out
 }
+
+// Base is the files of the rulesets in load order (each ruleset's files
+// sorted by name, named ruleset/file): what custom rules are validated on
+// top of.
+func Base(order []string, files map[string]map[string][]byte) []*rules.Source {
+	out := []*rules.Source{}
+	for _, set := range order {
+		names := make([]string, 0, len(files[set]))
+		for n := range files[set] {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		for _, n := range names {
+			out = append(out, &rules.Source{Name: set + "/" + n, Data: files[set][n]})
+		}
+	}
+	return out
+}

@@ -43,6 +43,10 @@ var inputSentinels = []error{publish.ErrInvalid, oci.ErrImmutable, lifecycle.Err
 
 // exitCode maps an error to the CLI contract: 1 for input errors, else 2.
 func exitCode(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
 	var ie *inputError
 	if errors.As(err, &ie) {
 		return exitInput
@@ -92,7 +96,7 @@ failed verification), 2 usage or environment error.`,
 		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
 	root.AddCommand(newRenderCmd(), newValidateCmd(), newPackageCmd(), newPublishCmd(), newVerifyCmd(), newIndexCmd(), newRegistryCmd(), newRunCmd(),
-		newDiffCmd(), newTestCmd(), newGateCmd(), newProfileCmd(), newVersionCmd())
+		newDiffCmd(), newTestCmd(), newGateCmd(), newProfileCmd(), newAdmissionCmd(), newVersionCmd())
 	root.Version = version.Get().Version
 	root.SetVersionTemplate(version.Report("falcops"))
 	return root

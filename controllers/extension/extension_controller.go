@@ -30,7 +30,6 @@ import (
 	"github.com/falcops/falcops/customrules"
 	"github.com/falcops/falcops/deploy"
 	"github.com/falcops/falcops/lifecycle"
-	"github.com/falcops/falcops/rules"
 )
 
 // Finalizer is Gardener's finalizer name for this extension type.
@@ -298,7 +297,7 @@ func (r *Reconciler) render(ctx context.Context, ext *extensionsv1alpha1.Extensi
 			return out, err
 		}
 		req.Files = files
-		req.Base = base(pins, files)
+		req.Base = customrules.Base(servicev1alpha1.PinNames(pins), files)
 		if req.Logins, err = r.logins(ctx, pins); err != nil {
 			return out, err
 		}
@@ -359,20 +358,6 @@ func (r *Reconciler) logins(ctx context.Context, pins []servicev1alpha1.PinnedRu
 }
 
 // base are the pinned files in load order, as rules sources.
-func base(pins []servicev1alpha1.PinnedRuleset, files map[string]map[string][]byte) []*rules.Source {
-	out := []*rules.Source{}
-	for _, p := range pins {
-		names := make([]string, 0, len(files[p.Name]))
-		for n := range files[p.Name] {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-		for _, n := range names {
-			out = append(out, &rules.Source{Name: p.Name + "/" + n, Data: files[p.Name][n]})
-		}
-	}
-	return out
-}
 
 // configMaps reads the ConfigMaps spec.resources names, which gardenlet
 // copies into the shoot namespace as ref-<name>.

@@ -128,6 +128,25 @@ func Validate(c *Configuration) error {
 // a global default may not take one.
 var StandardDestinations = []string{"stdout", "logging", "custom", "central", "opensearch", "splunk", "otlp"}
 
+// StandardOutputKeys are the falcosidekick outputs the standard
+// destinations write (stdout writes none: it is Falco's own output).
+var StandardOutputKeys = map[string]string{
+	"logging": "loki", "otlp": "otlp", "custom": "webhook", "central": "webhook", "opensearch": "elasticsearch", "splunk": "splunk",
+}
+
+// OutputKey is the falcosidekick output destination name writes: a
+// standard one's, or a global default's key.
+func (c *Configuration) OutputKey(name string) (string, bool) {
+	if k, ok := StandardOutputKeys[name]; ok {
+		return k, true
+	}
+	if c == nil {
+		return "", false
+	}
+	g, ok := c.GlobalDefault(name)
+	return g.FalcosidekickOutput.Key, ok
+}
+
 var outputKey = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
 
 func validateEvents(c *Configuration, bad func(path, format string, args ...any)) {

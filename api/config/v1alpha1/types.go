@@ -52,6 +52,20 @@ type Configuration struct {
 	// +optional
 	OTLPLogging bool `json:"otlpLogging,omitempty"`
 
+	// RestrictedUsage lets only project namespaces annotated
+	// falco.gardener.cloud/enabled=true enable Falco (the garden namespace
+	// always may; Gardener's --restricted-usage).
+	// +optional
+	RestrictedUsage bool `json:"restrictedUsage,omitempty"`
+
+	// RestrictedCentralizedLogging lets only project namespaces annotated
+	// falco.gardener.cloud/central-logging=true (or
+	// falco.gardener.cloud/centralized-logging=true, the name Gardener's
+	// docs give) use the central destination (Gardener's
+	// --restricted-centralized-logging).
+	// +optional
+	RestrictedCentralizedLogging bool `json:"restrictedCentralizedLogging,omitempty"`
+
 	// GlobalDefaultDestinations are destinations the mutating webhook adds
 	// to new shoots (disabled where the shoot already uses the output key;
 	// a project may opt out). Their value is templated with

@@ -10,3 +10,12 @@ func (p PinnedRuleset) Digest() string {
 	}
 	return ""
 }
+
+// PinNames are the pins' ruleset names, in order (load order).
+func PinNames(pins []PinnedRuleset) []string {
+	out := make([]string, len(pins))
+	for i, p := range pins {
+		out[i] = p.Name
+	}
+	return out
+}
