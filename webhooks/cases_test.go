@@ -39,7 +39,9 @@ func caseOptions(t *testing.T, c admissiontest.Case) *Options {
 			}
 			base = append(base, &rules.Source{Name: filepath.Base(p), Data: data})
 		}
-		o.Base = func(context.Context, []string, []servicev1alpha1.PinnedRuleset) ([]*rules.Source, error) { return base, nil }
+		o.Base = func(context.Context, []string, []servicev1alpha1.PinnedRuleset) ([]*rules.Source, error) {
+			return base, nil
+		}
 	}
 	return o
 }

@@ -43,7 +43,7 @@ func (v Validator) customRules(ctx context.Context, cfg *servicev1alpha1.FalcoSe
 	}
 	files, err := customrules.Read(cms)
 	if err != nil {
-		return nil, fmt.Errorf("custom rules: %w", err)
+		return nil, err
 	}
 	if len(files) == 0 || v.Base == nil || cfg.FalcoVersion == nil {
 		return nil, nil

@@ -2,6 +2,7 @@ package webhooks
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -85,11 +86,15 @@ func (p ProfileValidator) validate(ctx context.Context, name string, obj, old *p
 	kept := map[string]bool{}
 	if len(merged) > 0 {
 		prof, err := lifecycle.FromObjects(merged...)
-		if err != nil {
-			return fmt.Errorf("FalcoProfile %s is invalid:\n%w", name, err)
+		var invalid *lifecycle.LoadError
+		switch {
+		case errors.As(err, &invalid):
+			return fmt.Errorf("FalcoProfile %s is invalid:\n%s", name, messages(invalid.Problems))
+		case err != nil:
+			return fmt.Errorf("FalcoProfile %s is invalid: %w", name, err)
 		}
-		if fs := lifecycle.Validate(prof, p.now()); fs.Errors() > 0 {
-			return fmt.Errorf("FalcoProfile %s is invalid:\n%s", name, errorsOnly(fs))
+		if _, err := lifecycle.DefaultVersion(prof, p.now()); err != nil {
+			return fmt.Errorf("FalcoProfile %s is invalid: no supported Falco version is unexpired, so new shoots would get no default version", name)
 		}
 		for _, v := range prof.Versions() {
 			kept[v.Version] = true
@@ -118,12 +123,12 @@ func (p ProfileValidator) validate(ctx context.Context, name string, obj, old *p
 	return nil
 }
 
-func errorsOnly(fs diag.Findings) string {
-	var lines []string
-	for _, f := range fs {
-		if f.Severity == diag.Error {
-			lines = append(lines, f.Message)
-		}
+// messages are the problems' texts, one per line: an object has no file
+// positions worth showing.
+func messages(fs diag.Findings) string {
+	lines := make([]string, len(fs))
+	for i, f := range fs {
+		lines[i] = f.Message
 	}
 	return strings.Join(lines, "\n")
 }
