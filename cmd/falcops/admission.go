@@ -276,12 +276,14 @@ func readObjectJSON(path string) ([]byte, error) {
 // options builds the webhooks' options over an in-memory garden of the
 // given files.
 func (o *admissionOptions) options() (*webhooks.Options, error) {
-	if _, err := lifecycle.Load(o.profiles); err != nil {
-		return nil, badInput(err) // file:line:col of what is wrong
-	}
 	objs, err := readProfileObjects(o.profiles)
 	if err != nil {
 		return nil, badInput(err)
+	}
+	if len(objs) > 0 { // none: the profiles, if any, are in --garden
+		if _, err := lifecycle.Load(o.profiles); err != nil {
+			return nil, badInput(err) // file:line:col of what is wrong
+		}
 	}
 	if o.garden != "" {
 		more, err := readObjects(o.garden)
