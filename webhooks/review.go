@@ -95,6 +95,6 @@ func OfflineGarden(objs []*unstructured.Unstructured) (client.Client, error) {
 		}
 		typed = append(typed, obj.(client.Object))
 	}
-	return fake.NewClientBuilder().WithScheme(s).WithObjects(typed...).WithStatusSubresource(&falcopsv1alpha1.ShootRollout{}).
+	return fake.NewClientBuilder().WithScheme(s).WithObjects(typed...).
 		WithIndex(&falcopsv1alpha1.ShootRollout{}, IndexFalcoVersion, FalcoVersionOf).Build(), nil
 }

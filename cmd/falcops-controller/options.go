@@ -23,6 +23,7 @@ type options struct {
 	retry       retryOptions
 	poll        pollOptions
 	rollout     rolloutOptions
+	webhooks    webhookOptions
 }
 
 // BindFlags binds every group's flags to fs.
@@ -32,6 +33,21 @@ func (o *options) BindFlags(fs *pflag.FlagSet) {
 	o.retry.BindFlags(fs)
 	o.poll.BindFlags(fs)
 	o.rollout.BindFlags(fs)
+	o.webhooks.BindFlags(fs)
+}
+
+// webhookOptions configure the admission webhooks' server.
+type webhookOptions struct {
+	enabled bool
+	port    int
+	certDir string
+}
+
+// BindFlags binds the webhook flags to fs.
+func (o *webhookOptions) BindFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.enabled, "webhooks", false, "Serve the Shoot and FalcoProfile admission webhooks (config/webhook registers them); /readyz fails until their caches synced.")
+	fs.IntVar(&o.port, "webhook-port", 9443, "Port of the webhook server (HTTPS).")
+	fs.StringVar(&o.certDir, "webhook-cert-dir", "", "Folder with the webhook server's tls.crt and tls.key, re-read when they change (default: controller-runtime's, /tmp/k8s-webhook-server/serving-certs).")
 }
 
 // Long help texts.

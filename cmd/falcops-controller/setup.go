@@ -10,12 +10,16 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
+	"github.com/falcops/falcops/controllers/extension"
 	"github.com/falcops/falcops/controllers/maintenance"
 	"github.com/falcops/falcops/controllers/rolloutpolicy"
 	"github.com/falcops/falcops/controllers/rulesource"
 	"github.com/falcops/falcops/internal/scheme"
+	"github.com/falcops/falcops/oci"
 	"github.com/falcops/falcops/rollout"
+	"github.com/falcops/falcops/webhooks"
 )
 
 // managerOptions builds the manager options: the cache of scheme.Cache
@@ -36,6 +40,7 @@ func (o *options) managerOptions() (ctrl.Options, error) {
 		LeaderElectionNamespace: m.namespace,
 		Cache:                   scheme.Cache(m.namespace, sel),
 		Client:                  client.Options{Cache: &client.CacheOptions{Unstructured: true}},
+		WebhookServer:           webhook.NewServer(webhook.Options{Port: o.webhooks.port, CertDir: o.webhooks.certDir}),
 	}, nil
 }
 
@@ -82,6 +87,23 @@ func (o *options) setup(ctx context.Context, mgr ctrl.Manager, clk clock.Passive
 		Inputs:               inputs,
 	}).SetupWithManager(ctx, mgr, o.retry.controllerOptions(o.concurrency.rolloutPolicy)); err != nil {
 		return fmt.Errorf("rolloutpolicy controller: %w", err)
+	}
+	if !o.webhooks.enabled {
+		return nil
+	}
+	wo := &webhooks.Options{Operator: op, Inputs: webhooks.CachedInputs(mgr.GetClient(), inputs), Now: clk.Now}
+	if op != nil && op.Rules.CosignPublicKey != "" {
+		// Custom rules are loaded on top of the rulesets' verified files,
+		// fetched and checked as the extension does (cached by digest).
+		oc, err := oci.New(oci.Options{Credential: oci.Anonymous})
+		if err != nil {
+			return err
+		}
+		reg := &extension.Registry{Client: oc, PublicKey: []byte(op.Rules.CosignPublicKey)}
+		wo.Base = webhooks.RegistryBase(reg.Files)
+	}
+	if err := webhooks.Register(ctx, mgr, wo); err != nil {
+		return fmt.Errorf("webhooks: %w", err)
 	}
 	return nil
 }

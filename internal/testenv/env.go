@@ -204,3 +204,34 @@ func Seed(t testing.TB, s *k8sruntime.Scheme) *Env {
 	}
 	return &Env{Config: cfg, Client: c, Scheme: s}
 }
+
+// WithWebhooks starts a kube-apiserver with falcops' CRDs and the webhook
+// configurations in paths registered, pointing at a local webhook server
+// on 127.0.0.1 (host, port and certificates in the returned options).
+func WithWebhooks(t testing.TB, paths ...string) (*Env, *envtest.WebhookInstallOptions) {
+	t.Helper()
+	assets := requireAssets(t)
+	root := repoRoot()
+	full := make([]string, len(paths))
+	for i, p := range paths {
+		full[i] = filepath.Join(root, p)
+	}
+	te := &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases"), filepath.Join(root, "internal", "testenv", "crds")},
+		ErrorIfCRDPathMissing: true,
+		BinaryAssetsDirectory: assets,
+		WebhookInstallOptions: envtest.WebhookInstallOptions{Paths: full, LocalServingHost: "127.0.0.1"},
+	}
+	cfg, err := te.Start()
+	if err != nil {
+		t.Fatalf("starting envtest from %s: %v", assets, err)
+	}
+	t.Cleanup(func() { _ = te.Stop() })
+	cfg.QPS, cfg.Burst = 5000, 10000
+	s := Scheme()
+	c, err := client.New(cfg, client.Options{Scheme: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Env{Config: cfg, Client: c, Scheme: s}, &te.WebhookInstallOptions
+}
