@@ -105,7 +105,7 @@ var rules = []rule{
 var exempt = map[string][]string{
 	"github.com/go-git/go-git/v5":    {"gitrepo/..."},
 	"controllers/":                   {"cmd/...", "controllers/..."},
-	"sigs.k8s.io/controller-runtime": {"cmd/...", "controllers/...", "webhooks/...", "dashboard/...", "internal/reconcile", "internal/scheme", "internal/testenv"},
+	"sigs.k8s.io/controller-runtime": {"cmd/...", "controllers/...", "webhooks/...", "dashboard/...", "internal/reconcile", "internal/scheme", "internal/testenv", "internal/admissiontest"},
 	"internal/testenv":               testSupportGlobs(),
 	"internal/clitest":               testSupportGlobs(),
 	"internal/sharedtest":            testSupportGlobs(),
