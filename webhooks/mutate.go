@@ -25,16 +25,9 @@ type Mutator struct{ *Options }
 
 // Handle implements admission.Handler.
 func (m Mutator) Handle(ctx context.Context, req admission.Request) admission.Response {
-	obj, err := parseObject(req.Object.Raw)
-	if err != nil {
-		return admission.Errored(http.StatusBadRequest, err)
-	}
-	old, err := parseObject(req.OldObject.Raw)
-	if err != nil {
-		return admission.Errored(http.StatusBadRequest, err)
-	}
-	if obj == nil {
-		return admission.Allowed("")
+	obj, old, res, done := parseRequest(req)
+	if done {
+		return res
 	}
 	namespace := ""
 	switch req.Kind.Kind {

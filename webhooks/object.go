@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
 )
@@ -44,6 +46,22 @@ func parseObject(raw []byte) (*object, error) {
 		return nil, fmt.Errorf("the object is not JSON: %w", err)
 	}
 	return &object{u: &unstructured.Unstructured{Object: m}}, nil
+}
+
+// parseRequest reads a request's object and old object; done with the
+// response when there is nothing to admit or the request is malformed.
+func parseRequest(req admission.Request) (obj, old *object, res admission.Response, done bool) {
+	obj, err := parseObject(req.Object.Raw)
+	if err == nil {
+		old, err = parseObject(req.OldObject.Raw)
+	}
+	switch {
+	case err != nil:
+		return nil, nil, admission.Errored(http.StatusBadRequest, err), true
+	case obj == nil:
+		return nil, nil, admission.Allowed(""), true
+	}
+	return obj, old, admission.Response{}, false
 }
 
 // extension returns the index and the entry of shoot-falco-service in

@@ -35,18 +35,12 @@ type Validator struct{ *Options }
 
 // Handle implements admission.Handler.
 func (v Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
-	obj, err := parseObject(req.Object.Raw)
-	if err != nil {
-		return admission.Errored(http.StatusBadRequest, err)
-	}
-	old, err := parseObject(req.OldObject.Raw)
-	if err != nil {
-		return admission.Errored(http.StatusBadRequest, err)
-	}
-	if obj == nil {
-		return admission.Allowed("")
+	obj, old, res, done := parseRequest(req)
+	if done {
+		return res
 	}
 	var warnings []string
+	var err error
 	switch req.Kind.Kind {
 	case "Shoot":
 		warnings, err = v.shoot(ctx, req, obj, old)
