@@ -111,6 +111,14 @@ bench-extension: tools-test ## 2,000 Extensions on envtest: the actuator (render
 	KUBEBUILDER_ASSETS=$$(hack/envtest-assets.sh) FALCOPS_GARDENER_CRDS=$(CACHE)/gardener-crds $(GO) test ./controllers/extension/ -run '^$$' -bench 'Benchmark(ExtensionActuator|PlainWrites)$$' -benchtime 1x -count $(BENCH_COUNT) -timeout 60m | tee $(CACHE)/bench-extension.txt
 	@hack/ratio.sh $(CACHE)/bench-extension.txt BenchmarkExtensionActuator BenchmarkPlainWrites
 
+.PHONY: bench-admission
+bench-admission: ## Admission webhooks: 200 concurrent requests over TLS on 127.0.0.1, real handlers vs a no-op handler (p99 ratio; goal <= 3), peak heap; a 1 MiB custom rules ConfigMap validated (goal < 1 s).
+	$(GO) test ./webhooks/ -run '^$$' -bench 'Benchmark(AdmissionReal|AdmissionRealFalcoRules|AdmissionNoop|CustomRules1MiB)$$' -benchtime 5x -count $(BENCH_COUNT) | tee $(CACHE)/bench-admission.txt
+	@hack/ratio.sh $(CACHE)/bench-admission.txt BenchmarkAdmissionReal BenchmarkAdmissionNoop p99-ns
+	@hack/ratio.sh $(CACHE)/bench-admission.txt BenchmarkAdmissionRealFalcoRules BenchmarkAdmissionNoop p99-ns
+	@awk '$$1 ~ /^BenchmarkAdmission/ {for (i=1;i<=NF;i++) if ($$i=="peak-heap-MiB" && $$(i-1) > m[$$1]) m[$$1]=$$(i-1)} END {for (b in m) printf "%s: peak heap %.0f MiB\n", b, m[b]}' $(CACHE)/bench-admission.txt
+	@awk '$$1 ~ /^BenchmarkCustomRules1MiB/ {n++; if ($$3 >= 1e9) slow++} END {if (!n) {print "no BenchmarkCustomRules1MiB results"; exit 1} printf "BenchmarkCustomRules1MiB: %d of %d runs under 1 s\n", n-slow, n; exit slow > 0}' $(CACHE)/bench-admission.txt
+
 .PHONY: bench
 bench: ## Benchmarks with ratios: validation vs bare YAML decode, diff vs loading both files; rule-test throughput; growth (n vs 2n) of macro chains, list references, condition appends.
 	$(GO) test ./rules/ -run '^$$' -bench 'Benchmark(Validate|Decode)Corpus$$' -benchmem -count $(BENCH_COUNT) | tee $(CACHE)/bench.txt

@@ -178,6 +178,11 @@ func (w *walker) structValue(n *yaml.Node, t reflect.Type, path, where string) a
 		return nil
 	}
 	fields := jsonFields(t)
+	if path == "" {
+		// A profile in Git is desired state: its status is the
+		// controller's to write, never a file's.
+		delete(fields, "status")
+	}
 	out := map[string]any{}
 	w.mapping(n, where, func(k, v *yaml.Node) {
 		f, ok := fields[k.Value]

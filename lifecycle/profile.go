@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -394,6 +395,30 @@ func FromObjects(objs ...*profilev1alpha1.FalcoProfile) (*Profile, error) {
 	problems = append(problems, ps...)
 	if len(problems) > 0 {
 		return nil, &LoadError{Problems: problems}
+	}
+	return p, nil
+}
+
+// Problems merges objs as every consumer does and says what keeps the
+// result from being served, one text per problem: lifecycle's strict rules,
+// and an unexpired supported version for new shoots' default. The
+// admission webhook refuses a profile with problems; the controller writes
+// them into the Valid condition.
+func Problems(objs []*profilev1alpha1.FalcoProfile, at time.Time) (*Profile, []string) {
+	p, err := FromObjects(objs...)
+	var invalid *LoadError
+	switch {
+	case errors.As(err, &invalid):
+		texts := make([]string, len(invalid.Problems))
+		for i, f := range invalid.Problems {
+			texts[i] = f.Message
+		}
+		return nil, texts
+	case err != nil:
+		return nil, []string{err.Error()}
+	}
+	if _, err := DefaultVersion(p, at); err != nil {
+		return p, []string{"no supported Falco version is unexpired, so new shoots would get no default version"}
 	}
 	return p, nil
 }

@@ -15,7 +15,7 @@ import (
 
 // caseOptions builds the webhooks' options for c as falcops-controller
 // would, over an in-memory garden of c's objects.
-func caseOptions(t *testing.T, c admissiontest.Case) *Options {
+func caseOptions(t testing.TB, c admissiontest.Case) *Options {
 	t.Helper()
 	garden, err := OfflineGarden(c.GardenObjects(t))
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	configv1alpha1 "github.com/falcops/falcops/api/config/v1alpha1"
@@ -44,7 +45,7 @@ type Options struct {
 
 func (o *Options) now() time.Time {
 	if o.Now == nil {
-		return time.Now()
+		return clock.RealClock{}.Now()
 	}
 	return o.Now()
 }

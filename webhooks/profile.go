@@ -3,7 +3,6 @@ package webhooks
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -15,7 +14,6 @@ import (
 
 	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
-	"github.com/falcops/falcops/diag"
 	"github.com/falcops/falcops/lifecycle"
 )
 
@@ -85,16 +83,9 @@ func (p ProfileValidator) validate(ctx context.Context, name string, obj, old *p
 	}
 	kept := map[string]bool{}
 	if len(merged) > 0 {
-		prof, err := lifecycle.FromObjects(merged...)
-		var invalid *lifecycle.LoadError
-		switch {
-		case errors.As(err, &invalid):
-			return fmt.Errorf("FalcoProfile %s is invalid:\n%s", name, messages(invalid.Problems))
-		case err != nil:
-			return fmt.Errorf("FalcoProfile %s is invalid: %w", name, err)
-		}
-		if _, err := lifecycle.DefaultVersion(prof, p.now()); err != nil {
-			return fmt.Errorf("FalcoProfile %s is invalid: no supported Falco version is unexpired, so new shoots would get no default version", name)
+		prof, problems := lifecycle.Problems(merged, p.now())
+		if len(problems) > 0 {
+			return fmt.Errorf("FalcoProfile %s is invalid:\n%s", name, strings.Join(problems, "\n"))
 		}
 		for _, v := range prof.Versions() {
 			kept[v.Version] = true
@@ -121,16 +112,6 @@ func (p ProfileValidator) validate(ctx context.Context, name string, obj, old *p
 		return fmt.Errorf("%s: removing a version forces its shoots off at once; deprecate it with an expirationDate first and remove it when no shoot runs it", strings.Join(problems, "; "))
 	}
 	return nil
-}
-
-// messages are the problems' texts, one per line: an object has no file
-// positions worth showing.
-func messages(fs diag.Findings) string {
-	lines := make([]string, len(fs))
-	for i, f := range fs {
-		lines[i] = f.Message
-	}
-	return strings.Join(lines, "\n")
 }
 
 func plural(n int, one, many string) string {

@@ -19,6 +19,7 @@ import (
 // RBAC, generated into config/rbac by `make generate`.
 // +kubebuilder:rbac:groups=core.gardener.cloud,resources=shoots,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=falco.gardener.cloud,resources=falcoprofiles,verbs=get;list;watch
+// +kubebuilder:rbac:groups=falco.gardener.cloud,resources=falcoprofiles/status,verbs=get;patch;update
 // +kubebuilder:rbac:groups=falcops.dev,resources=rulesources;rolloutpolicies,verbs=get;list;watch
 // +kubebuilder:rbac:groups=falcops.dev,resources=rulesources/status;rolloutpolicies/status,verbs=get;patch;update
 // +kubebuilder:rbac:groups=falcops.dev,resources=shootrollouts,verbs=get;list;watch;create;patch;update;delete

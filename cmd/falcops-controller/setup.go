@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/falcops/falcops/controllers/extension"
+	"github.com/falcops/falcops/controllers/falcoprofile"
 	"github.com/falcops/falcops/controllers/maintenance"
 	"github.com/falcops/falcops/controllers/rolloutpolicy"
 	"github.com/falcops/falcops/controllers/rulesource"
@@ -87,6 +88,9 @@ func (o *options) setup(ctx context.Context, mgr ctrl.Manager, clk clock.Passive
 		Inputs:               inputs,
 	}).SetupWithManager(ctx, mgr, o.retry.controllerOptions(o.concurrency.rolloutPolicy)); err != nil {
 		return fmt.Errorf("rolloutpolicy controller: %w", err)
+	}
+	if err := (&falcoprofile.Reconciler{Clock: clk}).SetupWithManager(ctx, mgr, o.retry.controllerOptions(1)); err != nil {
+		return fmt.Errorf("falcoprofile controller: %w", err)
 	}
 	if !o.webhooks.enabled {
 		return nil

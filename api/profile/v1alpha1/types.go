@@ -18,14 +18,47 @@ const (
 
 // FalcoProfile lists the Falco (and Falcosidekick) versions a landscape
 // offers, each with a classification, an optional expiration date and its
-// image. It is cluster-scoped and has no status.
+// image. It is cluster-scoped. Its status is falcops' addition (Gardener's
+// FalcoProfile has none): documents without one keep working.
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:resource:scope=Cluster
+// +kubebuilder:subresource:status
+// +kubebuilder:printcolumn:name=Valid,type=string,JSONPath=`.status.conditions[?(@.type=="Valid")].status`
+// +kubebuilder:printcolumn:name=Age,type=date,JSONPath=`.metadata.creationTimestamp`
 type FalcoProfile struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 	Spec              Spec `json:"spec"`
+	// Status is written by falcops-controller.
+	// +optional
+	Status *Status `json:"status,omitempty"`
+}
+
+// ConditionValid is true when the profile, merged with the others, passes
+// lifecycle's strict rules and offers new shoots a default version.
+const ConditionValid = "Valid"
+
+// Status is what falcops-controller observed of a FalcoProfile.
+type Status struct {
+	// ObservedGeneration is the generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// Conditions: Valid.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// Shoots are how many shoots run each Falco version the profile lists,
+	// in the profile's order.
+	// +optional
+	Shoots []VersionShoots `json:"shoots,omitempty"`
+}
+
+// VersionShoots is how many shoots run one Falco version.
+type VersionShoots struct {
+	Version string `json:"version"`
+	Shoots  int32  `json:"shoots"`
 }
 
 // FalcoProfileList is a list of FalcoProfiles.
