@@ -9,6 +9,10 @@ GO_TEST_ARGS ?=
 FUZZTIME ?= 60s
 BENCH_COUNT ?= 5
 BENCH_CONTROLLER_COUNT ?= 1
+# Upstream rulesets the tuning rulesets depend on, when the repository does
+# not vendor them: built from ../shared/upstream-rules (test data) into the
+# cache; empty when that is absent.
+UPSTREAM_RULESETS = FALCOPS_RULESETS_PATH=$${FALCOPS_RULESETS_PATH:-$$(hack/upstream-rulesets.sh)}
 
 .PHONY: help
 help: ## Show the targets.
@@ -24,15 +28,15 @@ build: ## Build the falcops and falcops-controller binaries into bin/.
 
 .PHONY: run
 run: ## The main job: validate, sign and publish rulesets and profiles to an embedded registry, print the falcoctl config; serves until Ctrl-C.
-	$(GO) run ./cmd/falcops run
+	$(UPSTREAM_RULESETS) $(GO) run ./cmd/falcops run
 
 .PHONY: validate
 validate: ## Validate rulesets/ exactly as CI does (warnings fail).
-	$(GO) run ./cmd/falcops validate --strict .
+	$(UPSTREAM_RULESETS) $(GO) run ./cmd/falcops validate --strict .
 
 .PHONY: test
 test: tools-test ## Run every test (builds falcoctl, cosign, kube-apiserver and etcd once into ~/.cache/falcops).
-	KUBEBUILDER_ASSETS=$$(hack/envtest-assets.sh) FALCOPS_CONTROLLER_GEN=$(BIN)/controller-gen \
+	$(UPSTREAM_RULESETS) KUBEBUILDER_ASSETS=$$(hack/envtest-assets.sh) FALCOPS_CONTROLLER_GEN=$(BIN)/controller-gen \
 	FALCOPS_SARIF_SCHEMA=$(CACHE)/sarif/sarif-2.1.0.json FALCOPS_GARDENER_CRDS=$(CACHE)/gardener-crds $(GO) test $(GO_TEST_ARGS) ./...
 
 # TEST_TOOLS are every tool a test looks up (internal/clitest.Tool); a test

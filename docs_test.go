@@ -41,6 +41,7 @@ func TestDocsCommands(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds falcops and starts envtest")
 	}
+	sharedtest.UpstreamRulesets(t) // the tuning rulesets depend on upstream's
 	d := newDocsRun(t)
 	for _, pattern := range documents {
 		files, err := filepath.Glob(pattern)
@@ -144,7 +145,7 @@ func (d *docsRun) environ(ws string) []string {
 		"HOME=" + os.Getenv("HOME"),
 		"GIT_CONFIG_GLOBAL=" + filepath.Join(ws, ".git", "docs-gitconfig"),
 	}
-	for _, k := range []string{"FALCOPS_CACHE", "GOPATH", "GOCACHE", "GOMODCACHE", "GOFLAGS", "GOPROXY", "KUBEBUILDER_ASSETS"} {
+	for _, k := range []string{"FALCOPS_CACHE", "GOPATH", "GOCACHE", "GOMODCACHE", "GOFLAGS", "GOPROXY", "KUBEBUILDER_ASSETS", "FALCOPS_RULESETS_PATH"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
 		}

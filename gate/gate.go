@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/Masterminds/semver/v3"
 
@@ -105,7 +106,9 @@ func Run(repoDir, base string) (*Result, error) {
 		od, ok := oldSets[name]
 		switch {
 		case ok:
-			res.Verdicts = append(res.Verdicts, compare(od, nd))
+			v := compare(od, nd)
+			v.Ruleset = name // "name major" for a ruleset in folders per major line
+			res.Verdicts = append(res.Verdicts, v)
 		case renamedFrom[name] != "":
 			renamed[renamedFrom[name]] = true
 			res.Verdicts = append(res.Verdicts, Verdict{Ruleset: name, Status: StatusRenamed, NewVersion: nd.Manifest.Version,
@@ -130,7 +133,9 @@ func Run(repoDir, base string) (*Result, error) {
 	return res, nil
 }
 
-// rulesetsIn finds the rulesets of a repository root by manifest name.
+// rulesetsIn finds the rulesets of a repository root, keyed by manifest
+// name, or by name and major ("falco-rules 5") for a ruleset kept in one
+// folder per major line.
 func rulesetsIn(root string) (map[string]*rules.RulesetDir, error) {
 	out := map[string]*rules.RulesetDir{}
 	if _, err := os.Stat(filepath.Join(root, "rulesets")); err != nil {
@@ -143,13 +148,29 @@ func rulesetsIn(root string) (map[string]*rules.RulesetDir, error) {
 		}
 		return nil, fmt.Errorf("%s", fs[0].String())
 	}
+	byName := map[string][]*rules.RulesetDir{}
 	for _, d := range dirs {
-		if prev, dup := out[d.Manifest.Name]; dup {
-			return nil, fmt.Errorf("ruleset name %q is used by %s and %s", d.Manifest.Name, prev.Dir, d.Dir)
+		byName[d.Manifest.Name] = append(byName[d.Manifest.Name], d)
+	}
+	for name, ds := range byName {
+		if len(ds) == 1 {
+			out[name] = ds[0]
+			continue
 		}
-		out[d.Manifest.Name] = d
+		for _, d := range ds {
+			key := name + " " + major(d.Manifest.Version)
+			if prev, dup := out[key]; dup {
+				return nil, fmt.Errorf("ruleset %s is in both %s and %s: keep one folder per major line", key, prev.Dir, d.Dir)
+			}
+			out[key] = d
+		}
 	}
 	return out, nil
+}
+
+func major(version string) string {
+	m, _, _ := strings.Cut(version, ".")
+	return m
 }
 
 // readAll reads a ruleset's rules files in load order.

@@ -27,6 +27,7 @@ func TestParseRegistry(t *testing.T) {
 }
 
 func TestBuild(t *testing.T) {
+	sharedtest.UpstreamRulesets(t) // the tuning rulesets depend on upstream's
 	root := sharedtest.RepoRoot(t)
 	built, findings, err := publish.Build([]string{root})
 	require.NoError(t, err)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/Masterminds/semver/v3"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
@@ -123,6 +125,7 @@ func (r Result) String() string {
 func Rulesets(ctx context.Context, built []Built, opts Options) ([]Result, artifacts.Index, error) {
 	var results []Result
 	var idx artifacts.Index
+	versions := map[string]string{}
 	for _, b := range built {
 		m := b.Dir.Manifest
 		res, err := release(ctx, opts, m.Name, m.Version, b.Artifact)
@@ -136,7 +139,16 @@ func Rulesets(ctx context.Context, built []Built, opts Options) ([]Result, artif
 		if opts.Progress != nil {
 			opts.Progress(res)
 		}
-		idx = append(idx, artifacts.EntryFor(m, opts.Registry.Host, opts.Registry.Repository(m.Name), opts.IndexSignature))
+		e := artifacts.EntryFor(m, opts.Registry.Host, opts.Registry.Repository(m.Name), opts.IndexSignature)
+		// One entry per name: folders per major line share the repository,
+		// and the entry of the highest version describes it.
+		if i := slices.IndexFunc(idx, func(x artifacts.IndexEntry) bool { return x.Name == e.Name }); i >= 0 {
+			if higher(m.Version, versions[e.Name]) {
+				idx[i], versions[e.Name] = e, m.Version
+			}
+		} else {
+			idx, versions[e.Name] = append(idx, e), m.Version
+		}
 	}
 	return results, idx, nil
 }
@@ -254,4 +266,12 @@ func signerPublicKey(ctx context.Context, so oci.SignOptions) ([]byte, error) {
 		return nil, err
 	}
 	return cryptoutils.MarshalPublicKeyToPEM(pub)
+}
+
+// higher is true when version a is above b (both X.Y.Z; an unparsable one
+// is never higher).
+func higher(a, b string) bool {
+	va, err1 := semver.StrictNewVersion(a)
+	vb, err2 := semver.StrictNewVersion(b)
+	return err1 == nil && (err2 != nil || va.GreaterThan(vb))
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -20,6 +21,9 @@ type Options struct {
 	// Engine is the Falco engine version to validate for. Zero means the
 	// highest version the files require, or LatestEngine if none does.
 	Engine Version
+	// Now is the time owned exceptions expire against (LoadRuleset); zero:
+	// expiry is not checked.
+	Now time.Time
 }
 
 // ReadSource reads a rules file, refusing files larger than MaxFileSize.

@@ -41,6 +41,48 @@ type Manifest struct {
 	DependsOn []Dependency `yaml:"dependsOn,omitempty" json:"dependsOn,omitempty"`
 	// Requires overrides requirements derived from the files.
 	Requires Requirements `yaml:"requires,omitempty" json:"requires,omitempty"`
+	// Exceptions own the exceptions this ruleset's files add to rules of
+	// other rulesets: each has an owner, a reason and an expiry. Falco
+	// warns on unknown keys inside rules files, so this metadata lives
+	// here, beside them.
+	Exceptions []OwnedException `yaml:"exceptions,omitempty" json:"exceptions,omitempty"`
+	// Upstream records where vendored files came from (falcops vendor).
+	Upstream *Upstream `yaml:"upstream,omitempty" json:"upstream,omitempty"`
+}
+
+// OwnedException is the metadata of one exception a ruleset adds to a
+// rule it does not define.
+type OwnedException struct {
+	// Rule and Name identify the exception (the rule's name, the
+	// exception's name).
+	Rule string `yaml:"rule" json:"rule"`
+	Name string `yaml:"name" json:"name"`
+	// Owner answers for it; Reason says why it is needed.
+	Owner  string `yaml:"owner" json:"owner"`
+	Reason string `yaml:"reason" json:"reason"`
+	// Expires is the day (YYYY-MM-DD, UTC) after which the exception must
+	// be reviewed again: validate warns 30 days before and fails after.
+	Expires string `yaml:"expires" json:"expires"`
+}
+
+// Upstream is the provenance of a vendored ruleset: the artifact its files
+// were written from, byte for byte, and who signed it.
+type Upstream struct {
+	// Ref is the artifact's reference as vendored (repository:tag).
+	Ref string `yaml:"ref" json:"ref"`
+	// Digest is the artifact manifest's digest.
+	Digest string `yaml:"digest" json:"digest"`
+	// Signer is the certificate identity and issuer that signed it.
+	Signer Signer `yaml:"signer" json:"signer"`
+	// Files are the sha256 digests of the vendored files, by name; validate
+	// checks that the files still match.
+	Files map[string]string `yaml:"files" json:"files"`
+}
+
+// Signer is a keyless signature's identity.
+type Signer struct {
+	Identity string `yaml:"identity" json:"identity"`
+	Issuer   string `yaml:"issuer" json:"issuer"`
 }
 
 // Maintainer of a ruleset.
@@ -70,6 +112,10 @@ type RulesetDir struct {
 	Paths []string
 	// ManifestPath is empty for a loose file.
 	ManifestPath string
+	// dependsOnAt is where the manifest lists dependsOn; exceptionsAt where
+	// each exceptions entry is.
+	dependsOnAt  diag.Position
+	exceptionsAt []diag.Position
 }
 
 // ReadManifest reads and checks dir/ruleset.yaml. Problems are findings with
@@ -116,7 +162,7 @@ func ReadManifest(dir string) (*RulesetDir, diag.Findings) {
 	if len(m.Files) == 0 {
 		bad("files", "files must list the ruleset's rules files in load order")
 	}
-	rd := &RulesetDir{Dir: dir, Manifest: m, ManifestPath: path}
+	rd := &RulesetDir{Dir: dir, Manifest: m, ManifestPath: path, dependsOnAt: at("dependsOn").In(path)}
 	for _, f := range m.Files {
 		clean := filepath.Clean(f)
 		if filepath.IsAbs(f) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
@@ -144,6 +190,12 @@ func ReadManifest(dir string) (*RulesetDir, diag.Findings) {
 			bad("requires", "requires.engine: %v", err)
 		}
 	}
+	if n := get(firstNode(&root), "exceptions"); n != nil && n.Kind == yaml.SequenceNode {
+		for _, item := range n.Content {
+			rd.exceptionsAt = append(rd.exceptionsAt, nodePos(item).In(path))
+		}
+	}
+	fs = append(fs, checkOwned(rd)...)
 	return rd, fs
 }
 
@@ -233,19 +285,72 @@ func Discover(path string) ([]*RulesetDir, diag.Findings) {
 	return out, fs
 }
 
+// RulesetsPathEnv lists folders (separated as in PATH) that hold ruleset
+// folders besides the repository's own: where dependencies are looked up
+// when the repository does not vendor them, such as a checkout of vendored
+// upstream rulesets kept in another repository.
+const RulesetsPathEnv = "FALCOPS_RULESETS_PATH"
+
+// ErrDependency is the code of a dependsOn entry that does not resolve.
+const ErrDependency = "FALCOPS_DEPENDENCY"
+
+// FindDependency finds the ruleset folder d names: the one folder whose
+// manifest has d's name and a version of d's major, among rd's sibling
+// folders (the repository's rulesets), then in each folder of
+// $FALCOPS_RULESETS_PATH. Two folders of the same line in one place are an
+// error: which one loads would depend on their names.
+func FindDependency(rd *RulesetDir, d Dependency) (*RulesetDir, error) {
+	return FindDependencyIn(rd, d, append([]string{filepath.Dir(rd.Dir)}, filepath.SplitList(os.Getenv(RulesetsPathEnv))...))
+}
+
+// FindDependencyIn is FindDependency over the folders roots, in order.
+func FindDependencyIn(rd *RulesetDir, d Dependency, roots []string) (*RulesetDir, error) {
+	for _, root := range roots {
+		entries, _ := os.ReadDir(root)
+		var found []*RulesetDir
+		for _, e := range entries {
+			dir := filepath.Join(root, e.Name())
+			if !e.IsDir() || filepath.Clean(dir) == filepath.Clean(rd.Dir) {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(dir, ManifestFile)); err != nil {
+				continue
+			}
+			m, f := ReadManifest(dir)
+			if m == nil || f.Errors() > 0 || m.Manifest.Name != d.Name {
+				continue
+			}
+			if v, err := semver.StrictNewVersion(m.Manifest.Version); err == nil && v.Major() == d.Major {
+				found = append(found, m)
+			}
+		}
+		switch len(found) {
+		case 0:
+			continue
+		case 1:
+			return found[0], nil
+		default:
+			return nil, fmt.Errorf("dependency %s %d: both %s and %s hold it; keep one folder per major line", d.Name, d.Major, found[0].Dir, found[1].Dir)
+		}
+	}
+	return nil, fmt.Errorf("dependency %s %d is neither in this repository (%s) nor in $%s: vendor it (falcops vendor %s X.Y.Z) or add the folder that holds it to $%s",
+		d.Name, d.Major, filepath.Dir(rd.Dir), RulesetsPathEnv, d.Name, RulesetsPathEnv)
+}
+
 // LoadRuleset loads a ruleset's files in order, after the files of the
-// rulesets it depends on (looked up by name among the sibling folders), and
-// keeps only the findings about its own files.
+// rulesets it depends on (FindDependency), and keeps only the findings
+// about its own files.
 func LoadRuleset(rd *RulesetDir, opts Options) (*Ruleset, diag.Findings) {
 	var srcs []*Source
 	var fs diag.Findings
 	own := map[string]bool{}
 	var deps []string
+	missing := false
 	for _, d := range rd.Manifest.DependsOn {
-		dep, f := ReadManifest(filepath.Join(filepath.Dir(rd.Dir), d.Name))
-		if dep == nil || f.Errors() > 0 {
-			fs = append(fs, diag.Finding{Code: ErrManifest, Severity: diag.Error, Position: diag.At(rd.ManifestPath, 1, 1),
-				Message: fmt.Sprintf("dependency %q: no valid ruleset folder %s next to this one", d.Name, filepath.Join(filepath.Dir(rd.Dir), d.Name))})
+		dep, err := FindDependency(rd, d)
+		if err != nil {
+			missing = true
+			fs = append(fs, diag.Finding{Code: ErrDependency, Severity: diag.Error, Position: rd.dependsOnAt, Message: err.Error()})
 			continue
 		}
 		deps = append(deps, dep.Paths...)
@@ -270,6 +375,17 @@ func LoadRuleset(rd *RulesetDir, opts Options) (*Ruleset, diag.Findings) {
 			fs = append(fs, f)
 		}
 	}
+	if rd.ManifestPath != "" && !missing { // without its dependency no tuned rule exists
+		fs = append(fs, CheckOwnedExceptions(rd, rs, opts.Now)...)
+	}
 	fs.Sort()
 	return rs, fs
+}
+
+// firstNode is the document's top node, nil for an empty document.
+func firstNode(doc *yaml.Node) *yaml.Node {
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	return doc.Content[0]
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/falcops/falcops/artifacts"
 	"github.com/falcops/falcops/oci"
 	"github.com/falcops/falcops/publish"
+	"github.com/falcops/falcops/rules"
 )
 
 type runOptions struct {
@@ -147,7 +148,11 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, ready func(run
 // the dev key, and returns the index entries, the refs a shoot installs
 // (each ruleset by name and major version) and the published digests.
 func (o *runOptions) publishRepo(ctx context.Context, cmd *cobra.Command, reg publish.Registry, signer signature.SignerVerifier, pub string) (artifacts.Index, []string, map[string]string, error) {
-	built, err := buildRulesets(cmd, []string{o.repo})
+	paths, err := selfContained(cmd, o.repo)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	built, err := buildRulesets(cmd, paths)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -187,6 +192,34 @@ func (o *runOptions) publishRepo(ctx context.Context, cmd *cobra.Command, reg pu
 		idx = append(idx, e)
 	}
 	return idx, refs, digests, nil
+}
+
+// selfContained are the folders of the repository's rulesets whose
+// dependencies are rulesets of the repository too: falcoctl installs a
+// dependency from the same index, and the embedded registry holds only
+// what the repository builds. The others are named on stderr and left out.
+func selfContained(cmd *cobra.Command, repo string) ([]string, error) {
+	dirs, fs := rules.Discover(repo)
+	if fs.Errors() > 0 {
+		_ = writeFindings(cmd.ErrOrStderr(), fs)
+		return nil, errors.New("the repository's rulesets cannot be read")
+	}
+	var out []string
+	for _, rd := range dirs {
+		var missing []string
+		for _, d := range rd.Manifest.DependsOn {
+			if _, err := rules.FindDependencyIn(rd, d, []string{filepath.Dir(rd.Dir)}); err != nil {
+				missing = append(missing, fmt.Sprintf("%s %d", d.Name, d.Major))
+			}
+		}
+		if len(missing) > 0 {
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s %s: left out, its dependencies are not in the repository: %s (vendor them with falcops vendor)\n",
+				rd.Manifest.Name, rd.Manifest.Version, strings.Join(missing, ", "))
+			continue
+		}
+		out = append(out, rd.Dir)
+	}
+	return out, nil
 }
 
 // writeRunFiles writes index.yaml and the falcoctl.yaml a shoot would use

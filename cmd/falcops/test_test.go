@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/falcops/falcops/internal/sharedtest"
 )
 
 // writeRuleset creates rulesets/<name> below root with a manifest, one rules
@@ -60,6 +62,7 @@ func lastLine(s string) string {
 }
 
 func TestCmdTestRepositoryRulesets(t *testing.T) {
+	sharedtest.UpstreamRulesets(t) // the tuning rulesets depend on upstream's
 	code, out, errOut := runCLI(t, "test", "--strict", "../..")
 	if code != exitOK {
 		t.Fatalf("the repository's rule tests must pass with --strict: exit %d\n%s%s", code, out, errOut)

@@ -115,6 +115,7 @@ func TestValidateExitCodes(t *testing.T) {
 }
 
 func TestValidateRepositoryRulesets(t *testing.T) {
+	sharedtest.UpstreamRulesets(t) // the tuning rulesets depend on upstream's
 	code, out, errOut := runCLI(t, "validate", "--strict", "../..")
 	if code != exitOK {
 		t.Fatalf("the repository's rulesets must validate without findings: exit %d\n%s%s", code, out, errOut)

@@ -3,6 +3,7 @@ package sharedtest
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -97,6 +98,28 @@ func UpstreamRules(t testing.TB) string {
 func UpstreamRulesIfPresent(t testing.TB) (string, bool) {
 	t.Helper()
 	return PathIfPresent(t, "upstream-rules")
+}
+
+// UpstreamRulesets makes the repository's tuning rulesets loadable: it
+// sets FALCOPS_RULESETS_PATH (when unset; make test sets it) to ruleset
+// folders of the newest upstream release per major line, written by
+// hack/upstream-rulesets.sh from ../shared/upstream-rules into a temporary
+// folder, and returns it. It skips the test when ../shared is absent.
+func UpstreamRulesets(t testing.TB) string {
+	t.Helper()
+	if v := os.Getenv("FALCOPS_RULESETS_PATH"); v != "" {
+		return v
+	}
+	src := UpstreamRules(t)
+	cmd := exec.Command("bash", filepath.Join(RepoRoot(t), "hack", "upstream-rulesets.sh"))
+	cmd.Env = append(os.Environ(), "FALCOPS_CACHE="+t.TempDir(), "FALCOPS_UPSTREAM_RULES="+src)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("hack/upstream-rulesets.sh: %v", err)
+	}
+	dir := strings.TrimSpace(string(out))
+	t.Setenv("FALCOPS_RULESETS_PATH", dir)
+	return dir
 }
 
 // WriteFiles writes each slash-separated name -> content below dir,

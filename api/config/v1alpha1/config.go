@@ -294,9 +294,12 @@ func (c *Configuration) GlobalDefault(name string) (GlobalDefaultDestination, bo
 	return GlobalDefaultDestination{}, false
 }
 
-// Rulesets are the rulesets a shoot loads, in load order: for each
-// standard selection what it implies, then the heartbeat ruleset when
-// heartbeat is on; each once, at its first place.
+// Rulesets are the rulesets a shoot loads, in load order: the standard
+// selections, then what they imply besides themselves (tuning), then the
+// heartbeat ruleset when heartbeat is on; each once, at its first place.
+// Tuning loads after every standard ruleset because a later file can
+// redefine what it tunes: falco-sandbox-rules redefines calico_node,
+// which the incubating tuning targets.
 func (c *Configuration) Rulesets(standard []string, heartbeat bool) []string {
 	var out []string
 	add := func(name string) {
@@ -306,10 +309,12 @@ func (c *Configuration) Rulesets(standard []string, heartbeat bool) []string {
 	}
 	for _, s := range standard {
 		implied, ok := c.Rules.Implies[s]
-		if !ok {
-			implied = []string{s}
+		if !ok || slices.Contains(implied, s) {
+			add(s)
 		}
-		for _, r := range implied {
+	}
+	for _, s := range standard {
+		for _, r := range c.Rules.Implies[s] {
 			add(r)
 		}
 	}

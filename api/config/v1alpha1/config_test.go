@@ -60,10 +60,13 @@ func TestDefaultAndValidate(t *testing.T) {
 
 func TestRulesets(t *testing.T) {
 	c := &configv1alpha1.Configuration{Rules: configv1alpha1.Rules{Implies: map[string][]string{
-		"falco-rules": {"falco-rules", "gardener-tuning"}, "falco-incubating-rules": {"falco-incubating-rules", "gardener-tuning"}}}}
+		"falco-rules": {"falco-rules", "gardener-tuning"}, "falco-incubating-rules": {"falco-incubating-rules", "gardener-tuning-incubating"}}}}
 	configv1alpha1.Default(c)
-	assert.Equal(t, []string{"falco-rules", "gardener-tuning", "falco-incubating-rules", "falco-sandbox-rules", "heartbeat"},
+	// Tuning loads after every standard ruleset: sandbox redefines what
+	// the incubating tuning targets.
+	assert.Equal(t, []string{"falco-rules", "falco-incubating-rules", "falco-sandbox-rules", "gardener-tuning", "gardener-tuning-incubating", "heartbeat"},
 		c.Rulesets([]string{"falco-rules", "falco-incubating-rules", "falco-sandbox-rules"}, true))
+	assert.Equal(t, []string{"falco-rules", "gardener-tuning"}, c.Rulesets([]string{"falco-rules"}, false))
 	assert.Empty(t, c.Rulesets(nil, false))
 }
 
