@@ -35,6 +35,9 @@ type Version struct {
 	// only, falcops' addition); empty if absent. See Profile.EngineVersion
 	// for the effective value.
 	EngineVersion string
+	// Plugins are the plugins the Falco release bundles (falcops'
+	// addition); nil when the profile does not say.
+	Plugins []profilev1alpha1.PluginVersion
 	// Image is the image reference (repository:tag, repository@sha256:...,
 	// or repository as is when the tag is empty).
 	Image string
@@ -250,6 +253,17 @@ func (d *document) check() diag.Findings {
 				bad(path+".engineVersion", "Falco %s: engineVersion %q is not a semantic version X.Y.Z", v.Version, v.EngineVersion)
 			}
 		}
+		seen := map[string]bool{}
+		for j, p := range v.Plugins {
+			at := fmt.Sprintf("%s.plugins[%d]", path, j)
+			if _, err := semver.StrictNewVersion(p.Version); err != nil || p.Name == "" {
+				bad(at, "Falco %s: plugin %q version %q: want a name and a semantic version X.Y.Z", v.Version, p.Name, p.Version)
+			}
+			if seen[p.Name] {
+				bad(at, "Falco %s: plugin %q is listed twice", v.Version, p.Name)
+			}
+			seen[p.Name] = true
+		}
 	}
 	for i, v := range o.Spec.Versions.Falcosidekick {
 		checkVersion(fmt.Sprintf("spec.versions.falcosidekick[%d]", i), "Falcosidekick", v.Version, v.Classification, v.ExpirationDate)
@@ -330,7 +344,7 @@ func merge(docs []*document) (*Profile, diag.Findings) {
 	for _, e := range falco {
 		v := Version{
 			Version: e.value.Version, Classification: e.value.Classification, RulesVersion: e.value.RulesVersion,
-			EngineVersion: e.value.EngineVersion, Source: e.pos,
+			EngineVersion: e.value.EngineVersion, Plugins: e.value.Plugins, Source: e.pos,
 		}
 		ps = append(ps, finish(&v, e.value.ExpirationDate, falcoImages, "Falco")...)
 		p.falco = append(p.falco, v)

@@ -11,6 +11,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
+	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
 	"github.com/falcops/falcops/lifecycle"
 	"github.com/falcops/falcops/shoot"
@@ -155,6 +156,10 @@ func firstPins(in *Inputs, f *shoot.FalcoConfig, d Decision) (Decision, bool, er
 // with an older engine, or spec.rollbackTo (rolledBack then says why).
 func choosePins(in *Inputs, f *shoot.FalcoConfig, version string) (pins []servicev1alpha1.PinnedRuleset, rolledBack string, err error) {
 	var engine *semver.Version
+	var plugins []profilev1alpha1.PluginVersion
+	if fv, err := in.Profile.Version(version); err == nil {
+		plugins = fv.Plugins
+	}
 	for _, name := range in.Rulesets(f) {
 		src := in.Sources[name]
 		if src == nil {
@@ -170,10 +175,12 @@ func choosePins(in *Inputs, f *shoot.FalcoConfig, version string) (pins []servic
 			}
 		}
 		limit, _ := semver.StrictNewVersion(src.Spec.RollbackTo) // nil: no limit
-		best := newestCompatible(src.Status.Versions, engine, limit)
+		best := newestCompatible(src.Status.Versions, engine, limit, func(rv *falcopsv1alpha1.RulesetVersion) bool {
+			return pluginsSatisfy(plugins, rv.Dependencies, in.Sources)
+		})
 		if best == nil {
 			return nil, "", blocked(falcopsv1alpha1.ReasonNoCompatibleRuleset,
-				"no verified %s version in RuleSource %s is compatible with Falco %s (engine %s)", name, src.Name, version, engine)
+				"no verified %s version in RuleSource %s is compatible with Falco %s (engine %s%s)", name, src.Name, version, engine, pluginList(plugins))
 		}
 		pin := servicev1alpha1.PinnedRuleset{Name: name, Version: best.Version, Ref: ref(src, best)}
 		if cur, ok := f.Pin(name); ok && higher(cur.Version, pin.Version) {
@@ -212,14 +219,15 @@ func samePrefix(ref, repository string) bool {
 }
 
 // newestCompatible returns the highest version, at most limit (if not
-// nil), whose engine requirement engine meets; nil if there is none.
-func newestCompatible(versions []falcopsv1alpha1.RulesetVersion, engine, limit *semver.Version) *falcopsv1alpha1.RulesetVersion {
+// nil), whose engine requirement engine meets and that ok accepts; nil if
+// there is none.
+func newestCompatible(versions []falcopsv1alpha1.RulesetVersion, engine, limit *semver.Version, ok func(*falcopsv1alpha1.RulesetVersion) bool) *falcopsv1alpha1.RulesetVersion {
 	var best *falcopsv1alpha1.RulesetVersion
 	var bestV *semver.Version
 	for i := range versions {
 		rv := &versions[i]
 		v, err := semver.StrictNewVersion(rv.Version)
-		if err != nil || !satisfies(engine, rv.EngineVersion) || (limit != nil && v.GreaterThan(limit)) {
+		if err != nil || !satisfies(engine, rv.EngineVersion) || (limit != nil && v.GreaterThan(limit)) || !ok(rv) {
 			continue
 		}
 		if bestV == nil || v.GreaterThan(bestV) {
@@ -261,4 +269,51 @@ func Describe(f *shoot.FalcoConfig, d Decision) string {
 		return "no change"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// pluginsSatisfy reports whether the plugins a Falco release bundles meet
+// a ruleset version's plugin dependencies, as Falco checks
+// required_plugin_versions: the plugin, or one of its alternatives, with
+// the same major version and at least the required one. A dependency that
+// names a ruleset (it has a RuleSource) is no plugin. A Falco release
+// whose profile entry lists no plugins is not filtered: nothing is known.
+func pluginsSatisfy(bundled []profilev1alpha1.PluginVersion, deps []falcopsv1alpha1.RulesetDependency, rulesets map[string]*falcopsv1alpha1.RuleSource) bool {
+	if len(bundled) == 0 {
+		return true
+	}
+	has := func(name, minimum string) bool {
+		m, err := semver.StrictNewVersion(minimum)
+		if err != nil {
+			return false
+		}
+		for _, p := range bundled {
+			v, err := semver.StrictNewVersion(p.Version)
+			if p.Name == name && err == nil && v.Major() == m.Major() && !v.LessThan(m) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, d := range deps {
+		if _, ruleset := rulesets[d.Name]; ruleset {
+			continue
+		}
+		if has(d.Name, d.Version) || slices.ContainsFunc(d.Alternatives, func(a falcopsv1alpha1.DependencyAlternative) bool { return has(a.Name, a.Version) }) {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// pluginList is ", plugins a 1.0.0, b 2.0.0" for a block message.
+func pluginList(ps []profilev1alpha1.PluginVersion) string {
+	if len(ps) == 0 {
+		return ""
+	}
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = p.Name + " " + p.Version
+	}
+	return ", plugins " + strings.Join(parts, ", ")
 }

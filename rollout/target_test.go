@@ -231,3 +231,31 @@ func TestTargetPinsImpliedRulesets(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, d.Pins, 1, "without an operator configuration only the selection itself")
 }
+
+// TestPluginsSatisfy: Falco's rule for required_plugin_versions (same
+// major, at least the version, or an alternative), dependencies that are
+// rulesets skipped, and no filtering when the profile lists no plugins.
+func TestPluginsSatisfy(t *testing.T) {
+	bundled := []profilev1alpha1.PluginVersion{{Name: "container", Version: "0.4.0"}, {Name: "k8smeta", Version: "1.2.0"}}
+	dep := func(name, version string, alts ...falcopsv1alpha1.DependencyAlternative) falcopsv1alpha1.RulesetDependency {
+		return falcopsv1alpha1.RulesetDependency{Name: name, Version: version, Alternatives: alts}
+	}
+	rulesets := map[string]*falcopsv1alpha1.RuleSource{"falco-rules": {}}
+	for _, c := range []struct {
+		deps []falcopsv1alpha1.RulesetDependency
+		want bool
+	}{
+		{nil, true},
+		{[]falcopsv1alpha1.RulesetDependency{dep("container", "0.4.0")}, true},
+		{[]falcopsv1alpha1.RulesetDependency{dep("container", "0.3.1")}, true},
+		{[]falcopsv1alpha1.RulesetDependency{dep("container", "1.0.0")}, false}, // another major
+		{[]falcopsv1alpha1.RulesetDependency{dep("container", "0.4.1")}, false},
+		{[]falcopsv1alpha1.RulesetDependency{dep("k8smeta", "1.0.0")}, true},
+		{[]falcopsv1alpha1.RulesetDependency{dep("json", "0.1.0")}, false},
+		{[]falcopsv1alpha1.RulesetDependency{dep("json", "0.1.0", falcopsv1alpha1.DependencyAlternative{Name: "container", Version: "0.4.0"})}, true},
+		{[]falcopsv1alpha1.RulesetDependency{dep("falco-rules", "5.0.0")}, true}, // a ruleset, not a plugin
+	} {
+		assert.Equal(t, c.want, pluginsSatisfy(bundled, c.deps, rulesets), "%v", c.deps)
+	}
+	assert.True(t, pluginsSatisfy(nil, []falcopsv1alpha1.RulesetDependency{dep("container", "9.0.0")}, nil), "nothing known: not filtered")
+}

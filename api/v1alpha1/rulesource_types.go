@@ -168,8 +168,28 @@ type RulesetVersion struct {
 	// require; empty when they state none.
 	// +optional
 	EngineVersion string `json:"engineVersion,omitempty"`
+	// Dependencies are the artifact's dependencies (its rules files'
+	// required_plugin_versions and its dependsOn rulesets), from the
+	// verified config.
+	// +optional
+	Dependencies []RulesetDependency `json:"dependencies,omitempty"`
 	// VerifiedAt is when the signature was checked.
 	VerifiedAt metav1.Time `json:"verifiedAt"`
+}
+
+// RulesetDependency is a plugin (or ruleset) an artifact needs, at least
+// at Version, or one of its alternatives.
+type RulesetDependency struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// +optional
+	Alternatives []DependencyAlternative `json:"alternatives,omitempty"`
+}
+
+// DependencyAlternative satisfies a RulesetDependency in its place.
+type DependencyAlternative struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
 }
 
 // RejectedDigest is a digest that did not verify.

@@ -14,10 +14,12 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
@@ -56,7 +58,7 @@ func (r *Reconciler) SetupWithManager(_ context.Context, mgr ctrl.Manager, opts 
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).
-		Watches(&profilev1alpha1.FalcoProfile{}, r.allProfiles(0, nil)).
+		Watches(&profilev1alpha1.FalcoProfile{}, r.allProfiles(0, nil), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&falcopsv1alpha1.ShootRollout{}, r.allProfiles(Debounce, versionChanged)).
 		WithOptions(opts).
 		Complete(r)

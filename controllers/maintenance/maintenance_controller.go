@@ -81,7 +81,10 @@ func (r *Reconciler) SetupWithManager(_ context.Context, mgr ctrl.Manager, opts 
 		Named("maintenance").
 		For(shoot.New(), builder.WithPredicates(hasFalco(), predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
-		Watches(&profilev1alpha1.FalcoProfile{}, handler.EnqueueRequestsFromMapFunc(r.affectedShoots)).
+		// The profile's status (written by the falcoprofile controller)
+		// changes no decision: only its spec does.
+		Watches(&profilev1alpha1.FalcoProfile{}, handler.EnqueueRequestsFromMapFunc(r.affectedShoots),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&falcopsv1alpha1.RuleSource{}, handler.EnqueueRequestsFromMapFunc(r.affectedShoots),
 			builder.WithPredicates(statusOrSpecChanged())).
 		Watches(&falcopsv1alpha1.RolloutPolicy{}, handler.EnqueueRequestsFromMapFunc(r.waitingShoots)).

@@ -2,6 +2,7 @@ package maintenance
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -10,10 +11,14 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
+	"github.com/falcops/falcops/artifacts"
+	"github.com/falcops/falcops/internal/sharedtest"
 	"github.com/falcops/falcops/oci/ocitest"
 )
 
@@ -170,6 +175,48 @@ func TestRulesetPinning(t *testing.T) {
 	h.steady([]string{"new-engine", "old-engine"}, 2*time.Second)
 	assert.Equal(t, ref110, h.falco("new-engine").Pins[0].Ref)
 	assert.Equal(t, ref100, h.falco("old-engine").Pins[0].Ref)
+}
+
+// TestPluginRequirements: a ruleset version that requires a newer container
+// plugin than a Falco version bundles is never pinned for it; the Falco
+// version that bundles it gets it. The requirement comes from the signed
+// artifact, through the RuleSource's status.
+func TestPluginRequirements(t *testing.T) {
+	h := newHarness(t)
+	h.profile("0.41.3=supported", "0.42.1=supported")
+	var p profilev1alpha1.FalcoProfile
+	require.NoError(t, h.c.Get(h.ctx, types.NamespacedName{Name: "falco"}, &p))
+	bundled := map[string]string{"0.41.3": "0.3.1", "0.42.1": "0.4.0"} // Falco's bundled container plugin
+	for i, v := range p.Spec.Versions.Falco {
+		p.Spec.Versions.Falco[i].Plugins = []profilev1alpha1.PluginVersion{{Name: "container", Version: bundled[v.Version]}}
+	}
+	require.NoError(t, h.c.Update(h.ctx, &p))
+	v100 := h.pub.Publish(t, ocitest.RulesetArtifact(t, "falco-rules", "1.0.0", "0.50.0", ""), false)
+	dir := ocitest.Ruleset(t, "falco-rules", "1.1.0", "0.50.0", "")
+	sharedtest.WriteFile(t, dir, "falco-rules_rules.yaml", "- required_plugin_versions:\n    - {name: container, version: 0.4.0}\n"+
+		"- required_engine_version: 0.50.0\n- rule: needs container\n  desc: d\n  condition: evt.type = execve and proc.name = x\n  output: o\n  priority: INFO\n")
+	v110 := h.pub.Publish(t, ocitest.Package(t, dir, artifacts.PackageOptions{}), false)
+	h.ruleSource("falco-rules", "1")
+	h.shoot(shootSpec{name: "bundles-0-3", version: "0.41.3", autoUpdate: ptr.To(false), window: openWindow()})
+	h.shoot(shootSpec{name: "bundles-0-4", version: "0.42.1", window: openWindow()})
+	h.start()
+
+	repo := h.pub.Repo("falco-rules")
+	h.eventually(func(c *assert.CollectT) {
+		if f := h.falco("bundles-0-4"); assert.Len(c, f.Pins, 1) {
+			assert.Equal(c, repo+"@"+v110.String(), f.Pins[0].Ref)
+		}
+		if f := h.falco("bundles-0-3"); assert.Len(c, f.Pins, 1) {
+			assert.Equal(c, repo+"@"+v100.String(), f.Pins[0].Ref)
+		}
+	}, "each Falco pinned to what its container plugin loads")
+	h.steady([]string{"bundles-0-3"}, 2*time.Second)
+	assert.Equal(t, repo+"@"+v100.String(), h.falco("bundles-0-3").Pins[0].Ref, "container 0.3.1 does not satisfy 1.1.0's 0.4.0")
+	rs := &falcopsv1alpha1.RuleSource{}
+	require.NoError(t, h.c.Get(h.ctx, clientKey("falco-rules"), rs))
+	i := slices.IndexFunc(rs.Status.Versions, func(v falcopsv1alpha1.RulesetVersion) bool { return v.Version == "1.1.0" })
+	require.GreaterOrEqual(t, i, 0)
+	assert.Equal(t, []falcopsv1alpha1.RulesetDependency{{Name: "container", Version: "0.4.0"}}, rs.Status.Versions[i].Dependencies)
 }
 
 // TestTagRollbackNeverLowersPins: the followed tag moved back to an older

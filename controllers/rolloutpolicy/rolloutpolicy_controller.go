@@ -80,7 +80,7 @@ func (r *Reconciler) SetupWithManager(_ context.Context, mgr ctrl.Manager, opts 
 		For(&falcopsv1alpha1.RolloutPolicy{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(shoot.New(), all).
 		Watches(&falcopsv1alpha1.ShootRollout{}, all).
-		Watches(&profilev1alpha1.FalcoProfile{}, all).
+		Watches(&profilev1alpha1.FalcoProfile{}, all, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&falcopsv1alpha1.RuleSource{}, all).
 		WithOptions(opts).
 		Complete(r)

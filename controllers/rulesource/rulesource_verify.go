@@ -190,7 +190,15 @@ func (r *Reconciler) verifyDigest(ctx context.Context, s *scope, d digest.Digest
 			engine = req.Version
 		}
 	}
-	return &falcopsv1alpha1.RulesetVersion{Version: got.Version, Digest: d.String(), EngineVersion: engine, VerifiedAt: s.now}, "", "", nil
+	var deps []falcopsv1alpha1.RulesetDependency
+	for _, dep := range got.Config.Dependencies {
+		rd := falcopsv1alpha1.RulesetDependency{Name: dep.Name, Version: dep.Version}
+		for _, alt := range dep.Alternatives {
+			rd.Alternatives = append(rd.Alternatives, falcopsv1alpha1.DependencyAlternative(alt))
+		}
+		deps = append(deps, rd)
+	}
+	return &falcopsv1alpha1.RulesetVersion{Version: got.Version, Digest: d.String(), EngineVersion: engine, Dependencies: deps, VerifiedAt: s.now}, "", "", nil
 }
 
 // SelectTags returns the final X.Y.Z tags of the followed line ("latest":

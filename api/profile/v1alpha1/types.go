@@ -35,6 +35,12 @@ type FalcoProfile struct {
 	Status *Status `json:"status,omitempty"`
 }
 
+// PluginVersion is a plugin a Falco release bundles.
+type PluginVersion struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
 // ConditionValid is true when the profile, merged with the others, passes
 // lifecycle's strict rules and offers new shoots a default version.
 const ConditionValid = "Valid"
@@ -123,6 +129,12 @@ type FalcoVersion struct {
 	// decoder ignores unknown fields.
 	// +optional
 	EngineVersion string `json:"engineVersion,omitempty"`
+	// Plugins are the plugins this Falco release bundles, with their
+	// versions (falcops' addition): the controller pins only ruleset
+	// versions whose required_plugin_versions they satisfy. Empty: not
+	// known, nothing is filtered.
+	// +optional
+	Plugins []PluginVersion `json:"plugins,omitempty"`
 }
 
 // FalcosidekickVersion is one offered Falcosidekick version.
