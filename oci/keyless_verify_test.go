@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/falcops/falcops/artifacts"
+	"github.com/falcops/falcops/oci/ocitest"
 )
 
 const (
@@ -36,9 +37,9 @@ type keylessEnv struct {
 	repo      string
 	a         *artifacts.Artifact
 	token     string
-	ca        *testCA
+	ca        *ocitest.CA
 	fulcioURL string
-	rekor     *rekorStandIn
+	rekor     *ocitest.Rekor
 	root      string // trusted_root.json
 }
 
@@ -48,11 +49,11 @@ func newKeylessEnv(t *testing.T) *keylessEnv {
 	e.repo = startRegistry(t, nil) + "/falcops/heartbeat"
 	_, err := e.c.Publish(e.ctx, e.repo, e.a, "1.0.0")
 	require.NoError(t, err)
-	e.token = jwt(t, map[string]any{"iss": testIssuer, "sub": "user-1", "email": testIdentity, "email_verified": true})
-	e.ca = newTestCA(t, "fulcio", true)
-	e.fulcioURL = fulcioStandIn(t, e.ca, fulcioOptions{token: e.token, identity: testIdentity})
-	e.rekor = newRekorStandIn(t)
-	e.root = trustedRootFile(t, []*testCA{e.ca}, []*rekorStandIn{e.rekor})
+	e.token = ocitest.JWT(t, map[string]any{"iss": testIssuer, "sub": "user-1", "email": testIdentity, "email_verified": true})
+	e.ca = ocitest.NewCA(t, "fulcio", true)
+	e.fulcioURL = ocitest.Fulcio(t, e.ca, ocitest.FulcioOptions{Token: e.token, Identity: testIdentity})
+	e.rekor = ocitest.NewRekor(t)
+	e.root = ocitest.TrustedRootFile(t, []*ocitest.CA{e.ca}, []*ocitest.Rekor{e.rekor})
 	return e
 }
 
@@ -84,7 +85,7 @@ func (e *keylessEnv) verify(ref string, opts VerifyOptions) (Verified, error) {
 // it verifies offline for the identity and issuer, exact or by regexp.
 func TestKeylessSignVerify(t *testing.T) {
 	e := newKeylessEnv(t)
-	e.sign(t, e.fulcioURL, e.rekor.url)
+	e.sign(t, e.fulcioURL, e.rekor.URL)
 
 	layers := signatureLayers(t, &signEnv{ctx: e.ctx, c: e.c}, e.repo+":"+SignatureTag(e.a.ManifestDigest))
 	require.Len(t, layers, 1)
@@ -97,7 +98,7 @@ func TestKeylessSignVerify(t *testing.T) {
 		}
 	}
 	require.NoError(t, json.Unmarshal([]byte(layers[0].Annotations["dev.sigstore.cosign/bundle"]), &bundle))
-	assert.Equal(t, e.rekor.logID, bundle.Payload.LogID)
+	assert.Equal(t, e.rekor.LogID, bundle.Payload.LogID)
 
 	cases := map[string]VerifyOptions{
 		"exact":           {},
@@ -123,8 +124,8 @@ func TestKeylessSignVerify(t *testing.T) {
 func TestKeylessVerifyURIIdentity(t *testing.T) {
 	const workflow = "https://github.com/falcops/falcops/.github/workflows/release.yml@refs/heads/main"
 	e := newKeylessEnv(t)
-	e.token = jwt(t, map[string]any{"iss": "https://token.actions.githubusercontent.com", "sub": "repo:falcops/falcops:ref:refs/heads/main"})
-	e.sign(t, fulcioStandIn(t, e.ca, fulcioOptions{token: e.token, identity: workflow}), e.rekor.url)
+	e.token = ocitest.JWT(t, map[string]any{"iss": "https://token.actions.githubusercontent.com", "sub": "repo:falcops/falcops:ref:refs/heads/main"})
+	e.sign(t, ocitest.Fulcio(t, e.ca, ocitest.FulcioOptions{Token: e.token, Identity: workflow}), e.rekor.URL)
 	_, err := e.verify(e.ref(), VerifyOptions{
 		CertIdentityRegexp: `https://github\.com/falcops/falcops/\.github/workflows/[^/]+@refs/heads/main`,
 		CertOIDCIssuer:     "https://token.actions.githubusercontent.com",
@@ -138,7 +139,7 @@ func TestKeylessVerifyURIIdentity(t *testing.T) {
 // regexp must match all of the value.
 func TestKeylessVerifyRefusals(t *testing.T) {
 	e := newKeylessEnv(t)
-	e.sign(t, e.fulcioURL, e.rekor.url)
+	e.sign(t, e.fulcioURL, e.rekor.URL)
 	cases := map[string]struct {
 		opts VerifyOptions
 		why  []string
@@ -170,26 +171,26 @@ func TestKeylessVerifyUntrustedSigning(t *testing.T) {
 		why  []string
 	}{
 		"certificate of another CA": {func(t *testing.T, e *keylessEnv) {
-			e.sign(t, fulcioStandIn(t, newTestCA(t, "other", false), fulcioOptions{token: e.token, identity: testIdentity}), e.rekor.url)
+			e.sign(t, ocitest.Fulcio(t, ocitest.NewCA(t, "other", false), ocitest.FulcioOptions{Token: e.token, Identity: testIdentity}), e.rekor.URL)
 		}, []string{"certificate authority", "other root", "trusted root"}},
 		"bundle of another log": {func(t *testing.T, e *keylessEnv) {
-			e.sign(t, e.fulcioURL, newRekorStandIn(t).url)
+			e.sign(t, e.fulcioURL, ocitest.NewRekor(t).URL)
 		}, []string{"transparency log bundle", "public key not found"}},
 		"bundle with a forged SET": {func(t *testing.T, e *keylessEnv) {
-			e.sign(t, e.fulcioURL, e.rekor.forgery(t, newECKey(t)).url)
+			e.sign(t, e.fulcioURL, e.rekor.Forgery(t, ocitest.NewECKey(t)).URL)
 		}, []string{"transparency log bundle", "unable to verify SET"}},
 		"certificate expired before the log entry": {func(t *testing.T, e *keylessEnv) {
-			e.sign(t, fulcioStandIn(t, e.ca, fulcioOptions{token: e.token, identity: testIdentity, age: 20 * time.Minute}), e.rekor.url)
+			e.sign(t, ocitest.Fulcio(t, e.ca, ocitest.FulcioOptions{Token: e.token, Identity: testIdentity, Age: 20 * time.Minute}), e.rekor.URL)
 		}, []string{"certificate validity at the log's integration time", "expired"}},
 		"issuer in the v2 extension only": {func(t *testing.T, e *keylessEnv) {
-			e.sign(t, fulcioStandIn(t, e.ca, fulcioOptions{token: e.token, identity: testIdentity, issuerExt: "v2"}), e.rekor.url)
+			e.sign(t, ocitest.Fulcio(t, e.ca, ocitest.FulcioOptions{Token: e.token, Identity: testIdentity, IssuerExt: "v2"}), e.rekor.URL)
 		}, []string{"certificate OIDC issuer", "no issuer extension 1.3.6.1.4.1.57264.1.1"}},
 		"no bundle": {func(t *testing.T, e *keylessEnv) {
-			e.sign(t, e.fulcioURL, e.rekor.url)
+			e.sign(t, e.fulcioURL, e.rekor.URL)
 			e.storeWithoutBundle(t)
 		}, []string{"transparency log bundle", "none is stored"}},
 		"signed with a key": {func(t *testing.T, e *keylessEnv) {
-			sv, err := signature.LoadECDSASignerVerifier(newECKey(t), crypto.SHA256)
+			sv, err := signature.LoadECDSASignerVerifier(ocitest.NewECKey(t), crypto.SHA256)
 			require.NoError(t, err)
 			require.NoError(t, e.c.Sign(e.ctx, e.ref(), SignOptions{Signer: sv}))
 		}, []string{"no certificate"}},
@@ -209,8 +210,8 @@ func TestKeylessVerifyUntrustedSigning(t *testing.T) {
 // not issue.
 func TestKeylessVerifySCT(t *testing.T) {
 	e := newKeylessEnv(t)
-	e.sign(t, e.fulcioURL, e.rekor.url)
-	withCT := trustedRootFile(t, []*testCA{e.ca}, []*rekorStandIn{e.rekor}, &newECKey(t).PublicKey)
+	e.sign(t, e.fulcioURL, e.rekor.URL)
+	withCT := ocitest.TrustedRootFile(t, []*ocitest.CA{e.ca}, []*ocitest.Rekor{e.rekor}, &ocitest.NewECKey(t).PublicKey)
 	_, err := e.verify(e.ref(), VerifyOptions{TrustedRootFile: withCT})
 	wantKeylessRefusal(t, err, "certificate transparency", "no SCT")
 }
@@ -249,10 +250,10 @@ func (e *keylessEnv) storeWithoutBundle(t *testing.T) {
 // option; nothing is fetched online.
 func TestKeylessVerifyOptions(t *testing.T) {
 	e := newKeylessEnv(t)
-	e.sign(t, e.fulcioURL, e.rekor.url)
+	e.sign(t, e.fulcioURL, e.rekor.URL)
 	garbage := filepath.Join(t.TempDir(), "garbage.json")
 	require.NoError(t, os.WriteFile(garbage, []byte(`{"mediaType": "nonsense"}`), 0o600))
-	noLog := trustedRootFile(t, []*testCA{e.ca}, nil)
+	noLog := ocitest.TrustedRootFile(t, []*ocitest.CA{e.ca}, nil)
 	id := func(o VerifyOptions) VerifyOptions {
 		if o.CertIdentity == "" && o.CertIdentityRegexp == "" {
 			o.CertIdentity = testIdentity
