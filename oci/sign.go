@@ -68,6 +68,10 @@ type SignOptions struct {
 	IDToken string
 	// FulcioURL is the Fulcio instance (default DefaultFulcioURL).
 	FulcioURL string
+	// Plain writes no name and version annotations, as `cosign sign`
+	// without -a does: what an upstream publisher's signature looks like
+	// (falcops' own signatures always carry them).
+	Plain bool
 }
 
 // Sign signs the manifest that ref ("host/path@sha256:...") names with a
@@ -114,6 +118,9 @@ func (c *Client) Sign(ctx context.Context, ref string, opts SignOptions) error {
 	}
 
 	ann := map[string]interface{}{SignedName: v.Name, SignedVersion: v.Version}
+	if opts.Plain {
+		ann = map[string]interface{}{}
+	}
 	for k, val := range opts.Annotations {
 		if prev, ok := ann[k]; ok && prev != val {
 			return fmt.Errorf("sign %s: annotation %s %q differs from the artifact's %q", ref, k, val, prev)

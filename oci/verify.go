@@ -77,6 +77,12 @@ type VerifyOptions struct {
 	// the public Sigstore trusted root, fetched online through TUF.
 	TrustedRootFile string
 	TrustedRootTUF  bool
+	// Upstream verifies a third party's plain `cosign sign` signature (as
+	// falcosecurity's release workflow writes): its payload claims the
+	// digest and the repository but not the name and version annotations
+	// every falcops signature carries. The tag, if given, must still match
+	// the config's version.
+	Upstream bool
 }
 
 // Signed annotations of every falcops signature: the artifact config's name
@@ -137,6 +143,9 @@ func (c *Client) Verify(ctx context.Context, ref string, opts VerifyOptions) (Ve
 		signedRepo = repositoryPath(repo)
 	}
 	want := claims{digest: dgst, repository: signedRepo, annotations: map[string]string{SignedName: v.Name, SignedVersion: v.Version}}
+	if opts.Upstream {
+		want.annotations = map[string]string{}
+	}
 	for k, val := range opts.Annotations {
 		want.annotations[k] = val
 	}

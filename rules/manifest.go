@@ -2,6 +2,8 @@ package rules
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -196,6 +198,9 @@ func ReadManifest(dir string) (*RulesetDir, diag.Findings) {
 		}
 	}
 	fs = append(fs, checkOwned(rd)...)
+	if err := CheckVendored(rd); err != nil {
+		fs = append(fs, diag.Finding{Code: ErrVendored, Severity: diag.Error, Position: at("upstream").In(path), Message: err.Error()})
+	}
 	return rd, fs
 }
 
@@ -290,6 +295,42 @@ func Discover(path string) ([]*RulesetDir, diag.Findings) {
 // when the repository does not vendor them, such as a checkout of vendored
 // upstream rulesets kept in another repository.
 const RulesetsPathEnv = "FALCOPS_RULESETS_PATH"
+
+// ErrVendored is the code of vendored files that differ from upstream's.
+const ErrVendored = "FALCOPS_VENDORED"
+
+// CheckVendored checks a vendored ruleset's files against the digests its
+// manifest recorded (nil for a ruleset that is not vendored): upstream
+// bytes are never edited.
+func CheckVendored(rd *RulesetDir) error {
+	u := rd.Manifest.Upstream
+	if u == nil {
+		return nil
+	}
+	var bad []string
+	for _, f := range rd.Manifest.Files {
+		want, ok := u.Files[f]
+		if !ok {
+			bad = append(bad, f+" is not one of upstream's files")
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(rd.Dir, filepath.Clean(f)))
+		if err != nil {
+			bad = append(bad, err.Error())
+			continue
+		}
+		if sum := sha256.Sum256(data); "sha256:"+hex.EncodeToString(sum[:]) != want {
+			bad = append(bad, fmt.Sprintf("%s differs from upstream's %s (%s)", f, want, u.Ref))
+		}
+	}
+	if len(u.Files) != len(rd.Manifest.Files) {
+		bad = append(bad, fmt.Sprintf("files lists %d of upstream's %d files", len(rd.Manifest.Files), len(u.Files)))
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("vendored files changed: %s; never edit upstream files: tune them in a ruleset that dependsOn this one, or run falcops vendor again", strings.Join(bad, "; "))
+	}
+	return nil
+}
 
 // ErrDependency is the code of a dependsOn entry that does not resolve.
 const ErrDependency = "FALCOPS_DEPENDENCY"
