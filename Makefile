@@ -105,6 +105,11 @@ bench-publish: tools-test ## Publishing 50 rulesets (validate, package, push, ta
 	$(GO) test ./cmd/falcops/ -run '^$$' -bench 'Benchmark(Publish|OrasPush)50$$' -benchtime 3x -count $(BENCH_COUNT) | tee $(CACHE)/bench-publish.txt
 	@hack/ratio.sh $(CACHE)/bench-publish.txt BenchmarkPublish50 BenchmarkOrasPush50
 
+.PHONY: bench-mirror
+bench-mirror: tools-test ## Mirroring 50 signed releases (verify upstream, copy, .sig, bundle index, re-sign, tags) vs `oras cp -r` plus the .sig copy (ratio; goal <= 1.0).
+	$(GO) test ./cmd/falcops/ -run '^$$' -bench 'Benchmark(Mirror|OrasCopy)50$$' -benchtime 3x -count $(BENCH_COUNT) | tee $(CACHE)/bench-mirror.txt
+	@hack/ratio.sh $(CACHE)/bench-mirror.txt BenchmarkMirror50 BenchmarkOrasCopy50
+
 .PHONY: bench-agent
 bench-agent: tools-test ## Pin change to swapped rules through the agent (real falcoctl, local registry) vs falcoctl installing the same ref alone (ratio).
 	$(GO) test ./agent/ -run '^$$' -bench 'Benchmark(PinChange|FalcoctlInstall)$$' -benchtime 10x -count $(BENCH_COUNT) | tee $(CACHE)/bench-agent.txt

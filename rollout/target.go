@@ -10,8 +10,8 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 
-	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
 	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
+	servicev1alpha1 "github.com/falcops/falcops/api/service/v1alpha1"
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
 	"github.com/falcops/falcops/lifecycle"
 	"github.com/falcops/falcops/shoot"

@@ -3,13 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	digest "github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
@@ -40,7 +43,26 @@ type upstreamLandscape struct {
 func newUpstreamLandscape(t *testing.T, versions ...string) *upstreamLandscape {
 	t.Helper()
 	shared := sharedtest.UpstreamRules(t)
-	u := &upstreamLandscape{reg: ocitest.New(t), digests: map[string]string{}, files: map[string][]byte{}}
+	files := map[string][]byte{}
+	built := map[string]*artifacts.Artifact{}
+	for _, v := range versions {
+		data, err := os.ReadFile(filepath.Join(shared, "falco-rules-"+v, "falco_rules.yaml"))
+		require.NoError(t, err)
+		files[v] = data
+		dir := sharedtest.WriteFiles(t, filepath.Join(t.TempDir(), "falco-rules"), map[string]string{
+			"ruleset.yaml": "name: falco-rules\nversion: " + v + "\nfiles: [falco_rules.yaml]\n", "falco_rules.yaml": string(data)})
+		built[v] = ocitest.Package(t, dir, artifacts.PackageOptions{})
+	}
+	u := publishUpstream(t, built)
+	u.files = files
+	return u
+}
+
+// publishUpstream publishes the artifacts by version as falco-rules and
+// signs each as upstream's release workflow would.
+func publishUpstream(t testing.TB, built map[string]*artifacts.Artifact) *upstreamLandscape {
+	t.Helper()
+	u := &upstreamLandscape{reg: ocitest.New(t), digests: map[string]string{}}
 	u.repo = u.reg.Host + "/falcosecurity/rules/falco-rules"
 	ca := ocitest.NewCA(t, "fulcio", true)
 	rekor := ocitest.NewRekor(t)
@@ -48,13 +70,7 @@ func newUpstreamLandscape(t *testing.T, versions ...string) *upstreamLandscape {
 	ctx := context.Background()
 	c, err := oci.New(oci.Options{PlainHTTP: true, Credential: oci.Anonymous})
 	require.NoError(t, err)
-	for _, v := range versions {
-		data, err := os.ReadFile(filepath.Join(shared, "falco-rules-"+v, "falco_rules.yaml"))
-		require.NoError(t, err)
-		u.files[v] = data
-		dir := sharedtest.WriteFiles(t, filepath.Join(t.TempDir(), "falco-rules"), map[string]string{
-			"ruleset.yaml": "name: falco-rules\nversion: " + v + "\nfiles: [falco_rules.yaml]\n", "falco_rules.yaml": string(data)})
-		a := ocitest.Package(t, dir, artifacts.PackageOptions{})
+	for v, a := range built {
 		res, err := c.Publish(ctx, u.repo, a, v)
 		require.NoError(t, err)
 		u.digests[v] = res.Digest.String()
@@ -231,3 +247,67 @@ func TestMirror(t *testing.T) {
 	assert.Contains(t, stdout+stderr, "Signature successfully verified")
 	assert.True(t, bytes.Equal(u.files["5.1.0"], readFile(t, filepath.Join(dir, "rulesfiles", "falco_rules.yaml"))), "falcoctl installed upstream's bytes")
 }
+
+// benchMirrored is how many releases the mirror benchmarks copy.
+const benchMirrored = 50
+
+func benchUpstream(b *testing.B) *upstreamLandscape {
+	built := map[string]*artifacts.Artifact{}
+	for i := range benchMirrored {
+		v := fmt.Sprintf("1.%d.0", i)
+		built[v] = ocitest.RulesetArtifact(b, "falco-rules", v, "0.50.0", "")
+	}
+	return publishUpstream(b, built)
+}
+
+// BenchmarkMirror50 mirrors 50 signed releases into an empty registry:
+// verify upstream's keyless signature, copy artifact, .sig and bundle
+// index, sign with the landscape key, move the floating tags.
+func BenchmarkMirror50(b *testing.B) {
+	u := benchUpstream(b)
+	priv, _, err := oci.GenerateKeyPair(b.TempDir(), []byte("pw"))
+	require.NoError(b, err)
+	ctx := context.Background()
+	signer, err := oci.LoadSigner(ctx, priv, func() ([]byte, error) { return []byte("pw"), nil })
+	require.NoError(b, err)
+	c, err := oci.New(oci.Options{PlainHTTP: true, Credential: oci.Anonymous})
+	require.NoError(b, err)
+	trust := upstream.Trust{TrustedRoot: u.trustedRoot, IdentityRegexp: upstream.ReleaseIdentityRegexp("falco-rules"), Issuer: upstream.GitHubIssuer}
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		dst := ocitest.New(b).Host + "/landscape/falco-rules"
+		b.StartTimer()
+		res, err := upstream.Mirror(ctx, upstream.MirrorOptions{Client: c, Source: u.repo, Destination: dst, Trust: trust, Signer: signer})
+		require.NoError(b, err)
+		require.Len(b, res, benchMirrored)
+	}
+}
+
+// BenchmarkOrasCopy50 is the baseline: `oras cp -r` of each release (its
+// referrers, which the legacy .sig is not) plus `oras cp` of its .sig tag,
+// with no verification and no signing.
+func BenchmarkOrasCopy50(b *testing.B) {
+	oras := clitest.Tool(b, "oras")
+	u := benchUpstream(b)
+	env := append(os.Environ(), "HOME="+b.TempDir())
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		dst := ocitest.New(b).Host + "/landscape/falco-rules"
+		b.StartTimer()
+		for v, d := range u.digests {
+			sig := oci.SignatureTag(digestOf(d))
+			for _, args := range [][]string{{"cp", "-r", "--from-plain-http", "--to-plain-http", u.repo + ":" + v, dst + ":" + v},
+				{"cp", "--from-plain-http", "--to-plain-http", u.repo + ":" + sig, dst + ":" + sig}} {
+				cmd := exec.Command(oras, args...)
+				cmd.Env = env
+				if out, err := cmd.CombinedOutput(); err != nil {
+					b.Fatalf("oras %v: %v\n%s", args, err, out)
+				}
+			}
+		}
+	}
+}
+
+func digestOf(s string) digest.Digest { return digest.Digest(s) }
