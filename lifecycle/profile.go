@@ -436,3 +436,20 @@ func Problems(objs []*profilev1alpha1.FalcoProfile, at time.Time) (*Profile, []s
 	}
 	return p, nil
 }
+
+// Bundles reports whether the Falco release bundles plugin name at a
+// version Falco accepts for the required minimum: the same major version
+// and at least minimum (required_plugin_versions' rule).
+func (v Version) Bundles(name, minimum string) bool {
+	m, err := semver.StrictNewVersion(minimum)
+	if err != nil {
+		return false
+	}
+	for _, p := range v.Plugins {
+		pv, err := semver.StrictNewVersion(p.Version)
+		if p.Name == name && err == nil && pv.Major() == m.Major() && !pv.LessThan(m) {
+			return true
+		}
+	}
+	return false
+}

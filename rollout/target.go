@@ -156,10 +156,7 @@ func firstPins(in *Inputs, f *shoot.FalcoConfig, d Decision) (Decision, bool, er
 // with an older engine, or spec.rollbackTo (rolledBack then says why).
 func choosePins(in *Inputs, f *shoot.FalcoConfig, version string) (pins []servicev1alpha1.PinnedRuleset, rolledBack string, err error) {
 	var engine *semver.Version
-	var plugins []profilev1alpha1.PluginVersion
-	if fv, err := in.Profile.Version(version); err == nil {
-		plugins = fv.Plugins
-	}
+	fv, _ := in.Profile.Version(version) // unknown: no plugins, nothing filtered
 	for _, name := range in.Rulesets(f) {
 		src := in.Sources[name]
 		if src == nil {
@@ -176,11 +173,11 @@ func choosePins(in *Inputs, f *shoot.FalcoConfig, version string) (pins []servic
 		}
 		limit, _ := semver.StrictNewVersion(src.Spec.RollbackTo) // nil: no limit
 		best := newestCompatible(src.Status.Versions, engine, limit, func(rv *falcopsv1alpha1.RulesetVersion) bool {
-			return pluginsSatisfy(plugins, rv.Dependencies, in.Sources)
+			return pluginsSatisfy(fv, rv.Dependencies, in.Sources)
 		})
 		if best == nil {
 			return nil, "", blocked(falcopsv1alpha1.ReasonNoCompatibleRuleset,
-				"no verified %s version in RuleSource %s is compatible with Falco %s (engine %s%s)", name, src.Name, version, engine, pluginList(plugins))
+				"no verified %s version in RuleSource %s is compatible with Falco %s (engine %s%s)", name, src.Name, version, engine, pluginList(fv.Plugins))
 		}
 		pin := servicev1alpha1.PinnedRuleset{Name: name, Version: best.Version, Ref: ref(src, best)}
 		if cur, ok := f.Pin(name); ok && higher(cur.Version, pin.Version) {
@@ -271,34 +268,20 @@ func Describe(f *shoot.FalcoConfig, d Decision) string {
 	return strings.Join(parts, ", ")
 }
 
-// pluginsSatisfy reports whether the plugins a Falco release bundles meet
-// a ruleset version's plugin dependencies, as Falco checks
-// required_plugin_versions: the plugin, or one of its alternatives, with
-// the same major version and at least the required one. A dependency that
-// names a ruleset (it has a RuleSource) is no plugin. A Falco release
-// whose profile entry lists no plugins is not filtered: nothing is known.
-func pluginsSatisfy(bundled []profilev1alpha1.PluginVersion, deps []falcopsv1alpha1.RulesetDependency, rulesets map[string]*falcopsv1alpha1.RuleSource) bool {
-	if len(bundled) == 0 {
+// pluginsSatisfy reports whether the plugins Falco release fv bundles
+// meet a ruleset version's plugin dependencies (lifecycle.Version.Bundles,
+// for the plugin or one of its alternatives). A dependency that names a
+// ruleset (it has a RuleSource) is no plugin. A release whose profile entry
+// lists no plugins is not filtered: nothing is known.
+func pluginsSatisfy(fv lifecycle.Version, deps []falcopsv1alpha1.RulesetDependency, rulesets map[string]*falcopsv1alpha1.RuleSource) bool {
+	if len(fv.Plugins) == 0 {
 		return true
-	}
-	has := func(name, minimum string) bool {
-		m, err := semver.StrictNewVersion(minimum)
-		if err != nil {
-			return false
-		}
-		for _, p := range bundled {
-			v, err := semver.StrictNewVersion(p.Version)
-			if p.Name == name && err == nil && v.Major() == m.Major() && !v.LessThan(m) {
-				return true
-			}
-		}
-		return false
 	}
 	for _, d := range deps {
 		if _, ruleset := rulesets[d.Name]; ruleset {
 			continue
 		}
-		if has(d.Name, d.Version) || slices.ContainsFunc(d.Alternatives, func(a falcopsv1alpha1.DependencyAlternative) bool { return has(a.Name, a.Version) }) {
+		if fv.Bundles(d.Name, d.Version) || slices.ContainsFunc(d.Alternatives, func(a falcopsv1alpha1.DependencyAlternative) bool { return fv.Bundles(a.Name, a.Version) }) {
 			continue
 		}
 		return false

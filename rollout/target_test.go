@@ -255,7 +255,7 @@ func TestPluginsSatisfy(t *testing.T) {
 		{[]falcopsv1alpha1.RulesetDependency{dep("json", "0.1.0", falcopsv1alpha1.DependencyAlternative{Name: "container", Version: "0.4.0"})}, true},
 		{[]falcopsv1alpha1.RulesetDependency{dep("falco-rules", "5.0.0")}, true}, // a ruleset, not a plugin
 	} {
-		assert.Equal(t, c.want, pluginsSatisfy(bundled, c.deps, rulesets), "%v", c.deps)
+		assert.Equal(t, c.want, pluginsSatisfy(lifecycle.Version{Plugins: bundled}, c.deps, rulesets), "%v", c.deps)
 	}
-	assert.True(t, pluginsSatisfy(nil, []falcopsv1alpha1.RulesetDependency{dep("container", "9.0.0")}, nil), "nothing known: not filtered")
+	assert.True(t, pluginsSatisfy(lifecycle.Version{}, []falcopsv1alpha1.RulesetDependency{dep("container", "9.0.0")}, nil), "nothing known: not filtered")
 }

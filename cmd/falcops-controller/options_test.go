@@ -37,7 +37,7 @@ func TestFlags(t *testing.T) {
 	assert.Equal(t, rolloutOptions{policy: "fleet", allowForcedDowngrade: true, operatorConfig: "../../config/extension/configuration.yaml"}, got.rollout)
 	op, err := got.rollout.operator()
 	require.NoError(t, err)
-	assert.Equal(t, []string{"falco-rules", "heartbeat"}, op.Rulesets([]string{"falco-rules"}, true))
+	assert.Equal(t, []string{"falco-rules", "gardener-tuning", "heartbeat"}, op.Rulesets([]string{"falco-rules"}, true))
 	bad := rolloutOptions{operatorConfig: "options_test.go"}
 	_, err = bad.operator()
 	assert.ErrorContains(t, err, "--operator-config options_test.go")

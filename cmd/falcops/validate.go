@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/falcops/falcops/consistency"
 	"github.com/falcops/falcops/diag"
+	"github.com/falcops/falcops/lifecycle"
 	"github.com/falcops/falcops/rules"
 )
 
@@ -77,6 +80,7 @@ func (o *validateOptions) run(cmd *cobra.Command, paths []string) error {
 	for _, p := range paths {
 		dirs, fs := rules.Discover(p)
 		findings = append(findings, fs...)
+		findings = append(findings, profileConsistency(p)...)
 		for _, rd := range dirs {
 			rs, fs := rules.LoadRuleset(rd, opts)
 			findings = append(findings, fs...)
@@ -139,4 +143,19 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// profileConsistency checks a repository root's profiles against its
+// rulesets (consistency.Check); other paths, or profiles that do not
+// load (falcops profile validate reports those), have nothing to check.
+func profileConsistency(root string) diag.Findings {
+	dir := filepath.Join(root, "profiles")
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		return nil
+	}
+	prof, err := lifecycle.Load(dir)
+	if err != nil {
+		return nil
+	}
+	return consistency.Check(root, prof)
 }

@@ -298,16 +298,20 @@ func TestExtensionLifecycle(t *testing.T) {
 	// Migrate: the ManagedResource goes (its objects are kept in the shoot).
 	start = time.Now()
 	annotate(t, sc, "migrate")
-	ext = waitFor(t, sc, "migrated", succeeded(gardencorev1beta1.LastOperationTypeMigrate, start))
-	assert.NotContains(t, ext.Annotations, "gardener.cloud/operation")
+	// The operation annotation goes in a patch of its own, after the status.
+	ext = waitFor(t, sc, "migrated", func(e *extensionsv1alpha1.Extension) bool {
+		return succeeded(gardencorev1beta1.LastOperationTypeMigrate, start)(e) && e.Annotations["gardener.cloud/operation"] == ""
+	})
 	err = sc.Get(ctx, client.ObjectKey{Namespace: ns, Name: extension.ShootManagedResource}, &resourcesv1alpha1.ManagedResource{})
 	assert.True(t, apierrors.IsNotFound(err), "managedresource after migrate: %v", err)
 
 	// Restore: it is back.
 	start = time.Now()
 	annotate(t, sc, "restore")
-	ext = waitFor(t, sc, "restored", succeeded(gardencorev1beta1.LastOperationTypeRestore, start))
-	assert.NotContains(t, ext.Annotations, "gardener.cloud/operation")
+	// The operation annotation goes in a patch of its own, after the status.
+	ext = waitFor(t, sc, "restored", func(e *extensionsv1alpha1.Extension) bool {
+		return succeeded(gardencorev1beta1.LastOperationTypeRestore, start)(e) && e.Annotations["gardener.cloud/operation"] == ""
+	})
 	assert.NotEmpty(t, managedSecret(t, sc))
 
 	// Delete: everything goes, then the finalizer.
