@@ -299,7 +299,7 @@ func TestExtensionLifecycle(t *testing.T) {
 	start = time.Now()
 	annotate(t, sc, "migrate")
 	// The operation annotation goes in a patch of its own, after the status.
-	ext = waitFor(t, sc, "migrated", func(e *extensionsv1alpha1.Extension) bool {
+	waitFor(t, sc, "migrated", func(e *extensionsv1alpha1.Extension) bool {
 		return succeeded(gardencorev1beta1.LastOperationTypeMigrate, start)(e) && e.Annotations["gardener.cloud/operation"] == ""
 	})
 	err = sc.Get(ctx, client.ObjectKey{Namespace: ns, Name: extension.ShootManagedResource}, &resourcesv1alpha1.ManagedResource{})
@@ -309,7 +309,7 @@ func TestExtensionLifecycle(t *testing.T) {
 	start = time.Now()
 	annotate(t, sc, "restore")
 	// The operation annotation goes in a patch of its own, after the status.
-	ext = waitFor(t, sc, "restored", func(e *extensionsv1alpha1.Extension) bool {
+	waitFor(t, sc, "restored", func(e *extensionsv1alpha1.Extension) bool {
 		return succeeded(gardencorev1beta1.LastOperationTypeRestore, start)(e) && e.Annotations["gardener.cloud/operation"] == ""
 	})
 	assert.NotEmpty(t, managedSecret(t, sc))

@@ -59,7 +59,7 @@ type CA struct {
 // NewCA makes a CA valid from a day ago for ten years.
 func NewCA(t testing.TB, name string, intermediate bool) *CA {
 	t.Helper()
-	from := time.Now().Add(-24 * time.Hour).Truncate(time.Second)
+	from := time.Now().Add(-24 * time.Hour).Truncate(time.Second) //nolint:forbidigo // certificates and logs are checked against the real clock
 	tmpl := &x509.Certificate{
 		Subject:   pkix.Name{CommonName: name + " root", Organization: []string{"falcops tests"}},
 		NotBefore: from, NotAfter: from.AddDate(10, 0, 0),
@@ -194,7 +194,7 @@ func readCertificateRequest(r *http.Request) (*ecdsa.PublicKey, []byte, error) {
 // issue certifies pub for a code-signing leaf like Fulcio's: no subject,
 // the identity as SAN, the OIDC issuer in its extensions.
 func (ca *CA) issue(pub crypto.PublicKey, opts FulcioOptions, issuer string) ([]byte, error) {
-	from := time.Now().Add(-opts.Age).Truncate(time.Second)
+	from := time.Now().Add(-opts.Age).Truncate(time.Second) //nolint:forbidigo // certificates and logs are checked against the real clock
 	n, err := randomSerial()
 	if err != nil {
 		return nil, err
@@ -246,7 +246,7 @@ func NewRekor(t testing.TB) *Rekor {
 	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
 	require.NoError(t, err)
 	sum := sha256.Sum256(der)
-	return (&Rekor{Key: key, LogID: hex.EncodeToString(sum[:]), setKey: key, validFrom: time.Now().Add(-time.Hour)}).start(t)
+	return (&Rekor{Key: key, LogID: hex.EncodeToString(sum[:]), setKey: key, validFrom: time.Now().Add(-time.Hour)}).start(t) //nolint:forbidigo // certificates and logs are checked against the real clock
 }
 
 // Forgery is another server posing as log r (same logID) whose SETs
@@ -340,7 +340,7 @@ func (r *Rekor) serve(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	body, _ := json.Marshal(e)
-	p := setPayload{Body: base64.StdEncoding.EncodeToString(body), IntegratedTime: time.Now().Unix(), LogID: r.LogID, LogIndex: r.index.Add(1) - 1}
+	p := setPayload{Body: base64.StdEncoding.EncodeToString(body), IntegratedTime: time.Now().Unix(), LogID: r.LogID, LogIndex: r.index.Add(1) - 1} //nolint:forbidigo // the log integrates at the real time
 	signed, _ := json.Marshal(p)
 	sum := sha256.Sum256(signed)
 	set, err := ecdsa.SignASN1(rand.Reader, r.setKey, sum[:])
@@ -375,7 +375,7 @@ func TrustedRootFile(t testing.TB, cas []*CA, logs []*Rekor, ctKeys ...*ecdsa.Pu
 	}
 	ctlogs := map[string]*root.TransparencyLog{}
 	for _, k := range ctKeys {
-		tl := transparencyLog(t, k, time.Now().Add(-time.Hour), "https://ctlog.test")
+		tl := transparencyLog(t, k, time.Now().Add(-time.Hour), "https://ctlog.test") //nolint:forbidigo // the log integrates at the real time
 		ctlogs[hex.EncodeToString(tl.ID)] = tl
 	}
 	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, authorities, ctlogs, nil, tlogs)
