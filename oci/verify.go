@@ -140,7 +140,7 @@ func (c *Client) Verify(ctx context.Context, ref string, opts VerifyOptions) (Ve
 	}
 	signedRepo := opts.Repository
 	if signedRepo == "" {
-		signedRepo = repositoryPath(repo)
+		signedRepo = RepositoryPath(repo)
 	}
 	want := claims{digest: dgst, repository: signedRepo, annotations: map[string]string{SignedName: v.Name, SignedVersion: v.Version}}
 	if opts.Upstream {
@@ -208,9 +208,9 @@ func (v Verified) matchesTag(tag string) error {
 	return fmt.Errorf("tag %s names version %s", tag, v.Version)
 }
 
-// repositoryPath is a repository reference without its registry host:
+// RepositoryPath is a repository reference without its registry host:
 // 127.0.0.1:5000/falcops/heartbeat -> falcops/heartbeat.
-func repositoryPath(repo string) string {
+func RepositoryPath(repo string) string {
 	if host, path, ok := strings.Cut(repo, "/"); ok && (strings.ContainsAny(host, ".:") || host == "localhost") {
 		return path
 	}
@@ -375,7 +375,7 @@ func (want claims) verify(sig oci.Signature, h v1.Hash, _ map[string]interface{}
 	if claimed := ss.Critical.Image.DockerManifestDigest; claimed != h.String() || claimed != want.digest.String() {
 		return &claimError{fmt.Errorf("payload names digest %q, not %s", claimed, h)}
 	}
-	if got := repositoryPath(ss.Critical.Identity.DockerReference); got != want.repository {
+	if got := RepositoryPath(ss.Critical.Identity.DockerReference); got != want.repository {
 		return &claimError{fmt.Errorf("payload names repository %q, not %s (a signature copied from another repository)", got, want.repository)}
 	}
 	for _, k := range slices.Sorted(maps.Keys(want.annotations)) {

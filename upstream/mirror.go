@@ -78,7 +78,7 @@ func Mirror(ctx context.Context, o MirrorOptions) ([]Mirrored, error) {
 	for i, v := range versions {
 		say := func(format string, args ...any) {
 			if o.Progress != nil {
-				o.Progress(fmt.Sprintf("[%d/%d] %s:%s: ", i+1, len(versions), repositoryPath(o.Source), v) + fmt.Sprintf(format, args...))
+				o.Progress(fmt.Sprintf("[%d/%d] %s:%s: ", i+1, len(versions), oci.RepositoryPath(o.Source), v) + fmt.Sprintf(format, args...))
 			}
 		}
 		m, err := o.release(ctx, v, pub, say)

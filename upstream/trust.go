@@ -2,7 +2,6 @@ package upstream
 
 import (
 	"regexp"
-	"strings"
 
 	"github.com/falcops/falcops/oci"
 )
@@ -50,13 +49,5 @@ func (t Trust) Signer() (identity, issuer string) {
 // under.
 func (t Trust) verifyOptions(signedRepo string) oci.VerifyOptions {
 	return oci.VerifyOptions{TrustedRootFile: t.TrustedRoot, CertIdentity: t.Identity, CertIdentityRegexp: t.IdentityRegexp,
-		CertOIDCIssuer: t.Issuer, Upstream: true, Repository: repositoryPath(signedRepo)}
-}
-
-// repositoryPath is repo without its registry host.
-func repositoryPath(repo string) string {
-	if host, path, ok := strings.Cut(repo, "/"); ok && (strings.ContainsAny(host, ".:") || host == "localhost") {
-		return path
-	}
-	return repo
+		CertOIDCIssuer: t.Issuer, Upstream: true, Repository: oci.RepositoryPath(signedRepo)}
 }
