@@ -81,18 +81,41 @@ func Vendor(ctx context.Context, o VendorOptions) (*Vendored, error) {
 	identity, issuer := o.Trust.Signer()
 	m := rules.Manifest{Name: v.Name, Version: v.Version,
 		Description: fmt.Sprintf("Upstream %s %s, unchanged: vendored by falcops vendor from %s. Do not edit these files; tune them in a ruleset that dependsOn this one.", v.Name, v.Version, ref),
-		Upstream:    &rules.Upstream{Ref: ref, Digest: v.Digest.String(), Signer: rules.Signer{Identity: identity, Issuer: issuer}, Files: map[string]string{}}}
+		Upstream: &rules.Upstream{Ref: ref, Digest: v.Digest.String(), Signer: rules.Signer{Identity: identity, Issuer: issuer}, Files: map[string]string{}}}
+	if err := digestFiles(tmp, names, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", ref, err)
+	}
+	if old, _ := rules.ReadManifest(o.Dir); old != nil && old.Manifest.Upstream != nil && old.Manifest.Upstream.Digest == m.Upstream.Digest {
+		if rules.CheckVendored(old) == nil {
+			return &Vendored{Manifest: old.Manifest, Unchanged: true}, nil
+		}
+	} else if old != nil {
+		for _, f := range old.Manifest.Files { // the earlier version's files go
+			if err := os.Remove(filepath.Join(o.Dir, filepath.Clean(f))); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return nil, err
+			}
+		}
+	}
+	if err := writeFolder(o.Dir, tmp, m); err != nil {
+		return nil, err
+	}
+	return &Vendored{Manifest: m}, nil
+}
+
+// digestFiles records the extracted rules files (names, below dir) in m
+// with their sha256 digests.
+func digestFiles(dir string, names []string, m *rules.Manifest) error {
 	for _, n := range names {
-		info, err := os.Lstat(filepath.Join(tmp, n))
+		info, err := os.Lstat(filepath.Join(dir, n))
 		if err != nil || !info.Mode().IsRegular() {
 			continue
 		}
 		if !strings.HasSuffix(n, ".yaml") && !strings.HasSuffix(n, ".yml") {
-			return nil, fmt.Errorf("%s: %s is not a rules file (.yaml)", ref, n)
+			return fmt.Errorf("%s is not a rules file (.yaml)", n)
 		}
-		data, err := os.ReadFile(filepath.Join(tmp, n))
+		data, err := os.ReadFile(filepath.Join(dir, n))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		sum := sha256.Sum256(data)
 		m.Files = append(m.Files, n)
@@ -100,39 +123,30 @@ func Vendor(ctx context.Context, o VendorOptions) (*Vendored, error) {
 	}
 	slices.Sort(m.Files)
 	if len(m.Files) == 0 {
-		return nil, fmt.Errorf("%s: the artifact holds no rules file", ref)
+		return errors.New("the artifact holds no rules file")
 	}
-	if old, _ := rules.ReadManifest(o.Dir); old != nil && old.Manifest.Upstream != nil && old.Manifest.Upstream.Digest == m.Upstream.Digest {
-		if rules.CheckVendored(old) == nil {
-			return &Vendored{Manifest: old.Manifest, Unchanged: true}, nil
-		}
-	} else if old != nil {
-		for _, f := range old.Manifest.Files {
-			if err := os.Remove(filepath.Join(o.Dir, filepath.Clean(f))); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return nil, err
-			}
-		}
-	}
-	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
-		return nil, err
+	return nil
+}
+
+// writeFolder moves m's files from tmp into dir and writes its manifest.
+func writeFolder(dir, tmp string, m rules.Manifest) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
 	}
 	for _, f := range m.Files {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(o.Dir, f)), 0o755); err != nil {
-			return nil, err
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755); err != nil {
+			return err
 		}
-		if err := os.Rename(filepath.Join(tmp, f), filepath.Join(o.Dir, f)); err != nil {
-			return nil, err
+		if err := os.Rename(filepath.Join(tmp, f), filepath.Join(dir, f)); err != nil {
+			return err
 		}
 	}
 	data, err := yaml.Marshal(m)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	header := "# Vendored by `falcops vendor`: the files are upstream's, byte for byte; validate\n# checks them against upstream.files. Update with `falcops vendor` again.\n"
-	if err := os.WriteFile(filepath.Join(o.Dir, rules.ManifestFile), append([]byte(header), data...), 0o644); err != nil {
-		return nil, err
-	}
-	return &Vendored{Manifest: m}, nil
+	return os.WriteFile(filepath.Join(dir, rules.ManifestFile), append([]byte(header), data...), 0o644)
 }
 
 // rulesLayer is the one rulesfile layer of the manifest repo@dgst.
