@@ -117,7 +117,10 @@ func (c *compiler) checkOperator(x *condition.BinaryCheck, t Text, source string
 	if !isField {
 		return
 	}
-	if p := c.checkNumbers(source, f, x); p != nil {
+	if p := c.checkTypes(source, f, x); p != nil {
+		p.at = at()
+		add(*p)
+	} else if p := c.checkNumbers(source, f, x); p != nil {
 		p.at = t.Position(x.Right.Pos())
 		add(*p)
 	}

@@ -16,7 +16,7 @@ func TestQuotedListItems(t *testing.T) {
   items: ['"10.0.0.0/8"', "'192.168.0.0/16'", plain, '"with space"']
 - rule: r
   desc: d
-  condition: evt.type = connect and fd.snet in (nets)
+  condition: evt.type = connect and fd.name in (nets)
   output: o
   priority: INFO
 `), Options{})

@@ -1,0 +1,219 @@
+package rules
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/falcops/falcops/rules/condition"
+	"github.com/falcops/falcops/rules/fields"
+)
+
+// EngineTypeChecks is the engine whose libsinsp (libs 0.17.0, Falco
+// 0.38) checks at compile time that an operator fits the field's type
+// (filter.cpp check_op_type_compatibility, filter_compare.cpp
+// flt_is_comparable).
+var EngineTypeChecks = Engine038
+
+// typeFamily is the family flt_is_comparable sorts a field type into; ""
+// for types it is not known for here (dynamic, unknown).
+func typeFamily(t string) string {
+	switch t {
+	case "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "errno", "fd", "pid",
+		"syscallid", "sigtype", "reltime", "abstime", "port", "flags8", "flags16", "flags32", "double", "mode",
+		"enumflags8", "enumflags16", "enumflags32":
+		return "numeric"
+	case "bool":
+		return "bool"
+	case "ipaddr", "ipnet", "ipv4addr", "ipv4net", "ipv6addr", "ipv6net":
+		return "ip"
+	case "charbuf", "fspath", "fsrelpath":
+		return "string"
+	case "bytebuf":
+		return "buffer"
+	}
+	return ""
+}
+
+// operatorsOf are the operators flt_is_comparable allows per family
+// (exists is always allowed), and the words of its refusal.
+var operatorsOf = map[string]struct {
+	ops  []string
+	what string
+}{
+	"numeric": {[]string{"=", "!=", "<", "<=", ">", ">=", "in", "intersects"}, "numeric filters"},
+	// libsinsp words the bool refusal as numeric too.
+	"bool":   {[]string{"=", "!=", "in", "intersects"}, "numeric filters"},
+	"ip":     {[]string{"=", "!=", "in", "intersects"}, "ip address and network filters"},
+	"string": {[]string{"=", "!=", "<", "<=", ">", ">=", "contains", "in", "icontains", "startswith", "glob", "pmatch", "endswith", "intersects", "iglob", "regex"}, "string filters"},
+	"buffer": {[]string{"=", "!=", "contains", "in", "startswith", "endswith", "intersects", "bcontains", "bstartswith"}, "buffer filters"},
+	"list":   {[]string{"in", "intersects"}, "list filters"},
+}
+
+// baseOperator is op without a modifier, as libsinsp names it ("==" is
+// "=").
+func baseOperator(op string) string {
+	op, _, _ = strings.Cut(op, " ")
+	if op == "==" {
+		return "="
+	}
+	return op
+}
+
+// checkTypes applies libsinsp's compile-time checks to a plain field
+// compared with values: the operator must fit the field's type (from
+// EngineTypeChecks), bcontains and bstartswith take even-length hex, and
+// the values must parse as the field's type (value_parser.cpp
+// string_to_rawval) for booleans and addresses. Numbers are checked by
+// checkNumbers.
+func (c *compiler) checkTypes(source string, f *condition.Field, x *condition.BinaryCheck) *problem {
+	fd, dotted, ok := fields.Lookup(source, f.Name)
+	if !ok || dotted != "" {
+		return nil
+	}
+	family := typeFamily(fd.Type)
+	op := baseOperator(x.Op)
+	if family != "" && !c.engine.Less(EngineTypeChecks) {
+		allowed := family
+		if fd.List {
+			allowed = "list"
+		}
+		if a := operatorsOf[allowed]; !contains(a.ops, op) {
+			msg := fmt.Sprintf("filter error: '%s' operator not supported for %s", op, a.what)
+			if allowed == "list" {
+				msg = fmt.Sprintf("filter error: '%s' operator not supported list filters", op)
+			}
+			return &problem{code: ErrCompileCondition, msg: msg}
+		}
+	}
+	values := rightValues(x)
+	if op == "bcontains" || op == "bstartswith" {
+		for _, v := range values {
+			if !isHex(v) {
+				return &problem{code: ErrCompileCondition, msg: "filter error: bcontains and bstartswith operator support hex strings only"}
+			}
+		}
+		return nil
+	}
+	if op == "in" || op == "intersects" || op == "pmatch" {
+		if _, ok := x.Right.(*condition.List); !ok {
+			return nil // a name that is no list: compared as Falco compares it
+		}
+	}
+	for _, v := range values {
+		if msg := parseValue(fd.Type, v); msg != "" {
+			return &problem{code: ErrCompileCondition, msg: msg}
+		}
+	}
+	return nil
+}
+
+// rightValues are the constant values on the right of x.
+func rightValues(x *condition.BinaryCheck) []string {
+	switch r := x.Right.(type) {
+	case *condition.Value:
+		return []string{r.Value}
+	case *condition.List:
+		return r.Values
+	}
+	return nil
+}
+
+// parseValue is string_to_rawval's refusal of v for field type t, "" if
+// it parses.
+func parseValue(t, v string) string {
+	switch t {
+	case "bool":
+		if v != "true" && v != "false" {
+			return "filter error: unrecognized boolean value " + v
+		}
+	case "ipaddr", "ipv4addr", "ipv6addr":
+		if strings.Contains(v, ".") || t == "ipv4addr" {
+			if a, err := netip.ParseAddr(v); err != nil || !a.Is4() {
+				return "unrecognized IPv4 address " + v
+			}
+		} else if _, err := netip.ParseAddr(v); err != nil {
+			return "unrecognized IPv6 address " + v
+		}
+	case "ipnet", "ipv4net", "ipv6net":
+		if t == "ipv6net" || (t == "ipnet" && !strings.Contains(v, ".")) {
+			return parseIPv6Net(v)
+		}
+		ip, mask, ok := strings.Cut(v, "/")
+		if !ok {
+			return "unrecognized IP network " + v
+		}
+		if a, err := netip.ParseAddr(ip); err != nil || !a.Is4() {
+			return "unrecognized IP address " + v
+		}
+		if n, ok := parseUint(mask); !ok {
+			return mask + " is not a valid number"
+		} else if n > 32 {
+			return "invalid netmask " + mask
+		}
+	case "double":
+		// libsinsp never parsed floating point values: a double field
+		// takes 32-bit integers only.
+		if !isDecimal(v) {
+			return v + " is not a valid number"
+		}
+	}
+	return ""
+}
+
+// parseIPv6Net is tuples.cpp ipv6net's refusal of v.
+func parseIPv6Net(v string) string {
+	ip, mask, ok := strings.Cut(v, "/")
+	if !ok {
+		return "invalid v6 netmask: " + v
+	}
+	if a, err := netip.ParseAddr(ip); err != nil || !a.Is6() || a.Zone() != "" {
+		return "unrecognized IPv6 address " + v
+	}
+	n, ok := parseUint(mask)
+	switch {
+	case !ok:
+		return mask + " is not a valid number"
+	case n == 0 || n > 128:
+		return "invalid v6 netmask " + mask
+	}
+	return ""
+}
+
+func parseUint(s string) (int, bool) {
+	if s == "" || len(s) > 3 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, true
+}
+
+// isHex reports whether v is an even number of hex digits (sinsp_utils::unhex).
+func isHex(v string) bool {
+	if len(v)%2 != 0 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		switch ch := v[i]; {
+		case ch >= '0' && ch <= '9', ch >= 'a' && ch <= 'f', ch >= 'A' && ch <= 'F':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

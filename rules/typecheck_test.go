@@ -1,0 +1,96 @@
+package rules
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/falcops/falcops/diag"
+)
+
+// compileErrors loads one rule with condition cond at engine and returns
+// its LOAD_ERR_COMPILE_CONDITION findings.
+func compileErrors(t *testing.T, cond string, engine Version) []diag.Finding {
+	t.Helper()
+	rs := LoadBytes("t.yaml", []byte("- rule: r\n  desc: d\n  condition: "+quote(cond)+"\n  output: o\n  priority: INFO\n"), Options{Engine: engine})
+	var out []diag.Finding
+	for _, f := range rs.Findings {
+		if f.Severity == diag.Error {
+			require.Equal(t, ErrCompileCondition, f.Code, "%s: %s", cond, f)
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// quote writes s as a YAML double-quoted scalar.
+func quote(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+// TestUpstreamOperatorTypeCompatibility runs the cases of libsinsp's own
+// operator/type test (rules/testdata/upstream/filter_types.tsv, extracted
+// from libs' filter_compiler.ut.cpp) at Falco 0.44's engine: falcops
+// refuses exactly the filters libsinsp refuses.
+func TestUpstreamOperatorTypeCompatibility(t *testing.T) {
+	f, err := os.Open(filepath.Join("testdata", "upstream", "filter_types.tsv"))
+	require.NoError(t, err)
+	defer f.Close() //nolint:errcheck // read-only
+	n := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") || line == "" {
+			continue
+		}
+		expr, fails, ok := strings.Cut(line, "\t")
+		require.True(t, ok, line)
+		errs := compileErrors(t, expr, Engine044)
+		if fails == "1" {
+			assert.NotEmpty(t, errs, "libsinsp refuses %q", expr)
+		} else {
+			assert.Empty(t, errs, "libsinsp compiles %q", expr)
+		}
+		n++
+	}
+	require.NoError(t, sc.Err())
+	assert.Equal(t, 279, n)
+}
+
+// TestTypeCheckTexts: libsinsp's texts, at the check (libsinsp's position
+// of a binary check: where its field starts), and the engine gate: Falco
+// 0.37's libs did not check operator and type.
+func TestTypeCheckTexts(t *testing.T) {
+	for cond, want := range map[string]string{
+		"proc.pid contains 1":            "filter error: 'contains' operator not supported for numeric filters",
+		"fd.ip startswith 10.":           "filter error: 'startswith' operator not supported for ip address and network filters",
+		"evt.buffer < 1":                 "filter error: '<' operator not supported for buffer filters",
+		"evt.is_io contains true":        "filter error: 'contains' operator not supported for numeric filters",
+		"evt.buffer bcontains 3030a":     "filter error: bcontains and bstartswith operator support hex strings only",
+		"evt.buffer bstartswith 30zz":    "filter error: bcontains and bstartswith operator support hex strings only",
+		"evt.is_io = yes":                "filter error: unrecognized boolean value yes",
+		"fd.ip = 10.0.0":                 "unrecognized IPv4 address 10.0.0",
+		"fd.ip = fe80::zz":               "unrecognized IPv6 address fe80::zz",
+		"fd.net = 10.0.0.0":              "unrecognized IP network 10.0.0.0",
+		"fd.net = 10.0.0.0/33":           "invalid netmask 33",
+		"fd.net = fe80::/0":              "invalid v6 netmask 0",
+		"fd.net = fe80::":                "invalid v6 netmask: fe80::",
+		"thread.cpu = 1.0":               "1.0 is not a valid number",
+		"fd.ip in (10.0.0.1, 300.0.0.1)": "unrecognized IPv4 address 300.0.0.1",
+	} {
+		errs := compileErrors(t, cond, Engine044)
+		if assert.Len(t, errs, 1, cond) {
+			assert.Equal(t, "t.yaml:3:15: error: "+want+" (rule 'r') [LOAD_ERR_COMPILE_CONDITION]", errs[0].String(), cond)
+		}
+	}
+	for _, ok := range []string{"fd.ip = 10.0.0.1", "fd.ip = ::1", "fd.net = 10.0.0.0/8", "fd.net = fe80::/10", "evt.buffer bcontains 3030", "thread.cpu = 1", "evt.is_io = false"} {
+		assert.Empty(t, compileErrors(t, ok, Engine044), ok)
+	}
+	assert.Empty(t, compileErrors(t, "proc.pid contains 1", Engine037), "Falco 0.37 compiles it")
+	assert.NotEmpty(t, compileErrors(t, "proc.pid contains 1", Engine038), "Falco 0.38 refuses it")
+}
