@@ -1,8 +1,10 @@
 package rules
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
+	"regexp/syntax"
 	"strings"
 
 	"github.com/falcops/falcops/rules/condition"
@@ -94,6 +96,13 @@ func (c *compiler) checkTypes(source string, f *condition.Field, x *condition.Bi
 			}
 		}
 		return nil
+	}
+	if op == "regex" && !c.engine.Less(EngineRegexCheck) {
+		for _, v := range values {
+			if msg := RegexProblem(v); msg != "" {
+				return &problem{code: ErrCompileCondition, msg: msg}
+			}
+		}
 	}
 	if op == "in" || op == "intersects" || op == "pmatch" {
 		if _, ok := x.Right.(*condition.List); !ok {
@@ -216,4 +225,45 @@ func contains(ss []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// EngineRegexCheck is the engine whose libsinsp (libs 0.24.0, Falco 0.44)
+// compiles regex operands when it compiles the filter; earlier ones fail
+// at the first event.
+var EngineRegexCheck = Engine044
+
+// re2Texts are RE2's words for each parse error of Go's regexp/syntax
+// (the same RE2 syntax).
+var re2Texts = map[syntax.ErrorCode]string{
+	syntax.ErrMissingBracket:        "missing ]",
+	syntax.ErrMissingParen:          "missing )",
+	syntax.ErrUnexpectedParen:       "unexpected )",
+	syntax.ErrInvalidEscape:         "invalid escape sequence",
+	syntax.ErrInvalidCharRange:      "invalid character class range",
+	syntax.ErrInvalidCharClass:      "invalid character class",
+	syntax.ErrMissingRepeatArgument: "no argument for repetition operator",
+	syntax.ErrInvalidRepeatOp:       "bad repetition operator",
+	syntax.ErrInvalidRepeatSize:     "bad repetition operator",
+	syntax.ErrInvalidPerlOp:         "invalid perl operator",
+	syntax.ErrTrailingBackslash:     "trailing \\",
+	syntax.ErrInvalidUTF8:           "invalid UTF-8",
+	syntax.ErrNestingDepth:          "pattern too large - compile failed",
+	syntax.ErrLarge:                 "pattern too large - compile failed",
+	syntax.ErrInvalidNamedCapture:   "invalid named capture group",
+}
+
+// RegexProblem is libsinsp's refusal of a regex operand, compiled as RE2
+// in POSIX mode (no Perl classes such as \d), or "" when it compiles.
+func RegexProblem(pattern string) string {
+	_, err := syntax.Parse(pattern, syntax.ClassNL)
+	if err == nil {
+		return ""
+	}
+	var se *syntax.Error
+	if errors.As(err, &se) {
+		if text, ok := re2Texts[se.Code]; ok {
+			return "invalid regex pattern: " + text + ": " + se.Expr
+		}
+	}
+	return "invalid regex pattern: " + err.Error()
 }

@@ -95,4 +95,5 @@ func TestTypeCheckTexts(t *testing.T) {
 	}
 	assert.Empty(t, compileErrors(t, "proc.pid contains 1", Engine037), "Falco 0.37 compiles it")
 	assert.NotEmpty(t, compileErrors(t, "proc.pid contains 1", Engine038), "Falco 0.38 refuses it")
+	assert.Empty(t, compileErrors(t, `proc.name regex "[a-z"`, Engine043), "Falco 0.43 fails at the first event, not at load")
 }
