@@ -117,12 +117,14 @@ func (c *compiler) checkOperator(x *condition.BinaryCheck, t Text, source string
 	if !isField {
 		return
 	}
-	if p := c.checkTypes(source, f, x); p != nil {
-		p.at = at()
-		add(*p)
-	} else if p := c.checkNumbers(source, f, x); p != nil {
-		p.at = t.Position(x.Right.Pos())
-		add(*p)
+	if fd, dotted, ok := fields.Lookup(source, f.Name); ok && dotted == "" {
+		if p := c.checkTypes(fd, x); p != nil {
+			p.at = at()
+			add(*p)
+		} else if p := checkNumbers(fd, f, x); p != nil {
+			p.at = t.Position(x.Right.Pos())
+			add(*p)
+		}
 	}
 	// Falco warns about comparing audit fields with "<NA>": use exists.
 	if (strings.HasPrefix(f.Name, "ka.") || strings.HasPrefix(f.Name, "jevt.")) && isEqualityOp(op) && hasValue(x.Right, "<NA>") {
@@ -150,14 +152,13 @@ func (c *compiler) checkOperator(x *condition.BinaryCheck, t Text, source string
 
 // checkNumbers rejects values that are not numbers compared with integer
 // fields, which libsinsp cannot convert when it compiles the filter.
-func (c *compiler) checkNumbers(source string, f *condition.Field, x *condition.BinaryCheck) *problem {
+func checkNumbers(fd fields.Field, f *condition.Field, x *condition.BinaryCheck) *problem {
 	switch x.Op {
 	case "=", "==", "!=", "<", "<=", ">", ">=", "in":
 	default:
 		return nil
 	}
-	fd, dotted, ok := fields.Lookup(source, f.Name)
-	if !ok || dotted != "" || !isIntegerType(fd.Type) {
+	if !isIntegerType(fd.Type) {
 		return nil
 	}
 	var vals []string

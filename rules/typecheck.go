@@ -68,11 +68,7 @@ func baseOperator(op string) string {
 // the values must parse as the field's type (value_parser.cpp
 // string_to_rawval) for booleans and addresses. Numbers are checked by
 // checkNumbers.
-func (c *compiler) checkTypes(source string, f *condition.Field, x *condition.BinaryCheck) *problem {
-	fd, dotted, ok := fields.Lookup(source, f.Name)
-	if !ok || dotted != "" {
-		return nil
-	}
+func (c *compiler) checkTypes(fd fields.Field, x *condition.BinaryCheck) *problem {
 	family := typeFamily(fd.Type)
 	op := baseOperator(x.Op)
 	if family != "" && !c.engine.Less(EngineTypeChecks) {
@@ -87,6 +83,9 @@ func (c *compiler) checkTypes(source string, f *condition.Field, x *condition.Bi
 			}
 			return &problem{code: ErrCompileCondition, msg: msg}
 		}
+	}
+	if !checksValues(fd.Type, op) {
+		return nil
 	}
 	values := rightValues(x)
 	if op == "bcontains" || op == "bstartswith" {
@@ -115,6 +114,20 @@ func (c *compiler) checkTypes(source string, f *condition.Field, x *condition.Bi
 		}
 	}
 	return nil
+}
+
+// checksValues reports whether a check of type t with operator op has
+// values to parse: most string checks have none, and they are most checks.
+func checksValues(t, op string) bool {
+	switch op {
+	case "bcontains", "bstartswith", "regex":
+		return true
+	}
+	switch t {
+	case "bool", "ipaddr", "ipv4addr", "ipv6addr", "ipnet", "ipv4net", "ipv6net", "double":
+		return true
+	}
+	return false
 }
 
 // rightValues are the constant values on the right of x.
