@@ -81,7 +81,7 @@ func Vendor(ctx context.Context, o VendorOptions) (*Vendored, error) {
 	identity, issuer := o.Trust.Signer()
 	m := rules.Manifest{Name: v.Name, Version: v.Version,
 		Description: fmt.Sprintf("Upstream %s %s, unchanged: vendored by falcops vendor from %s. Do not edit these files; tune them in a ruleset that dependsOn this one.", v.Name, v.Version, ref),
-		Upstream: &rules.Upstream{Ref: ref, Digest: v.Digest.String(), Signer: rules.Signer{Identity: identity, Issuer: issuer}, Files: map[string]string{}}}
+		Upstream:    &rules.Upstream{Ref: ref, Digest: v.Digest.String(), Signer: rules.Signer{Identity: identity, Issuer: issuer}, Files: map[string]string{}}}
 	if err := digestFiles(tmp, names, &m); err != nil {
 		return nil, fmt.Errorf("%s: %w", ref, err)
 	}
