@@ -28,8 +28,11 @@ func ReleaseIdentityRegexp(name string) string {
 // verified offline against a trusted root: one identity (exact or a
 // regular expression matching it whole) and one OIDC issuer.
 type Trust struct {
-	// TrustedRoot is the Sigstore trusted_root.json to verify against.
+	// TrustedRoot is the Sigstore trusted_root.json to verify against;
+	// TUF fetches the public Sigstore trusted root through TUF instead
+	// (online, for CI runners that reach it).
 	TrustedRoot    string
+	TUF            bool
 	Identity       string
 	IdentityRegexp string
 	Issuer         string
@@ -48,6 +51,6 @@ func (t Trust) Signer() (identity, issuer string) {
 // (host/path), whose payload names the repository path it was published
 // under.
 func (t Trust) verifyOptions(signedRepo string) oci.VerifyOptions {
-	return oci.VerifyOptions{TrustedRootFile: t.TrustedRoot, CertIdentity: t.Identity, CertIdentityRegexp: t.IdentityRegexp,
+	return oci.VerifyOptions{TrustedRootFile: t.TrustedRoot, TrustedRootTUF: t.TUF, CertIdentity: t.Identity, CertIdentityRegexp: t.IdentityRegexp,
 		CertOIDCIssuer: t.Issuer, Upstream: true, Repository: oci.RepositoryPath(signedRepo)}
 }

@@ -24,24 +24,29 @@ const defaultUpstream = "ghcr.io/falcosecurity/rules"
 // with; the defaults are falcosecurity/rules' release workflow.
 type trustFlags struct {
 	trustedRoot, identity, identityRE, issuer string
+	tuf                                       bool
 }
 
 func (t *trustFlags) register(cmd *cobra.Command, identityDefault string) {
 	f := cmd.Flags()
-	f.StringVar(&t.trustedRoot, "trusted-root", "", "Sigstore trusted_root.json to verify upstream's keyless signatures against, offline (required)")
+	f.StringVar(&t.trustedRoot, "trusted-root", "", "Sigstore trusted_root.json to verify upstream's keyless signatures against, offline (this or --trusted-root-tuf is required)")
+	f.BoolVar(&t.tuf, "trusted-root-tuf", false, "fetch the public Sigstore trusted root through TUF instead of --trusted-root (online)")
 	f.StringVar(&t.identity, "certificate-identity", "", "the exact signer identity (default: "+identityDefault+")")
 	f.StringVar(&t.identityRE, "certificate-identity-regexp", "", "a regular expression the whole signer identity must match (instead of --certificate-identity)")
 	f.StringVar(&t.issuer, "certificate-oidc-issuer", upstream.GitHubIssuer, "the OIDC issuer the certificate must name")
 }
 
 func (t *trustFlags) trust(identity string) (upstream.Trust, error) {
-	if t.trustedRoot == "" {
-		return upstream.Trust{}, usageError("--trusted-root is required: upstream's signatures are verified offline against it")
+	switch {
+	case t.trustedRoot == "" && !t.tuf:
+		return upstream.Trust{}, usageError("--trusted-root (or --trusted-root-tuf) is required: upstream's keyless signatures are verified against it")
+	case t.trustedRoot != "" && t.tuf:
+		return upstream.Trust{}, usageError("--trusted-root and --trusted-root-tuf exclude each other")
 	}
 	if t.identity != "" && t.identityRE != "" {
 		return upstream.Trust{}, usageError("--certificate-identity and --certificate-identity-regexp exclude each other")
 	}
-	tr := upstream.Trust{TrustedRoot: t.trustedRoot, Identity: t.identity, IdentityRegexp: t.identityRE, Issuer: t.issuer}
+	tr := upstream.Trust{TrustedRoot: t.trustedRoot, TUF: t.tuf, Identity: t.identity, IdentityRegexp: t.identityRE, Issuer: t.issuer}
 	if tr.Identity == "" && tr.IdentityRegexp == "" {
 		tr.Identity = identity
 	}
