@@ -141,6 +141,9 @@ func (l *loader) validateException(r *Rule, ex *Exception) {
 		if r.unknownSource {
 			return
 		}
+		if strings.Contains(f.Item, "(") && !l.engine.Less(EngineTransformerFields) && l.transformedField(r.Source, f.Item) {
+			return
+		}
 		if _, err := l.lookupField(r.Source, f.Item); err != nil {
 			l.failAt(ErrValidate, "'"+f.Item+"' is not a supported filter field", ex.loc(f.node))
 		}
@@ -180,4 +183,33 @@ func (l *loader) validateException(r *Rule, ex *Exception) {
 		l.failAt(ErrValidate, "When fields is a single value, comps must be one of (in, pmatch, intersects) or a modifier operator (e.g. startswith oneof)", ex.loc(ex.Comps.node))
 	}
 	checkField(ex.Fields)
+}
+
+// EngineTransformerFields is the engine of Falco 0.38, whose exceptions
+// accept a field wrapped in transformers (falco_source.h
+// is_valid_lhs_field: "FIELD exists" must compile).
+var EngineTransformerFields = Engine038
+
+// transformedField reports whether "field exists" compiles: every
+// transformer is known at the engine and every field exists.
+func (l *loader) transformedField(source, field string) bool {
+	e, err := condition.Parse(field + " exists")
+	if err != nil {
+		return false
+	}
+	ok := true
+	condition.Walk(e, func(n condition.Expr) bool {
+		switch x := n.(type) {
+		case *condition.Transformer:
+			if since, known := transformerSince[x.Name]; !known || l.engine.Less(since) {
+				ok = false
+			}
+		case *condition.Field:
+			if _, err := l.lookupField(source, x.Name); err != nil {
+				ok = false
+			}
+		}
+		return ok
+	})
+	return ok
 }

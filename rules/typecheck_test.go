@@ -97,3 +97,26 @@ func TestTypeCheckTexts(t *testing.T) {
 	assert.NotEmpty(t, compileErrors(t, "proc.pid contains 1", Engine038), "Falco 0.38 refuses it")
 	assert.Empty(t, compileErrors(t, `proc.name regex "[a-z"`, Engine043), "Falco 0.43 fails at the first event, not at load")
 }
+
+// TestExceptionTransformerFields mirrors Falco's engine tests
+// exceptions_fields_transformer, _quoted and _space_quoted
+// (unit_tests/engine/test_rule_loader.cpp): from Falco 0.38 an exception
+// field may be wrapped in a transformer; before, it is no field.
+func TestExceptionTransformerFields(t *testing.T) {
+	for _, field := range []string{"tolower(proc.name)", `"tolower(proc.name)"`, `"tolower( proc.name)"`} {
+		rules := "- rule: test_rule\n  desc: d\n  condition: evt.type = open\n  output: o\n  priority: INFO\n  exceptions:\n" +
+			"    - name: test_exception\n      fields: [" + field + "]\n      comps: [=]\n      values:\n        - [test]\n"
+		rs := LoadBytes("rules.yaml", []byte(rules), Options{Engine: Engine044})
+		assert.Empty(t, rs.Findings, field)
+		rs = LoadBytes("rules.yaml", []byte(rules), Options{Engine: Engine037})
+		if assert.Len(t, rs.Findings, 1, field) {
+			assert.Contains(t, rs.Findings[0].String(), "rules.yaml:8:16: error: 'tolower")
+			assert.Contains(t, rs.Findings[0].String(), "is not a supported filter field (rule 'test_rule') [LOAD_ERR_VALIDATE]")
+		}
+	}
+	bad := "- rule: test_rule\n  desc: d\n  condition: evt.type = open\n  output: o\n  priority: INFO\n  exceptions:\n" +
+		"    - name: e\n      fields: [nosuch(proc.name)]\n      comps: [=]\n      values:\n        - [test]\n"
+	rs := LoadBytes("rules.yaml", []byte(bad), Options{Engine: Engine044})
+	require.Len(t, rs.Findings, 1)
+	assert.Contains(t, rs.Findings[0].Message, "'nosuch(proc.name)' is not a supported filter field")
+}
