@@ -113,6 +113,9 @@ func (c *compiler) checkOperator(x *condition.BinaryCheck, t Text, source string
 	if tr, ok := x.Left.(*condition.Transformer); ok && source == "syscall" && isEvtTypeOperator(op) && evtTypeInTransformer(tr) {
 		add(problem{code: ErrCompileCondition, at: at(), msg: msgEvtTypeTransformer})
 	}
+	for _, w := range c.valueWarnings(source, x) {
+		add(problem{code: WarnCompileCondition, at: at(), msg: w})
+	}
 	f, isField := x.Left.(*condition.Field)
 	if !isField {
 		return

@@ -280,3 +280,55 @@ func RegexProblem(pattern string) string {
 	}
 	return "invalid regex pattern: " + err.Error()
 }
+
+// EngineValueWarnings is the engine whose libsinsp (libs 0.18.0, Falco
+// 0.39) warns about suspicious constant values (filter.cpp
+// check_value_and_add_warnings); Falco reports them as
+// LOAD_COMPILE_CONDITION warnings.
+var EngineValueWarnings = Engine039
+
+// valueWarnings are libsinsp's warnings about x's constant values: a
+// regex a simpler operator could check, a value that is a field name
+// (val() forgotten), a value that looks like a transformer.
+func (c *compiler) valueWarnings(source string, x *condition.BinaryCheck) []string {
+	if c.engine.Less(EngineValueWarnings) {
+		return nil
+	}
+	var out []string
+	for _, v := range rightValues(x) {
+		nospaces := strings.Join(strings.Fields(v), "")
+		if baseOperator(x.Op) == "regex" && regexCouldBeSimpler(v) {
+			out = append(out, "regex check with '"+v+"' may be optimized with simpler operators such as '=', 'contains', 'startswith', 'endswith'")
+		}
+		if _, err := (&loader{engine: c.engine}).lookupField(source, nospaces); err == nil {
+			out = append(out, "'"+v+"' may be a valid field misused as a const string value")
+		}
+		for t, since := range transformerSince {
+			if !c.engine.Less(since) && len(nospaces) >= len(t)+2 && strings.HasPrefix(nospaces, t+"(") && strings.HasSuffix(nospaces, ")") {
+				out = append(out, "'"+v+"' may be a valid field transformer misused as a const string value")
+				break
+			}
+		}
+	}
+	return out
+}
+
+// regexCouldBeSimpler is libsinsp's heuristic: no regex special character
+// but the implicit anchors and a leading or trailing ".*" / ".+" / ".?".
+func regexCouldBeSimpler(v string) bool {
+	const special, occurrence = ".+*?^$()[]{}|\\", "+*?"
+	n := len(v)
+	for i := 0; i < n; i++ {
+		if (i == 0 && v[i] == '^') || (i == n-1 && v[i] == '$') {
+			continue
+		}
+		if ((i == 0 && n > 1) || i == n-2) && v[i] == '.' && i+1 < n && strings.IndexByte(occurrence, v[i+1]) >= 0 {
+			i++
+			continue
+		}
+		if strings.IndexByte(special, v[i]) >= 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -120,3 +120,39 @@ func TestExceptionTransformerFields(t *testing.T) {
 	require.Len(t, rs.Findings, 1)
 	assert.Contains(t, rs.Findings[0].Message, "'nosuch(proc.name)' is not a supported filter field")
 }
+
+// TestCompilationWarnings mirrors libs' TEST(sinsp_filter_compiler,
+// compilation_warnings) (filter_compiler.ut.cpp): a value that is a field
+// or a transformer, and a regex a simpler operator could check, warn from
+// Falco 0.39 (libs 0.18); the cases the heuristics leave alone do not.
+func TestCompilationWarnings(t *testing.T) {
+	warnings := func(cond string, engine Version) []string {
+		rs := LoadBytes("t.yaml", []byte("- rule: r\n  desc: d\n  condition: "+quote("evt.type = open and "+cond)+"\n  output: o\n  priority: INFO\n"), Options{Engine: engine})
+		var out []string
+		for _, f := range rs.Findings {
+			require.NotEqual(t, diag.Error, f.Severity, "%s: %s", cond, f)
+			if f.Code == WarnCompileCondition {
+				out = append(out, f.Message)
+			}
+		}
+		return out
+	}
+	for _, cond := range []string{"evt.source = evt.plugininfo", "evt.source = 'tolower(evt.plugininfo)'",
+		"evt.source regex syscall", "evt.source regex ^syscall$", "evt.source regex ^syscall", "evt.source regex syscall$",
+		"evt.source regex .*syscall", "evt.source regex syscall.*", "evt.source regex .*syscall.*", "evt.source regex .+syscall",
+		"evt.source regex syscall.+", "evt.source regex .+syscall.+", "evt.source regex .?syscall", "evt.source regex syscall.?",
+		"evt.source regex .?syscall.?"} {
+		assert.Len(t, warnings(cond, Engine044), 1, cond)
+		if !strings.Contains(cond, "regex") { // regex itself is Falco 0.39's
+			assert.Empty(t, warnings(cond, Engine038), "%s: Falco 0.38 does not warn", cond)
+		}
+	}
+	for _, cond := range []string{"evt.source = unknown.field", "evt.source = tolower", "evt.source = tolower(evt.plugininfo)",
+		"evt.source = 'tolow(evt.plugininfo)'", "evt.source regex syscall.{1}", `evt.source regex syscall\\.*`, "evt.source regex s.*l",
+		"evt.source regex syscal[l]?"} {
+		assert.Empty(t, warnings(cond, Engine044), cond)
+	}
+	assert.Equal(t, []string{"'evt.plugininfo' may be a valid field misused as a const string value"}, warnings("evt.source = evt.plugininfo", Engine044))
+	assert.Equal(t, []string{"regex check with '.*syscall' may be optimized with simpler operators such as '=', 'contains', 'startswith', 'endswith'"},
+		warnings("evt.source regex .*syscall", Engine044))
+}
