@@ -116,6 +116,12 @@ func (c *compiler) checkOperator(x *condition.BinaryCheck, t Text, source string
 	for _, w := range c.valueWarnings(source, x) {
 		add(problem{code: WarnCompileCondition, at: at(), msg: w})
 	}
+	if tr, ok := x.Left.(*condition.Transformer); ok {
+		if p := c.checkTransformed(source, tr, x.Op); p != nil {
+			p.at = at()
+			add(*p)
+		}
+	}
 	f, isField := x.Left.(*condition.Field)
 	if !isField {
 		return

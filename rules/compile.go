@@ -17,6 +17,9 @@ type compiler struct {
 	macroProbs map[string][]problem
 	evt        *evttypeResolver
 	reported   map[string]bool
+	// fieldValues remembers which constant values name a field
+	// (valueWarnings).
+	fieldValues map[string]bool
 }
 
 func (l *loader) compile() {

@@ -244,7 +244,8 @@ func TestEventTypeInference(t *testing.T) {
 		{cond: "evt.num = -1", engine: EngineNext, want: etAll},
 		{cond: "evt.num in (0, -1, -2)", engine: EngineNext, want: etAll},
 		{cond: "evt.num in (+0, -0)", engine: EngineNext, want: etNone},
-		{cond: "b64(evt.num) = 0", engine: EngineNext, want: etAll},
+		// A transformer on evt.num is no invariant either, but Falco
+		// cannot compile one: b64 and len refuse numbers (TestTypeCheckTexts).
 		// The never_true idiom of the upstream rules (ut: composition).
 		{cond: "evt.type = open and never_true", engine: EngineNext, want: etNone},
 		{cond: "evt.type = open and never_true", engine: Engine044, want: etOnly("open")},

@@ -71,17 +71,9 @@ func baseOperator(op string) string {
 func (c *compiler) checkTypes(fd fields.Field, x *condition.BinaryCheck) *problem {
 	family := typeFamily(fd.Type)
 	op := baseOperator(x.Op)
-	if family != "" && !c.engine.Less(EngineTypeChecks) {
-		allowed := family
-		if fd.List {
-			allowed = "list"
-		}
-		if a := operatorsOf[allowed]; !contains(a.ops, op) {
-			msg := fmt.Sprintf("filter error: '%s' operator not supported for %s", op, a.what)
-			if allowed == "list" {
-				msg = fmt.Sprintf("filter error: '%s' operator not supported list filters", op)
-			}
-			return &problem{code: ErrCompileCondition, msg: msg}
+	if !c.engine.Less(EngineTypeChecks) {
+		if p := operatorProblem(family, fd.List, op); p != nil {
+			return p
 		}
 	}
 	if !checksValues(fd.Type, op) {
@@ -295,22 +287,43 @@ func (c *compiler) valueWarnings(source string, x *condition.BinaryCheck) []stri
 		return nil
 	}
 	var out []string
+	regex := baseOperator(x.Op) == "regex"
 	for _, v := range rightValues(x) {
-		nospaces := strings.Join(strings.Fields(v), "")
-		if baseOperator(x.Op) == "regex" && regexCouldBeSimpler(v) {
+		nospaces := v
+		if strings.ContainsAny(v, " \t\n\r\v\f") {
+			nospaces = strings.Join(strings.Fields(v), "")
+		}
+		if regex && regexCouldBeSimpler(v) {
 			out = append(out, "regex check with '"+v+"' may be optimized with simpler operators such as '=', 'contains', 'startswith', 'endswith'")
 		}
-		if _, err := (&loader{engine: c.engine}).lookupField(source, nospaces); err == nil {
+		if strings.IndexByte(nospaces, '.') > 0 && c.isField(source, nospaces) {
 			out = append(out, "'"+v+"' may be a valid field misused as a const string value")
 		}
-		for t, since := range transformerSince {
-			if !c.engine.Less(since) && len(nospaces) >= len(t)+2 && strings.HasPrefix(nospaces, t+"(") && strings.HasSuffix(nospaces, ")") {
-				out = append(out, "'"+v+"' may be a valid field transformer misused as a const string value")
-				break
+		if strings.HasSuffix(nospaces, ")") {
+			for t, since := range transformerSince {
+				if !c.engine.Less(since) && len(nospaces) >= len(t)+2 && strings.HasPrefix(nospaces, t+"(") {
+					out = append(out, "'"+v+"' may be a valid field transformer misused as a const string value")
+					break
+				}
 			}
 		}
 	}
 	return out
+}
+
+// isField reports whether s names a field of source, remembered per
+// value: list items are checked once per load, not once per rule.
+func (c *compiler) isField(source, s string) bool {
+	key := source + "\x00" + s
+	if known, ok := c.fieldValues[key]; ok {
+		return known
+	}
+	_, err := (&loader{engine: c.engine}).lookupField(source, s)
+	if c.fieldValues == nil {
+		c.fieldValues = map[string]bool{}
+	}
+	c.fieldValues[key] = err == nil
+	return err == nil
 }
 
 // regexCouldBeSimpler is libsinsp's heuristic: no regex special character
@@ -331,4 +344,155 @@ func regexCouldBeSimpler(v string) bool {
 		}
 	}
 	return true
+}
+
+// transformedType is the type libsinsp gives e (a field, or transformers
+// around one): the field's type and whether it is a list, as each
+// transformer's transform_type changes them, or the refusal of
+// sinsp_filter_check::add_transformer. ok is false when the type is not
+// known here (a transformer of several arguments, an unknown field).
+func transformedType(source string, e condition.Expr) (t string, list, ok bool, msg string) {
+	switch x := e.(type) {
+	case *condition.Field:
+		fd, dotted, found := fields.Lookup(source, x.Name)
+		if !found || dotted != "" || fd.Type == "" || fd.Type == "dyn" {
+			return "", false, false, ""
+		}
+		return fd.Type, fd.List, true, ""
+	case *condition.Transformer:
+		if len(x.Args) != 1 {
+			return "", false, false, ""
+		}
+		t, list, ok, msg = transformedType(source, x.Args[0])
+		if !ok || msg != "" {
+			return t, list, ok, msg
+		}
+		field := innerField(x)
+		refuse := func() (string, bool, bool, string) {
+			on := "field"
+			if list {
+				on = "list field"
+			}
+			return t, list, true, fmt.Sprintf("can't add field transformer: type '%s' is not supported by '%s' transformer applied on %s '%s'", strings.ToUpper(t), x.Name, on, field)
+		}
+		switch x.Name {
+		case "tolower", "toupper", "basename":
+			if t != "charbuf" && t != "fspath" && t != "fsrelpath" {
+				return refuse()
+			}
+		case "b64":
+			if t != "charbuf" && t != "bytebuf" {
+				return refuse()
+			}
+		case "len":
+			if !list && t != "charbuf" && t != "bytebuf" && t != "fspath" && t != "fsrelpath" {
+				return refuse()
+			}
+			return "uint64", false, true, ""
+		default:
+			return "", false, false, ""
+		}
+		return t, list, true, ""
+	}
+	return "", false, false, ""
+}
+
+// innerField is the field a chain of transformers applies to.
+func innerField(x *condition.Transformer) string {
+	for {
+		if len(x.Args) != 1 {
+			return ""
+		}
+		switch a := x.Args[0].(type) {
+		case *condition.Field:
+			return a.Name
+		case *condition.Transformer:
+			x = a
+		default:
+			return ""
+		}
+	}
+}
+
+// checkTransformed applies libsinsp's checks to transformers on the left
+// of a check: each transformer must accept the type it is given, and the
+// operator must fit the transformed type (EngineTypeChecks).
+func (c *compiler) checkTransformed(source string, tr *condition.Transformer, op string) *problem {
+	if c.engine.Less(EngineTypeChecks) {
+		return nil
+	}
+	if msg := multiValueProblem(source, tr); msg != "" {
+		return &problem{code: ErrCompileCondition, msg: msg}
+	}
+	t, list, ok, msg := transformedType(source, tr)
+	if msg != "" {
+		return &problem{code: ErrCompileCondition, msg: "filter error: " + msg}
+	}
+	if !ok || op == "exists" {
+		return nil
+	}
+	return operatorProblem(typeFamily(t), list, baseOperator(op))
+}
+
+// operatorProblem is flt_is_comparable's refusal of op on a value of the
+// family (a list when list), nil when it fits or the family is unknown.
+func operatorProblem(family string, list bool, op string) *problem {
+	if family == "" {
+		return nil
+	}
+	allowed := family
+	if list {
+		allowed = "list"
+	}
+	a := operatorsOf[allowed]
+	if contains(a.ops, op) {
+		return nil
+	}
+	msg := fmt.Sprintf("filter error: '%s' operator not supported for %s", op, a.what)
+	if allowed == "list" {
+		msg = fmt.Sprintf("filter error: '%s' operator not supported list filters", op)
+	}
+	return &problem{code: ErrCompileCondition, msg: msg}
+}
+
+// argType is a multi-value transformer argument's type as libsinsp's
+// argument_types() gives it: a string literal is a single CHARBUF, a
+// parenthesized list a list.
+func argType(source string, e condition.Expr) (t string, list, ok bool) {
+	switch e.(type) {
+	case *condition.Value:
+		return "charbuf", false, true
+	case *condition.TransformerList:
+		return "charbuf", true, true
+	}
+	t, list, ok, msg := transformedType(source, e)
+	return t, list, ok && msg == ""
+}
+
+// multiValueProblem is libsinsp's refusal of a join() or concat()
+// (sinsp_filtercheck_multivalue_transformer.cpp), "" when it fits or is
+// not known here.
+func multiValueProblem(source string, tr *condition.Transformer) string {
+	switch tr.Name {
+	case "join":
+		if len(tr.Args) != 2 {
+			return "join() requires exactly 2 arguments: separator and list"
+		}
+		if _, list, ok := argType(source, tr.Args[0]); ok && list {
+			return "join() first argument (separator) must be a single value, not a list"
+		}
+		if _, list, ok := argType(source, tr.Args[1]); ok && !list {
+			return "join() second argument must be a list"
+		}
+	case "concat":
+		if len(tr.Args) < 2 {
+			return "concat() requires at least 2 arguments"
+		}
+		for _, a := range tr.Args {
+			if t, list, ok := argType(source, a); ok && (t != "charbuf" || list) {
+				return "concat() arguments must be strings"
+			}
+		}
+	}
+	return ""
 }
