@@ -84,6 +84,9 @@ func (c *compiler) checkExpr(e condition.Expr, t Text, source string) []problem 
 				add(problem{code: ErrCompileCondition, at: t.Position(x.Offset),
 					msg: fmt.Sprintf("transformer '%s' needs engine version %s (%s) or newer, but the engine version is %s", x.Name, since, FalcoForEngine(since), c.engine)})
 			}
+			if msg := transformerArgProblem(x); msg != "" {
+				add(problem{code: ErrCompileCondition, at: t.Position(x.Offset), msg: msg})
+			}
 		case *condition.UnaryCheck:
 			// libsinsp's event code search visits the left side of every
 			// unary check, and fails on evt.type inside a transformer.

@@ -496,3 +496,16 @@ func multiValueProblem(source string, tr *condition.Transformer) string {
 	}
 	return ""
 }
+
+// transformerArgProblem is libsinsp's refusal of a field argument on a
+// transformer (filter.cpp, sinsp_filtercheck_multivalue_transformer.cpp):
+// only getopt takes one.
+func transformerArgProblem(x *condition.Transformer) string {
+	if !x.HasArg || x.Name == "getopt" {
+		return ""
+	}
+	if x.Name == "val" || len(x.Args) == 1 {
+		return "filter error: transformer '" + x.Name + "' does not support field arguments"
+	}
+	return "transformer '" + x.Name + "' does not support field arguments"
+}
