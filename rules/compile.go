@@ -311,7 +311,11 @@ func (c *compiler) compileRule(r *Rule) {
 	r.Compiled = e
 	if r.Source == "syscall" {
 		r.EventTypes = c.evt.of(e)
-		if r.WarnEvttypes && r.EventTypes.Codes() > 100 {
+		// Every release warns on an empty set as well; Falco master
+		// exempts it (a statically unsatisfiable condition such as the
+		// never_true idiom does not match too many event types).
+		n := r.EventTypes.Codes()
+		if r.WarnEvttypes && (n > 100 || (n == 0 && c.engine.Less(EngineNext))) {
 			c.add(diag.Warning, WarnNoEvttype, "Rule matches too many evt.type values. This has a significant performance penalty.", r.At, item)
 		}
 	}
