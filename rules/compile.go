@@ -20,6 +20,8 @@ type compiler struct {
 	// fieldValues remembers which constant values name a field
 	// (valueWarnings).
 	fieldValues map[string]bool
+	// blankLists are the list names with a blank (substituteBlankLists).
+	blankLists []string
 }
 
 func (l *loader) compile() {
@@ -78,6 +80,7 @@ func unquote(item string) string {
 
 // parse parses a condition text and expands list references in it.
 func (c *compiler) parse(t Text, item string) condition.Expr {
+	t.Value = c.substituteBlankLists(t.Value)
 	e, err := condition.Parse(t.Value)
 	if err != nil {
 		var pe *condition.Error
@@ -406,4 +409,73 @@ func quoteItem(s string) string {
 		return `"` + s + `"`
 	}
 	return s
+}
+
+// substituteBlankLists replaces, in the text, the names of lists that
+// contain a blank by their items, as Falco's textual substitution does
+// (rule_loader_compiler.cpp resolve_list): a name with a blank does not
+// parse as one value, so it cannot be substituted after parsing like the
+// others. Positions after a substitution may be off by the difference.
+func (c *compiler) substituteBlankLists(cond string) string {
+	if c.blankLists == nil {
+		c.blankLists = []string{}
+		for _, li := range c.rs.Lists {
+			if strings.ContainsAny(li.Name, " \t\n\r") {
+				c.blankLists = append(c.blankLists, li.Name)
+			}
+		}
+	}
+	for _, name := range c.blankLists {
+		if !strings.Contains(cond, name) {
+			continue
+		}
+		var quoted []string
+		for _, it := range c.expanded[name] {
+			if strings.Contains(it, " ") && !strings.HasPrefix(it, `"`) && !strings.HasPrefix(it, "'") {
+				it = `"` + it + `"`
+			}
+			quoted = append(quoted, it)
+		}
+		if out, used := resolveList(cond, name, strings.Join(quoted, ", ")); used {
+			cond = out
+			c.rs.lists[name].Used = true
+		}
+	}
+	return cond
+}
+
+// resolveList substitutes sub for each occurrence of name that delimiters
+// (blanks, parentheses, commas, '=') or the text's ends surround,
+// consuming the blanks around it; an empty sub also takes a neighbouring
+// comma.
+func resolveList(cond, name, sub string) (string, bool) {
+	const blanks, delims = " \t\n\r", " \t\n\r(),="
+	used := false
+	for from := 0; ; {
+		i := strings.Index(cond[from:], name)
+		if i < 0 {
+			return cond, used
+		}
+		start, end := from+i, from+i+len(name)
+		if (start > 0 && !strings.ContainsRune(delims, rune(cond[start-1]))) || (end < len(cond) && !strings.ContainsRune(delims, rune(cond[end]))) {
+			from = start + 1
+			continue
+		}
+		for start > 0 && strings.ContainsRune(blanks, rune(cond[start-1])) {
+			start--
+		}
+		for end < len(cond) && strings.ContainsRune(blanks, rune(cond[end])) {
+			end++
+		}
+		if sub == "" {
+			if start > 0 && cond[start-1] == ',' {
+				start--
+			} else if end < len(cond) && cond[end] == ',' {
+				end++
+			}
+		}
+		cond = cond[:start] + sub + cond[end:]
+		from = start + len(sub)
+		used = true
+	}
 }

@@ -156,3 +156,23 @@ func TestCompilationWarnings(t *testing.T) {
 	assert.Equal(t, []string{"regex check with '.*syscall' may be optimized with simpler operators such as '=', 'contains', 'startswith', 'endswith'"},
 		warnings("evt.source regex .*syscall", Engine044))
 }
+
+// TestListNameWithBlank mirrors Falco's engine test list_name_invalid
+// (unit_tests/engine/test_rule_loader.cpp): a list named with a blank
+// loads, with the invalid-name warning only, because Falco substitutes
+// list names into the condition text before parsing it.
+func TestListNameWithBlank(t *testing.T) {
+	rs := LoadBytes("rules.yaml", []byte(`- list: test list
+  items: [open, openat, openat2]
+
+- rule: test_rule
+  desc: test rule description
+  condition: evt.type in (test list)
+  output: user=%user.name command=%proc.cmdline file=%fd.name
+  priority: INFO
+  enabled: false
+`), Options{Engine: Engine044})
+	require.Len(t, rs.Findings, 1, "%v", rs.Findings)
+	assert.Equal(t, WarnInvalidListName, rs.Findings[0].Code)
+	assert.Equal(t, []string{"open", "openat", "openat2"}, rs.Rule("test_rule").EventTypes.Names())
+}
