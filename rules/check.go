@@ -125,6 +125,10 @@ func (c *compiler) checkOperator(x *condition.BinaryCheck, t Text, source string
 			add(*p)
 		}
 	}
+	if p := c.rhsFieldProblem(source, x); p != nil {
+		p.at = at()
+		add(*p)
+	}
 	f, isField := x.Left.(*condition.Field)
 	if !isField {
 		return

@@ -76,6 +76,13 @@ func (c *compiler) checkTypes(fd fields.Field, x *condition.BinaryCheck) *proble
 			return p
 		}
 	}
+	if fd.Type != "bytebuf" {
+		for _, v := range rightValues(x) {
+			if strings.IndexByte(v, 0) >= 0 {
+				return &problem{code: ErrCompileCondition, msg: `filter error: filter value cannot contain a NUL byte (\x00)`}
+			}
+		}
+	}
 	if !checksValues(fd.Type, op) {
 		return nil
 	}
@@ -363,6 +370,11 @@ func transformedType(source string, e condition.Expr) (t string, list, ok bool, 
 		if len(x.Args) != 1 {
 			return "", false, false, ""
 		}
+		if f, direct := x.Args[0].(*condition.Field); direct && x.Name != "val" {
+			if fd, _, found := fields.Lookup(source, f.Name); found && noTransformer(fd.Name) {
+				return "", false, true, "field '" + fd.Name + "' does not support transformers"
+			}
+		}
 		t, list, ok, msg = transformedType(source, x.Args[0])
 		if !ok || msg != "" {
 			return t, list, ok, msg
@@ -389,6 +401,8 @@ func transformedType(source string, e condition.Expr) (t string, list, ok bool, 
 				return refuse()
 			}
 			return "uint64", false, true, ""
+		case "val": // the identity: a right-hand side field
+			return t, list, true, ""
 		default:
 			return "", false, false, ""
 		}
@@ -425,8 +439,8 @@ func (c *compiler) checkTransformed(source string, tr *condition.Transformer, op
 		return &problem{code: ErrCompileCondition, msg: msg}
 	}
 	t, list, ok, msg := transformedType(source, tr)
-	if msg != "" {
-		return &problem{code: ErrCompileCondition, msg: "filter error: " + msg}
+	if msg != "" { // thrown by add_transformer, without the compiler's "filter error: "
+		return &problem{code: ErrCompileCondition, msg: msg}
 	}
 	if !ok || op == "exists" {
 		return nil
@@ -508,4 +522,67 @@ func transformerArgProblem(x *condition.Transformer) string {
 		return "filter error: transformer '" + x.Name + "' does not support field arguments"
 	}
 	return "transformer '" + x.Name + "' does not support field arguments"
+}
+
+// noRHS are the fields libsinsp flags EPF_NO_RHS (libs 0.17): they can be
+// neither compared with a right-hand side field nor be one.
+var noRHS = map[string]bool{
+	"evt.around": true, "evt.rawarg": true, "fd.cip.name": true, "fd.cnet": true, "fd.ip": true, "fd.lip.name": true,
+	"fd.lnet": true, "fd.net": true, "fd.port": true, "fd.proto": true, "fd.rip.name": true, "fd.rnet": true,
+	"fd.sip.name": true, "fd.snet": true, "fd.types": true, "proc.acmdline": true, "proc.aenv": true, "proc.aexe": true,
+	"proc.aexepath": true, "proc.aname": true, "proc.apid": true,
+}
+
+// rhsFieldProblem is libsinsp's refusal of a right-hand side field
+// (sinsp_filtercheck.cpp add_filter_value, check_rhs_field_type_consistency):
+// both sides must allow it, and their types (after transformers) must be
+// the same, list or not alike.
+func (c *compiler) rhsFieldProblem(source string, x *condition.BinaryCheck) *problem {
+	rhs, ok := x.Right.(*condition.Transformer)
+	if !ok || c.engine.Less(EngineTypeChecks) {
+		return nil
+	}
+	lname, rname := canonical(source, leftField(x.Left)), canonical(source, innerField(rhs))
+	switch {
+	case noRHS[lname]:
+		return &problem{code: ErrCompileCondition, msg: "field '" + lname + "' doesn't support right-hand side fields"}
+	case noRHS[rname]:
+		return &problem{code: ErrCompileCondition, msg: "field '" + rname + "' can't be used as a right-hand side field"}
+	}
+	lt, llist, lok, lmsg := transformedType(source, x.Left)
+	rt, rlist, rok, rmsg := transformedType(source, rhs)
+	if !lok || !rok || lmsg != "" || rmsg != "" || (lt == rt && llist == rlist) {
+		return nil
+	}
+	kind := func(t string, list bool) string {
+		if list {
+			return strings.ToUpper(t) + " (list)"
+		}
+		return strings.ToUpper(t)
+	}
+	return &problem{code: ErrCompileCondition, msg: fmt.Sprintf("field '%s' has type '%s' while the right-hand side field '%s' has incompatible type '%s'",
+		lname, kind(lt, llist), rname, kind(rt, rlist))}
+}
+
+// leftField is the field of a check's left side, under any transformers.
+func leftField(e condition.Expr) string {
+	switch x := e.(type) {
+	case *condition.Field:
+		return x.Name
+	case *condition.Transformer:
+		return innerField(x)
+	}
+	return ""
+}
+
+// noTransformer reports whether libsinsp flags the field
+// EPF_NO_TRANSFORMER: the EPF_NO_RHS fields but fd.types.
+func noTransformer(name string) bool { return noRHS[name] && name != "fd.types" }
+
+// canonical is a field's catalog name: evt.arg.fd is evt.arg.
+func canonical(source, name string) string {
+	if fd, _, ok := fields.Lookup(source, name); ok {
+		return fd.Name
+	}
+	return name
 }

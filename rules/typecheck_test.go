@@ -61,7 +61,7 @@ func TestUpstreamOperatorTypeCompatibility(t *testing.T) {
 		n++
 	}
 	require.NoError(t, sc.Err())
-	assert.Equal(t, 479, n)
+	assert.Equal(t, 543, n)
 }
 
 // TestTypeCheckTexts: libsinsp's texts, at the check (libsinsp's position
