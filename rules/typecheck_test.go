@@ -69,21 +69,35 @@ func TestUpstreamOperatorTypeCompatibility(t *testing.T) {
 // 0.37's libs did not check operator and type.
 func TestTypeCheckTexts(t *testing.T) {
 	for cond, want := range map[string]string{
-		"proc.pid contains 1":            "filter error: 'contains' operator not supported for numeric filters",
-		"fd.ip startswith 10.":           "filter error: 'startswith' operator not supported for ip address and network filters",
-		"evt.buffer < 1":                 "filter error: '<' operator not supported for buffer filters",
-		"evt.is_io contains true":        "filter error: 'contains' operator not supported for numeric filters",
-		"evt.buffer bcontains 3030a":     "filter error: bcontains and bstartswith operator support hex strings only",
-		"evt.buffer bstartswith 30zz":    "filter error: bcontains and bstartswith operator support hex strings only",
-		"evt.is_io = yes":                "filter error: unrecognized boolean value yes",
-		"fd.ip = 10.0.0":                 "unrecognized IPv4 address 10.0.0",
-		"fd.ip = fe80::zz":               "unrecognized IPv6 address fe80::zz",
-		"fd.net = 10.0.0.0":              "unrecognized IP network 10.0.0.0",
-		"fd.net = 10.0.0.0/33":           "invalid netmask 33",
-		"fd.net = fe80::/0":              "invalid v6 netmask 0",
-		"fd.net = fe80::":                "invalid v6 netmask: fe80::",
-		"thread.cpu = 1.0":               "1.0 is not a valid number",
-		"fd.ip in (10.0.0.1, 300.0.0.1)": "unrecognized IPv4 address 300.0.0.1",
+		"proc.pid contains 1":                                  "filter error: 'contains' operator not supported for numeric filters",
+		"fd.ip startswith 10.":                                 "filter error: 'startswith' operator not supported for ip address and network filters",
+		"evt.buffer < 1":                                       "filter error: '<' operator not supported for buffer filters",
+		"evt.is_io contains true":                              "filter error: 'contains' operator not supported for numeric filters",
+		"evt.buffer bcontains 3030a":                           "filter error: bcontains and bstartswith operator support hex strings only",
+		"evt.buffer bstartswith 30zz":                          "filter error: bcontains and bstartswith operator support hex strings only",
+		"evt.is_io = yes":                                      "filter error: unrecognized boolean value yes",
+		"fd.ip = 10.0.0":                                       "unrecognized IPv4 address 10.0.0",
+		"fd.ip = fe80::zz":                                     "unrecognized IPv6 address fe80::zz",
+		"fd.net = 10.0.0.0":                                    "unrecognized IP network 10.0.0.0",
+		"fd.net = 10.0.0.0/33":                                 "invalid netmask 33",
+		"fd.net = fe80::/0":                                    "invalid v6 netmask 0",
+		"fd.net = fe80::":                                      "invalid v6 netmask: fe80::",
+		"thread.cpu = 1.0":                                     "1.0 is not a valid number",
+		"fd.ip in (10.0.0.1, 300.0.0.1)":                       "unrecognized IPv4 address 300.0.0.1",
+		`proc.name regex "[a-z"`:                               "invalid regex pattern: missing ]: [a-z",
+		`proc.name regex "\\d+"`:                               `invalid regex pattern: invalid escape sequence: \d`,
+		`proc.name regex "a{2,1}"`:                             "invalid regex pattern: bad repetition operator: {2,1}",
+		"b64(evt.num) = x":                                     "can't add field transformer: type 'UINT64' is not supported by 'b64' transformer applied on field 'evt.num'",
+		"toupper(len(proc.name)) = x":                          "can't add field transformer: type 'UINT64' is not supported by 'toupper' transformer applied on field 'proc.name'",
+		"len(proc.name) contains 1":                            "filter error: 'contains' operator not supported for numeric filters",
+		"toupper(fd.name)[x] = foo":                            "filter error: transformer 'toupper' does not support field arguments",
+		`proc.name = "\x00"`:                                   `filter error: filter value cannot contain a NUL byte (\x00)`,
+		"toupper(evt.rawarg.res) = -1":                         "field 'evt.rawarg' does not support transformers",
+		"proc.name = val(proc.pid)":                            "field 'proc.name' has type 'CHARBUF' while the right-hand side field 'proc.pid' has incompatible type 'INT64'",
+		"evt.buflen.in = val(evt.around[1404996934793590564])": "field 'evt.around' can't be used as a right-hand side field",
+		"evt.around[1404996934793590564] = val(evt.buflen.in)": "field 'evt.around' doesn't support right-hand side fields",
+		`join("-") = foo`:                                      "join() requires exactly 2 arguments: separator and list",
+		`concat(fd.name) = foo`:                                "concat() requires at least 2 arguments",
 	} {
 		errs := compileErrors(t, cond, Engine044)
 		if assert.Len(t, errs, 1, cond) {
@@ -93,6 +107,12 @@ func TestTypeCheckTexts(t *testing.T) {
 	for _, ok := range []string{"fd.ip = 10.0.0.1", "fd.ip = ::1", "fd.net = 10.0.0.0/8", "fd.net = fe80::/10", "evt.buffer bcontains 3030", "thread.cpu = 1", "evt.is_io = false"} {
 		assert.Empty(t, compileErrors(t, ok, Engine044), ok)
 	}
+	// A right-hand side transformer is refused where it is written.
+	errs := compileErrors(t, "fd.name = val(proc.name)[x]", Engine044)
+	if assert.Len(t, errs, 1) {
+		assert.Equal(t, "t.yaml:3:25: error: filter error: transformer 'val' does not support field arguments (rule 'r') [LOAD_ERR_COMPILE_CONDITION]", errs[0].String())
+	}
+	assert.Empty(t, compileErrors(t, `proc.name regex "a**"`, Engine044), "RE2 reads a** as a*")
 	assert.Empty(t, compileErrors(t, "proc.pid contains 1", Engine037), "Falco 0.37 compiles it")
 	assert.NotEmpty(t, compileErrors(t, "proc.pid contains 1", Engine038), "Falco 0.38 refuses it")
 	assert.Empty(t, compileErrors(t, `proc.name regex "[a-z"`, Engine043), "Falco 0.43 fails at the first event, not at load")
