@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,15 +35,18 @@ func quote(s string) string {
 }
 
 // TestUpstreamOperatorTypeCompatibility runs the cases of libsinsp's own
-// compiler and operator tests (rules/testdata/upstream/filter_types.tsv,
-// extracted from libs' filter_compiler.ut.cpp and filter_op_*.ut.cpp, each
-// naming its test) at Falco 0.44's engine: falcops refuses exactly the
-// filters libsinsp refuses.
+// compiler, operator and transformer tests
+// (rules/testdata/upstream/filter_types.tsv, extracted from libs' unit
+// tests, each naming its test) at Falco 0.44's engine: falcops refuses
+// exactly the filters libsinsp refuses. Each refusal's code, text and
+// line:col are kept in filter_types.golden (go test -update rewrites it),
+// so a change of any of them shows.
 func TestUpstreamOperatorTypeCompatibility(t *testing.T) {
 	f, err := os.Open(filepath.Join("testdata", "upstream", "filter_types.tsv"))
 	require.NoError(t, err)
 	defer f.Close() //nolint:errcheck // read-only
 	n := 0
+	var golden strings.Builder
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
@@ -58,10 +62,20 @@ func TestUpstreamOperatorTypeCompatibility(t *testing.T) {
 		} else {
 			assert.Empty(t, errs, "libsinsp compiles %q (%s)", expr, source)
 		}
+		for _, e := range errs {
+			fmt.Fprintf(&golden, "%s\t%s\n", expr, e)
+		}
 		n++
 	}
 	require.NoError(t, sc.Err())
 	assert.Equal(t, 543, n)
+	path := filepath.Join("testdata", "upstream", "filter_types.golden")
+	if *update {
+		require.NoError(t, os.WriteFile(path, []byte(golden.String()), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test ./rules/ -run TestUpstreamOperatorTypeCompatibility -update")
+	assert.Equal(t, string(want), golden.String(), "the refusals' codes, texts or positions changed (go test -update after checking them)")
 }
 
 // TestTypeCheckTexts: libsinsp's texts, at the check (libsinsp's position
