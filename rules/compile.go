@@ -19,7 +19,7 @@ type compiler struct {
 	reported   map[string]bool
 	// fieldValues remembers which constant values name a field
 	// (valueWarnings).
-	fieldValues map[string]bool
+	fieldValues map[string]map[string]bool
 	// blankLists are the list names with a blank (substituteBlankLists).
 	blankLists []string
 }

@@ -3,6 +3,7 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"net/netip"
 	"regexp/syntax"
 	"strings"
@@ -77,7 +78,7 @@ func (c *compiler) checkTypes(fd fields.Field, x *condition.BinaryCheck) *proble
 		}
 	}
 	if fd.Type != "bytebuf" {
-		for _, v := range rightValues(x) {
+		for v := range rightValues(x) {
 			if strings.IndexByte(v, 0) >= 0 {
 				return &problem{code: ErrCompileCondition, msg: `filter error: filter value cannot contain a NUL byte (\x00)`}
 			}
@@ -88,7 +89,7 @@ func (c *compiler) checkTypes(fd fields.Field, x *condition.BinaryCheck) *proble
 	}
 	values := rightValues(x)
 	if op == "bcontains" || op == "bstartswith" {
-		for _, v := range values {
+		for v := range values {
 			if !isHex(v) {
 				return &problem{code: ErrCompileCondition, msg: "filter error: bcontains and bstartswith operator support hex strings only"}
 			}
@@ -96,7 +97,7 @@ func (c *compiler) checkTypes(fd fields.Field, x *condition.BinaryCheck) *proble
 		return nil
 	}
 	if op == "regex" && !c.engine.Less(EngineRegexCheck) {
-		for _, v := range values {
+		for v := range values {
 			if msg := RegexProblem(v); msg != "" {
 				return &problem{code: ErrCompileCondition, msg: msg}
 			}
@@ -107,7 +108,7 @@ func (c *compiler) checkTypes(fd fields.Field, x *condition.BinaryCheck) *proble
 			return nil // a name that is no list: compared as Falco compares it
 		}
 	}
-	for _, v := range values {
+	for v := range values {
 		if msg := parseValue(fd.Type, v); msg != "" {
 			return &problem{code: ErrCompileCondition, msg: msg}
 		}
@@ -129,15 +130,21 @@ func checksValues(t, op string) bool {
 	return false
 }
 
-// rightValues are the constant values on the right of x.
-func rightValues(x *condition.BinaryCheck) []string {
-	switch r := x.Right.(type) {
-	case *condition.Value:
-		return []string{r.Value}
-	case *condition.List:
-		return r.Values
+// rightValues are the constant values on the right of x, without
+// allocating per check.
+func rightValues(x *condition.BinaryCheck) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		switch r := x.Right.(type) {
+		case *condition.Value:
+			yield(r.Value)
+		case *condition.List:
+			for _, v := range r.Values {
+				if !yield(v) {
+					return
+				}
+			}
+		}
 	}
-	return nil
 }
 
 // parseValue is string_to_rawval's refusal of v for field type t, "" if
@@ -295,7 +302,7 @@ func (c *compiler) valueWarnings(source string, x *condition.BinaryCheck) []stri
 	}
 	var out []string
 	regex := baseOperator(x.Op) == "regex"
-	for _, v := range rightValues(x) {
+	for v := range rightValues(x) {
 		nospaces := v
 		if strings.ContainsAny(v, " \t\n\r\v\f") {
 			nospaces = strings.Join(strings.Fields(v), "")
@@ -303,7 +310,7 @@ func (c *compiler) valueWarnings(source string, x *condition.BinaryCheck) []stri
 		if regex && regexCouldBeSimpler(v) {
 			out = append(out, "regex check with '"+v+"' may be optimized with simpler operators such as '=', 'contains', 'startswith', 'endswith'")
 		}
-		if strings.IndexByte(nospaces, '.') > 0 && c.isField(source, nospaces) {
+		if looksLikeField(nospaces) && c.isField(source, nospaces) {
 			out = append(out, "'"+v+"' may be a valid field misused as a const string value")
 		}
 		if strings.HasSuffix(nospaces, ")") {
@@ -318,18 +325,28 @@ func (c *compiler) valueWarnings(source string, x *condition.BinaryCheck) []stri
 	return out
 }
 
+// looksLikeField is a cheap test before isField: field names start with a
+// lower-case letter and have a dot (paths and numbers do not qualify).
+func looksLikeField(s string) bool {
+	return s != "" && s[0] >= 'a' && s[0] <= 'z' && strings.IndexByte(s, '.') > 0
+}
+
 // isField reports whether s names a field of source, remembered per
 // value: list items are checked once per load, not once per rule.
 func (c *compiler) isField(source, s string) bool {
-	key := source + "\x00" + s
-	if known, ok := c.fieldValues[key]; ok {
+	bySource := c.fieldValues[source]
+	if known, ok := bySource[s]; ok {
 		return known
 	}
 	_, err := (&loader{engine: c.engine}).lookupField(source, s)
-	if c.fieldValues == nil {
-		c.fieldValues = map[string]bool{}
+	if bySource == nil {
+		if c.fieldValues == nil {
+			c.fieldValues = map[string]map[string]bool{}
+		}
+		bySource = map[string]bool{}
+		c.fieldValues[source] = bySource
 	}
-	c.fieldValues[key] = err == nil
+	bySource[s] = err == nil
 	return err == nil
 }
 
