@@ -81,6 +81,12 @@ func unquote(item string) string {
 // parse parses a condition text and expands list references in it.
 func (c *compiler) parse(t Text, item string) condition.Expr {
 	t.Value = c.substituteBlankLists(t.Value)
+	if c.engine.Less(EngineHexEscapes) {
+		if at := hexEscape(t.Value); at >= 0 {
+			c.add(diag.Error, ErrCompileCondition, `unsupported string escape sequence: \x`, t.Position(at), item)
+			return nil
+		}
+	}
 	e, err := condition.Parse(t.Value)
 	if err != nil {
 		var pe *condition.Error
@@ -478,4 +484,34 @@ func resolveList(cond, name, sub string) (string, bool) {
 		from = start + len(sub)
 		used = true
 	}
+}
+
+// EngineHexEscapes is the engine whose libsinsp reads \xHH escapes in
+// quoted strings (escaping.cpp, 2026-06, no release yet: Falco master);
+// earlier ones refuse them.
+var EngineHexEscapes = EngineNext
+
+// hexEscape is the offset of the first quoted string holding a \x escape,
+// -1 if none.
+func hexEscape(cond string) int {
+	if !strings.Contains(cond, `\x`) {
+		return -1
+	}
+	var quote byte
+	start := 0
+	for i := 0; i < len(cond); i++ {
+		ch := cond[i]
+		switch {
+		case quote == 0 && (ch == '"' || ch == '\''):
+			quote, start = ch, i
+		case quote != 0 && ch == '\\' && i+1 < len(cond):
+			if cond[i+1] == 'x' {
+				return start
+			}
+			i++
+		case quote != 0 && ch == quote:
+			quote = 0
+		}
+	}
+	return -1
 }
