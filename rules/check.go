@@ -133,11 +133,12 @@ func (c *compiler) checkOperator(x *condition.BinaryCheck, t Text, source string
 	if !isField {
 		return
 	}
-	if fd, dotted, ok := fields.Lookup(source, f.Name); ok && dotted == "" {
+	if fd, dotted, ok := fields.Lookup(source, f.Name); ok {
+		// A dotted argument (evt.arg.fd) keeps the field's type.
 		if p := c.checkTypes(fd, x); p != nil {
 			p.at = at()
 			add(*p)
-		} else if p := checkNumbers(fd, f, x); p != nil {
+		} else if p := checkNumbers(fd, f, x); dotted == "" && p != nil {
 			p.at = t.Position(x.Right.Pos())
 			add(*p)
 		}
@@ -191,7 +192,8 @@ func checkNumbers(fd fields.Field, f *condition.Field, x *condition.BinaryCheck)
 		if isDecimal(v) {
 			continue
 		}
-		return &problem{code: ErrCompileCondition, msg: fmt.Sprintf("field '%s' is a number (%s) but is compared with '%s'", f.Name, fd.Type, v)}
+		// sinsp_numparser's text (utils.cpp)
+		return &problem{code: ErrCompileCondition, msg: v + " is not a valid number"}
 	}
 	return nil
 }
