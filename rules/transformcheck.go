@@ -8,6 +8,11 @@ import (
 	"github.com/falcops/falcops/rules/fields"
 )
 
+// transformedType is the type libsinsp gives e (a field, or transformers
+// around one): the field's type and whether it is a list, as each
+// transformer's transform_type changes them, or the refusal of
+// sinsp_filter_check::add_transformer. ok is false when the type is not
+// known here (a transformer of several arguments, an unknown field).
 func transformedType(source string, e condition.Expr) (t string, list, ok bool, msg string) {
 	switch x := e.(type) {
 	case *condition.Field:
@@ -61,6 +66,7 @@ func transformedType(source string, e condition.Expr) (t string, list, ok bool, 
 	return "", false, false, ""
 }
 
+// innerField is the field a chain of transformers applies to.
 func innerField(x *condition.Transformer) string {
 	for {
 		if len(x.Args) != 1 {
@@ -77,6 +83,9 @@ func innerField(x *condition.Transformer) string {
 	}
 }
 
+// checkTransformed applies libsinsp's checks to transformers on the left
+// of a check: each transformer must accept the type it is given, and the
+// operator must fit the transformed type (EngineTypeChecks).
 func (c *compiler) checkTransformed(source string, tr *condition.Transformer, op string) *problem {
 	if c.engine.Less(EngineTypeChecks) {
 		return nil
@@ -94,6 +103,9 @@ func (c *compiler) checkTransformed(source string, tr *condition.Transformer, op
 	return operatorProblem(typeFamily(t), list, baseOperator(op))
 }
 
+// argType is a multi-value transformer argument's type as libsinsp's
+// argument_types() gives it: a string literal is a single CHARBUF, a
+// parenthesized list a list.
 func argType(source string, e condition.Expr) (t string, list, ok bool) {
 	switch e.(type) {
 	case *condition.Value:
@@ -105,6 +117,9 @@ func argType(source string, e condition.Expr) (t string, list, ok bool) {
 	return t, list, ok && msg == ""
 }
 
+// multiValueProblem is libsinsp's refusal of a join() or concat()
+// (sinsp_filtercheck_multivalue_transformer.cpp), "" when it fits or is
+// not known here.
 func multiValueProblem(source string, tr *condition.Transformer) string {
 	switch tr.Name {
 	case "join":
@@ -130,6 +145,9 @@ func multiValueProblem(source string, tr *condition.Transformer) string {
 	return ""
 }
 
+// transformerArgProblem is libsinsp's refusal of a field argument on a
+// transformer (filter.cpp, sinsp_filtercheck_multivalue_transformer.cpp):
+// only getopt takes one.
 func transformerArgProblem(x *condition.Transformer) string {
 	if !x.HasArg || x.Name == "getopt" {
 		return ""
@@ -140,6 +158,8 @@ func transformerArgProblem(x *condition.Transformer) string {
 	return "transformer '" + x.Name + "' does not support field arguments"
 }
 
+// noRHS are the fields libsinsp flags EPF_NO_RHS (libs 0.17): they can be
+// neither compared with a right-hand side field nor be one.
 var noRHS = map[string]bool{
 	"evt.around": true, "evt.rawarg": true, "fd.cip.name": true, "fd.cnet": true, "fd.ip": true, "fd.lip.name": true,
 	"fd.lnet": true, "fd.net": true, "fd.port": true, "fd.proto": true, "fd.rip.name": true, "fd.rnet": true,
@@ -147,6 +167,10 @@ var noRHS = map[string]bool{
 	"proc.aexepath": true, "proc.aname": true, "proc.apid": true,
 }
 
+// rhsFieldProblem is libsinsp's refusal of a right-hand side field
+// (sinsp_filtercheck.cpp add_filter_value, check_rhs_field_type_consistency):
+// both sides must allow it, and their types (after transformers) must be
+// the same, list or not alike.
 func (c *compiler) rhsFieldProblem(source string, x *condition.BinaryCheck) *problem {
 	rhs, ok := x.Right.(*condition.Transformer)
 	if !ok || c.engine.Less(EngineTypeChecks) {
@@ -174,6 +198,7 @@ func (c *compiler) rhsFieldProblem(source string, x *condition.BinaryCheck) *pro
 		lname, kind(lt, llist), rname, kind(rt, rlist))}
 }
 
+// leftField is the field of a check's left side, under any transformers.
 func leftField(e condition.Expr) string {
 	switch x := e.(type) {
 	case *condition.Field:
@@ -184,8 +209,11 @@ func leftField(e condition.Expr) string {
 	return ""
 }
 
+// noTransformer reports whether libsinsp flags the field
+// EPF_NO_TRANSFORMER: the EPF_NO_RHS fields but fd.types.
 func noTransformer(name string) bool { return noRHS[name] && name != "fd.types" }
 
+// canonical is a field's catalog name: evt.arg.fd is evt.arg.
 func canonical(source, name string) string {
 	if fd, _, ok := fields.Lookup(source, name); ok {
 		return fd.Name

@@ -287,28 +287,6 @@ func RegexProblem(pattern string) string {
 	return "invalid regex pattern: " + err.Error()
 }
 
-// EngineValueWarnings is the engine whose libsinsp (libs 0.18.0, Falco
-// 0.39) warns about suspicious constant values (filter.cpp
-// check_value_and_add_warnings); Falco reports them as
-// LOAD_COMPILE_CONDITION warnings.
-// valueWarnings are libsinsp's warnings about x's constant values: a
-// regex a simpler operator could check, a value that is a field name
-// (val() forgotten), a value that looks like a transformer.
-// looksLikeField is a cheap test before isField: field names start with a
-// lower-case letter and have a dot (paths and numbers do not qualify).
-// isField reports whether s names a field of source, remembered per
-// value: list items are checked once per load, not once per rule.
-// regexCouldBeSimpler is libsinsp's heuristic: no regex special character
-// but the implicit anchors and a leading or trailing ".*" / ".+" / ".?".
-// transformedType is the type libsinsp gives e (a field, or transformers
-// around one): the field's type and whether it is a list, as each
-// transformer's transform_type changes them, or the refusal of
-// sinsp_filter_check::add_transformer. ok is false when the type is not
-// known here (a transformer of several arguments, an unknown field).
-// innerField is the field a chain of transformers applies to.
-// checkTransformed applies libsinsp's checks to transformers on the left
-// of a check: each transformer must accept the type it is given, and the
-// operator must fit the transformed type (EngineTypeChecks).
 // operatorProblem is flt_is_comparable's refusal of op on a value of the
 // family (a list when list), nil when it fits or the family is unknown.
 func operatorProblem(family string, list bool, op string) *problem {
@@ -329,23 +307,3 @@ func operatorProblem(family string, list bool, op string) *problem {
 	}
 	return &problem{code: ErrCompileCondition, msg: msg}
 }
-
-// argType is a multi-value transformer argument's type as libsinsp's
-// argument_types() gives it: a string literal is a single CHARBUF, a
-// parenthesized list a list.
-// multiValueProblem is libsinsp's refusal of a join() or concat()
-// (sinsp_filtercheck_multivalue_transformer.cpp), "" when it fits or is
-// not known here.
-// transformerArgProblem is libsinsp's refusal of a field argument on a
-// transformer (filter.cpp, sinsp_filtercheck_multivalue_transformer.cpp):
-// only getopt takes one.
-// noRHS are the fields libsinsp flags EPF_NO_RHS (libs 0.17): they can be
-// neither compared with a right-hand side field nor be one.
-// rhsFieldProblem is libsinsp's refusal of a right-hand side field
-// (sinsp_filtercheck.cpp add_filter_value, check_rhs_field_type_consistency):
-// both sides must allow it, and their types (after transformers) must be
-// the same, list or not alike.
-// leftField is the field of a check's left side, under any transformers.
-// noTransformer reports whether libsinsp flags the field
-// EPF_NO_TRANSFORMER: the EPF_NO_RHS fields but fd.types.
-// canonical is a field's catalog name: evt.arg.fd is evt.arg.

@@ -6,8 +6,15 @@ import (
 	"github.com/falcops/falcops/rules/condition"
 )
 
+// EngineValueWarnings is the engine whose libsinsp (libs 0.18.0, Falco
+// 0.39) warns about suspicious constant values (filter.cpp
+// check_value_and_add_warnings); Falco reports them as
+// LOAD_COMPILE_CONDITION warnings.
 var EngineValueWarnings = Engine039
 
+// valueWarnings are libsinsp's warnings about x's constant values: a
+// regex a simpler operator could check, a value that is a field name
+// (val() forgotten), a value that looks like a transformer.
 func (c *compiler) valueWarnings(source string, x *condition.BinaryCheck) []string {
 	if c.engine.Less(EngineValueWarnings) {
 		return nil
@@ -37,10 +44,14 @@ func (c *compiler) valueWarnings(source string, x *condition.BinaryCheck) []stri
 	return out
 }
 
+// looksLikeField is a cheap test before isField: field names start with a
+// lower-case letter and have a dot (paths and numbers do not qualify).
 func looksLikeField(s string) bool {
 	return s != "" && s[0] >= 'a' && s[0] <= 'z' && strings.IndexByte(s, '.') > 0
 }
 
+// isField reports whether s names a field of source, remembered per
+// value: list items are checked once per load, not once per rule.
 func (c *compiler) isField(source, s string) bool {
 	bySource := c.fieldValues[source]
 	if known, ok := bySource[s]; ok {
@@ -58,6 +69,8 @@ func (c *compiler) isField(source, s string) bool {
 	return err == nil
 }
 
+// regexCouldBeSimpler is libsinsp's heuristic: no regex special character
+// but the implicit anchors and a leading or trailing ".*" / ".+" / ".?".
 func regexCouldBeSimpler(v string) bool {
 	const special, occurrence = ".+*?^$()[]{}|\\", "+*?"
 	n := len(v)
