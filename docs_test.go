@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/falcops/falcops/internal/sharedtest"
 	"github.com/falcops/falcops/internal/testenv"
@@ -79,24 +77,13 @@ func newDocsRun(t *testing.T) *docsRun {
 	require.NoError(t, err, "go build ./cmd/falcops: %s", out)
 	env := testenv.Start(t)
 	kubeconfig := filepath.Join(bin, "kubeconfig")
-	writeKubeconfig(t, env, kubeconfig)
+	env.WriteKubeconfig(t, kubeconfig)
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
 	kubectl := filepath.Join(assets, "kubectl")
 	if _, err := os.Stat(kubectl); err != nil {
 		sharedtest.SkipOrFail(t, "FALCOPS_REQUIRE_TOOLS", "no kubectl in KUBEBUILDER_ASSETS (%s): rerun hack/envtest-assets.sh", assets)
 	}
 	return &docsRun{bin: bin, kubeconfig: kubeconfig, kubectl: assets, registry: ocitest.New(t).Host}
-}
-
-// writeKubeconfig writes a kubeconfig for envtest's admin client.
-func writeKubeconfig(t *testing.T, env *testenv.Env, path string) {
-	c := env.Config
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["envtest"] = &clientcmdapi.Cluster{Server: c.Host, CertificateAuthorityData: c.CAData}
-	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: c.CertData, ClientKeyData: c.KeyData, Token: c.BearerToken}
-	cfg.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "admin", Namespace: "default"}
-	cfg.CurrentContext = "envtest"
-	require.NoError(t, clientcmd.WriteToFile(*cfg, path))
 }
 
 // document runs one document's lines in order in a fresh workspace.

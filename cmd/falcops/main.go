@@ -96,7 +96,7 @@ failed verification), 2 usage or environment error.`,
 		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
 	root.AddCommand(newRenderCmd(), newValidateCmd(), newPackageCmd(), newPublishCmd(), newVerifyCmd(), newIndexCmd(), newRegistryCmd(), newRunCmd(),
-		newDiffCmd(), newTestCmd(), newGateCmd(), newProfileCmd(), newAdmissionCmd(), newVendorCmd(), newMirrorCmd(), newVersionCmd())
+		newDiffCmd(), newTestCmd(), newGateCmd(), newProfileCmd(), newAdmissionCmd(), newVendorCmd(), newMirrorCmd(), newFleetCmd(), newVersionCmd())
 	root.Version = version.Get().Version
 	root.SetVersionTemplate(version.Report("falcops"))
 	return root

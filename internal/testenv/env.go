@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -234,4 +237,19 @@ func WithWebhooks(t testing.TB, paths ...string) (*Env, *envtest.WebhookInstallO
 		t.Fatal(err)
 	}
 	return &Env{Config: cfg, Client: c, Scheme: s}, &te.WebhookInstallOptions
+}
+
+// WriteKubeconfig writes a kubeconfig for the API server's admin client
+// (context "envtest") to path, for commands and tools run against it.
+func (e *Env) WriteKubeconfig(t testing.TB, path string) {
+	t.Helper()
+	c := e.Config
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["envtest"] = &clientcmdapi.Cluster{Server: c.Host, CertificateAuthorityData: c.CAData}
+	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: c.CertData, ClientKeyData: c.KeyData, Token: c.BearerToken}
+	cfg.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "admin", Namespace: "default"}
+	cfg.CurrentContext = "envtest"
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
 }
