@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	digest "github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/assert"
@@ -311,3 +312,36 @@ func BenchmarkOrasCopy50(b *testing.B) {
 }
 
 func digestOf(s string) digest.Digest { return digest.Digest(s) }
+
+// TestValidateExpiredException: `falcops validate` fails on a tuning
+// exception past its expiry day, and only warns (failing --strict) when it
+// expires within 30 days; the finding names ruleset.yaml's entry.
+func TestValidateExpiredException(t *testing.T) {
+	write := func(expires string) string {
+		root := t.TempDir()
+		sharedtest.WriteFiles(t, root, map[string]string{
+			"rulesets/upstream-2/ruleset.yaml": "name: upstream\nversion: 2.0.0\nfiles: [u.yaml]\n",
+			"rulesets/upstream-2/u.yaml":       "- rule: Shell\n  desc: d\n  condition: evt.type = execve and proc.name = bash\n  output: o\n  priority: INFO\n",
+			"rulesets/tuning/ruleset.yaml": "name: tuning\nversion: 1.0.0\nfiles: [t.yaml]\ndependsOn: [{name: upstream, major: 2}]\n" +
+				"exceptions:\n  - {rule: Shell, name: sshd, owner: team@example.com, reason: sshd starts shells, expires: \"" + expires + "\"}\n",
+			"rulesets/tuning/t.yaml": "- rule: Shell\n  exceptions:\n    - {name: sshd, fields: [proc.pname], comps: [=], values: [[sshd]]}\n  override: {exceptions: append}\n",
+		})
+		return root
+	}
+	day := func(days int) string { return time.Now().UTC().AddDate(0, 0, days).Format(time.DateOnly) }
+
+	code, out, errOut := runCLI(t, "validate", write(day(-2)))
+	assert.Equal(t, exitInput, code, out+errOut)
+	assert.Contains(t, out+errOut, "rulesets/tuning/ruleset.yaml:6:5: error: exception \"sshd\" of rule \"Shell\" expired on "+day(-2))
+	assert.Contains(t, out+errOut, "[FALCOPS_EXCEPTION_EXPIRED]")
+
+	soon := write(day(10))
+	code, out, errOut = runCLI(t, "validate", soon)
+	assert.Equal(t, exitOK, code, out+errOut)
+	assert.Contains(t, out+errOut, "[FALCOPS_EXCEPTION_EXPIRING]")
+	code, _, _ = runCLI(t, "validate", "--strict", soon)
+	assert.Equal(t, exitInput, code)
+
+	code, out, errOut = runCLI(t, "validate", "--strict", write(day(90)))
+	assert.Equal(t, exitOK, code, out+errOut)
+}
