@@ -59,6 +59,9 @@ type Wave struct {
 	// Open: shoots of the wave may change; Current: the highest open one.
 	Open    bool `json:"open"`
 	Current bool `json:"current"`
+	// OpensAt is when a closed wave opens: the previous wave completed
+	// and the policy's pause is running (nil otherwise).
+	OpensAt *metav1.Time `json:"opensAt,omitempty"`
 }
 
 // Group is the shoots of one reason, with the message of the first and
@@ -125,8 +128,12 @@ func Summarize(rollouts []falcopsv1alpha1.ShootRollout, sources []falcopsv1alpha
 	for _, p := range sortedBy(policies, func(p falcopsv1alpha1.RolloutPolicy) string { return p.Name }) {
 		open := int(p.Status.OpenWaves)
 		for i, w := range p.Status.Waves {
-			s.Waves = append(s.Waves, Wave{Policy: p.Name, Name: w.Name, Shoots: w.Shoots, UpToDate: w.UpToDate, Failed: w.Failed,
-				Open: i < open, Current: w.Name == p.Status.CurrentWave})
+			wave := Wave{Policy: p.Name, Name: w.Name, Shoots: w.Shoots, UpToDate: w.UpToDate, Failed: w.Failed,
+				Open: i < open, Current: w.Name == p.Status.CurrentWave}
+			if i == open && i > 0 && p.Spec.Pause != nil && p.Status.Waves[i-1].CompletedAt != nil {
+				wave.OpensAt = &metav1.Time{Time: p.Status.Waves[i-1].CompletedAt.Add(p.Spec.Pause.Duration)}
+			}
+			s.Waves = append(s.Waves, wave)
 		}
 	}
 	for _, src := range sortedBy(sources, func(r falcopsv1alpha1.RuleSource) string { return r.Name }) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -61,6 +62,13 @@ func fixture() Summary {
 		ObjectMeta: metav1.ObjectMeta{Name: "default"},
 		Status: falcopsv1alpha1.RolloutPolicyStatus{CurrentWave: "early", OpenWaves: 1, Waves: []falcopsv1alpha1.WaveStatus{
 			{Name: "early", Shoots: 3, UpToDate: 2}, {Name: "rest", Shoots: 4, UpToDate: 0, Failed: 1}}},
+	}, {
+		// Its first wave completed; the second opens after the pause.
+		ObjectMeta: metav1.ObjectMeta{Name: "paused"},
+		Spec:       falcopsv1alpha1.RolloutPolicySpec{Pause: &metav1.Duration{Duration: time.Hour}},
+		Status: falcopsv1alpha1.RolloutPolicyStatus{CurrentWave: "canary", OpenWaves: 1, Waves: []falcopsv1alpha1.WaveStatus{
+			{Name: "canary", Shoots: 1, UpToDate: 1, CompletedAt: &metav1.Time{Time: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}},
+			{Name: "rest", Shoots: 2}}},
 	}}
 	return Summarize(rollouts, sources, policies)
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // WriteText writes the summary for a terminal: one section per part, in
@@ -33,6 +34,8 @@ func (s Summary) WriteText(w io.Writer) error {
 			state = "current"
 		case wv.Open:
 			state = "open"
+		case wv.OpensAt != nil:
+			state = "opens " + wv.OpensAt.UTC().Format(time.RFC3339)
 		}
 		p("  %s/%s\t%s\t%d/%d up to date\t%d failed\n", wv.Policy, wv.Name, state, wv.UpToDate, wv.Shoots, wv.Failed)
 	}

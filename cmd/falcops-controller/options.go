@@ -24,6 +24,7 @@ type options struct {
 	poll        pollOptions
 	rollout     rolloutOptions
 	webhooks    webhookOptions
+	dashboard   dashboardOptions
 }
 
 // BindFlags binds every group's flags to fs.
@@ -34,6 +35,7 @@ func (o *options) BindFlags(fs *pflag.FlagSet) {
 	o.poll.BindFlags(fs)
 	o.rollout.BindFlags(fs)
 	o.webhooks.BindFlags(fs)
+	o.dashboard.BindFlags(fs)
 }
 
 // webhookOptions configure the admission webhooks' server.

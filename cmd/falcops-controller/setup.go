@@ -92,6 +92,11 @@ func (o *options) setup(ctx context.Context, mgr ctrl.Manager, clk clock.Passive
 	if err := (&falcoprofile.Reconciler{Clock: clk}).SetupWithManager(ctx, mgr, o.retry.controllerOptions(1)); err != nil {
 		return fmt.Errorf("falcoprofile controller: %w", err)
 	}
+	if o.dashboard.enabled() {
+		if err := o.dashboard.setup(ctx, mgr); err != nil {
+			return fmt.Errorf("dashboard: %w", err)
+		}
+	}
 	if !o.webhooks.enabled {
 		return nil
 	}
