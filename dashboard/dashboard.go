@@ -32,9 +32,9 @@ const Debounce = 300 * time.Millisecond
 var assets embed.FS
 
 var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
-	"ago":     ago,
-	"percent": percent,
-	"shoot":   shootLink,
+	"ago":      ago,
+	"percent":  percent,
+	"shoot":    shootLink,
 	"subtract": func(a, b int) int { return a - b },
 }).ParseFS(assets, "assets/*.html"))
 
