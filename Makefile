@@ -23,12 +23,17 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 LDFLAGS := -X github.com/falcops/falcops/version.Version=$(VERSION)
 
 .PHONY: build
-build: ## Build the falcops and falcops-controller binaries into bin/.
-	$(GO) build -buildvcs=auto -ldflags "$(LDFLAGS)" -o bin/ ./cmd/falcops ./cmd/falcops-controller
+build: ## Build the falcops, falcops-controller and falcops-extension binaries into bin/.
+	$(GO) build -buildvcs=auto -ldflags "$(LDFLAGS)" -o bin/ ./cmd/falcops ./cmd/falcops-controller ./cmd/falcops-extension
 
 .PHONY: run
 run: ## The main job: validate, sign and publish rulesets and profiles to an embedded registry, print the falcoctl config; serves until Ctrl-C.
 	$(UPSTREAM_RULESETS) $(GO) run ./cmd/falcops run
+
+.PHONY: dev
+dev: build ## A local garden until Ctrl-C: API servers, signed registry, 50 sample shoots, the real controller (webhooks, dashboard on 127.0.0.1:8090) and extension. DEV_ARGS=--reset starts from scratch.
+	@hack/gardener-crds.sh $(CACHE)/gardener-crds
+	$(UPSTREAM_RULESETS) KUBEBUILDER_ASSETS=$$(hack/envtest-assets.sh) FALCOPS_GARDENER_CRDS=$(CACHE)/gardener-crds bin/falcops dev $(DEV_ARGS)
 
 .PHONY: validate
 validate: ## Validate rulesets/ exactly as CI does (warnings fail).
@@ -37,7 +42,8 @@ validate: ## Validate rulesets/ exactly as CI does (warnings fail).
 .PHONY: test
 test: tools-test ## Run every test (builds falcoctl, cosign, kube-apiserver and etcd once into ~/.cache/falcops).
 	$(UPSTREAM_RULESETS) KUBEBUILDER_ASSETS=$$(hack/envtest-assets.sh) FALCOPS_CONTROLLER_GEN=$(BIN)/controller-gen \
-	FALCOPS_SARIF_SCHEMA=$(CACHE)/sarif/sarif-2.1.0.json FALCOPS_GARDENER_CRDS=$(CACHE)/gardener-crds $(GO) test $(GO_TEST_ARGS) ./...
+	FALCOPS_SARIF_SCHEMA=$(CACHE)/sarif/sarif-2.1.0.json FALCOPS_GARDENER_CRDS=$(CACHE)/gardener-crds FALCOPS_CHROMIUM=$$(hack/chromium.sh) \
+	$(GO) test $(GO_TEST_ARGS) ./...
 
 # TEST_TOOLS are every tool a test looks up (internal/clitest.Tool); a test
 # (TestToolsTestInstallsEveryTool) fails when one is missing here.
@@ -49,6 +55,7 @@ tools-test:
 	@hack/gardener-crds.sh $(CACHE)/gardener-crds
 	@hack/tools.sh $(TEST_TOOLS)
 	@hack/envtest-assets.sh >/dev/null
+	@hack/chromium.sh >/dev/null
 
 .PHONY: generate
 generate: ## Regenerate deepcopy code (every API group), CRDs (config/crd/bases) and RBAC (config/rbac) with controller-gen.
@@ -119,6 +126,11 @@ bench-agent: tools-test ## Pin change to swapped rules through the agent (real f
 bench-extension: tools-test ## 2,000 Extensions on envtest: the actuator (render and all its writes) vs a plain client loop making the same writes (ratio; goal <= 1.3); heap in use.
 	KUBEBUILDER_ASSETS=$$(hack/envtest-assets.sh) FALCOPS_GARDENER_CRDS=$(CACHE)/gardener-crds $(GO) test ./controllers/extension/ -run '^$$' -bench 'Benchmark(ExtensionActuator|PlainWrites)$$' -benchtime 1x -count $(BENCH_COUNT) -timeout 60m | tee $(CACHE)/bench-extension.txt
 	@hack/ratio.sh $(CACHE)/bench-extension.txt BenchmarkExtensionActuator BenchmarkPlainWrites
+
+.PHONY: bench-dashboard
+bench-dashboard: ## Dashboard page view over 10,000 cached ShootRollouts in envtest: API requests per view (must be 0), time per view vs a bare cache list (ratio), slowest view (goal < 300 ms).
+	KUBEBUILDER_ASSETS=$$(hack/envtest-assets.sh) $(GO) test ./dashboard/ -run '^$$' -bench '^BenchmarkDashboard$$' -benchtime 20x -count $(BENCH_COUNT) -timeout 30m | tee $(CACHE)/bench-dashboard.txt
+	@hack/ratio.sh $(CACHE)/bench-dashboard.txt BenchmarkDashboard/PageView BenchmarkDashboard/CacheList
 
 .PHONY: bench-admission
 bench-admission: ## Admission webhooks: 200 concurrent requests over TLS on 127.0.0.1, real handlers vs a no-op handler (p99 ratio; goal <= 3), peak heap; a 1 MiB custom rules ConfigMap validated (goal < 1 s).

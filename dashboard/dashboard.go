@@ -100,9 +100,11 @@ func (s *Server) Summary(ctx context.Context) (fleet.Summary, error) {
 // view is what the templates render.
 type view struct {
 	Summary fleet.Summary
-	Charts  []Chart
-	Recent  []Transition
-	Now     time.Time
+	// Blocked and Waiting are the shoots of all their groups.
+	Blocked, Waiting int
+	Charts           []Chart
+	Recent           []Transition
+	Now              time.Time
 }
 
 func (s *Server) view(ctx context.Context) (view, error) {
@@ -110,7 +112,15 @@ func (s *Server) view(ctx context.Context) (view, error) {
 	if err != nil {
 		return view{}, err
 	}
-	return view{Summary: sum, Charts: charts(sum), Recent: s.recent.list(), Now: s.now()}, nil
+	return view{Summary: sum, Blocked: shoots(sum.Blocked), Waiting: shoots(sum.Waiting), Charts: charts(sum), Recent: s.recent.list(), Now: s.now()}, nil
+}
+
+func shoots(groups []fleet.Group) int {
+	n := 0
+	for _, g := range groups {
+		n += g.Shoots
+	}
+	return n
 }
 
 // Handler serves the page, its fragment and live updates, the summary as

@@ -41,6 +41,7 @@ func (o *options) BindFlags(fs *pflag.FlagSet) {
 // webhookOptions configure the admission webhooks' server.
 type webhookOptions struct {
 	enabled bool
+	host    string
 	port    int
 	certDir string
 }
@@ -48,6 +49,7 @@ type webhookOptions struct {
 // BindFlags binds the webhook flags to fs.
 func (o *webhookOptions) BindFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.enabled, "webhooks", false, "Serve the Shoot and FalcoProfile admission webhooks (config/webhook registers them); /readyz fails until their caches synced.")
+	fs.StringVar(&o.host, "webhook-host", "", "Address the webhook server listens on (default: all).")
 	fs.IntVar(&o.port, "webhook-port", 9443, "Port of the webhook server (HTTPS).")
 	fs.StringVar(&o.certDir, "webhook-cert-dir", "", "Folder with the webhook server's tls.crt and tls.key, re-read when they change (default: controller-runtime's, /tmp/k8s-webhook-server/serving-certs).")
 }

@@ -41,7 +41,7 @@ func (o *options) managerOptions() (ctrl.Options, error) {
 		LeaderElectionNamespace: m.namespace,
 		Cache:                   scheme.Cache(m.namespace, sel),
 		Client:                  client.Options{Cache: &client.CacheOptions{Unstructured: true}},
-		WebhookServer:           webhook.NewServer(webhook.Options{Port: o.webhooks.port, CertDir: o.webhooks.certDir}),
+		WebhookServer:           webhook.NewServer(webhook.Options{Host: o.webhooks.host, Port: o.webhooks.port, CertDir: o.webhooks.certDir}),
 	}, nil
 }
 

@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/falcops/falcops/lifecycle"
 	"github.com/falcops/falcops/oci"
@@ -60,6 +62,9 @@ func exitCode(err error) int {
 }
 
 func main() {
+	// The commands' controller-runtime clients (fleet, dev) report
+	// through their errors; without a logger it warns after 30 s.
+	ctrllog.SetLogger(logr.Discard())
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -95,7 +100,7 @@ failed verification), 2 usage or environment error.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
-	root.AddCommand(newRenderCmd(), newValidateCmd(), newPackageCmd(), newPublishCmd(), newVerifyCmd(), newIndexCmd(), newRegistryCmd(), newRunCmd(),
+	root.AddCommand(newRenderCmd(), newValidateCmd(), newPackageCmd(), newPublishCmd(), newVerifyCmd(), newIndexCmd(), newRegistryCmd(), newRunCmd(), newDevCmd(),
 		newDiffCmd(), newTestCmd(), newGateCmd(), newProfileCmd(), newAdmissionCmd(), newVendorCmd(), newMirrorCmd(), newFleetCmd(), newVersionCmd())
 	root.Version = version.Get().Version
 	root.SetVersionTemplate(version.Report("falcops"))

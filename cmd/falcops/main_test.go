@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"os"
 	"testing"
+
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 // cliEnv makes the test binary run the CLI instead of the tests, so a test
@@ -16,6 +19,8 @@ const cliEnv = "FALCOPS_TEST_RUN_CLI"
 const peakRSSEnv = "FALCOPS_TEST_PEAK_RSS_FILE"
 
 func TestMain(m *testing.M) {
+	// controller-runtime's clients log nothing, as in main.
+	ctrllog.SetLogger(logr.Discard())
 	if os.Getenv(cliEnv) == "1" {
 		code := run(os.Args[1:], os.Stdout, os.Stderr)
 		if f := os.Getenv(peakRSSEnv); f != "" {

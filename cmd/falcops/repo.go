@@ -46,7 +46,7 @@ func repoRootOf(path string) string {
 }
 
 // repoFlags are the flags whose defaults name a place in the repository.
-var repoFlags = []string{"repo", "profile", "profiles", "dir"}
+var repoFlags = []string{"repo", "profile", "profiles", "dir", "state"}
 
 // anchorDefaults makes the defaults of repoFlags relative to the
 // repository root, when the user did not set them, so a command started in

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -31,6 +32,10 @@ type runOptions struct {
 	prefix string
 	repo   string
 	once   bool
+	// quiet leaves out the falcoctl instructions; dependencies publishes
+	// the rulesets' dependencies found on $FALCOPS_RULESETS_PATH too
+	// (falcops dev).
+	quiet, dependencies bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -116,7 +121,9 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, ready func(run
 		return err
 	}
 	env := offlineEnv(host, dir, pub)
-	printInstructions(out, host, dir, cfgPath, refs, env)
+	if !o.quiet {
+		printInstructions(out, host, dir, cfgPath, refs, env)
+	}
 
 	if ready != nil {
 		if err := ready(runResult{host: host, falcoctlConfig: cfgPath, publicKey: pub, refs: refs, digests: digests, offlineEnv: env}); err != nil {
@@ -148,7 +155,7 @@ func (o *runOptions) run(ctx context.Context, cmd *cobra.Command, ready func(run
 // the dev key, and returns the index entries, the refs a shoot installs
 // (each ruleset by name and major version) and the published digests.
 func (o *runOptions) publishRepo(ctx context.Context, cmd *cobra.Command, reg publish.Registry, signer signature.SignerVerifier, pub string) (artifacts.Index, []string, map[string]string, error) {
-	paths, err := selfContained(cmd, o.repo)
+	paths, err := selfContained(cmd, o.repo, o.dependencies)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -198,19 +205,28 @@ func (o *runOptions) publishRepo(ctx context.Context, cmd *cobra.Command, reg pu
 // dependencies are rulesets of the repository too: falcoctl installs a
 // dependency from the same index, and the embedded registry holds only
 // what the repository builds. The others are named on stderr and left out.
-func selfContained(cmd *cobra.Command, repo string) ([]string, error) {
+// With withDeps, dependencies found on $FALCOPS_RULESETS_PATH are
+// published too, first.
+func selfContained(cmd *cobra.Command, repo string, withDeps bool) ([]string, error) {
 	dirs, fs := rules.Discover(repo)
 	if fs.Errors() > 0 {
 		_ = writeFindings(cmd.ErrOrStderr(), fs)
 		return nil, errors.New("the repository's rulesets cannot be read")
 	}
-	var out []string
+	var out, deps []string
 	for _, rd := range dirs {
 		var missing []string
 		for _, d := range rd.Manifest.DependsOn {
-			if _, err := rules.FindDependencyIn(rd, d, []string{filepath.Dir(rd.Dir)}); err != nil {
-				missing = append(missing, fmt.Sprintf("%s %d", d.Name, d.Major))
+			if _, err := rules.FindDependencyIn(rd, d, []string{filepath.Dir(rd.Dir)}); err == nil {
+				continue
 			}
+			if dep, err := rules.FindDependency(rd, d); err == nil && withDeps {
+				if !slices.Contains(deps, dep.Dir) {
+					deps = append(deps, dep.Dir)
+				}
+				continue
+			}
+			missing = append(missing, fmt.Sprintf("%s %d", d.Name, d.Major))
 		}
 		if len(missing) > 0 {
 			fmt.Fprintf(cmd.ErrOrStderr(), "%s %s: left out, its dependencies are not in the repository: %s (vendor them with falcops vendor)\n",
@@ -219,7 +235,7 @@ func selfContained(cmd *cobra.Command, repo string) ([]string, error) {
 		}
 		out = append(out, rd.Dir)
 	}
-	return out, nil
+	return append(deps, out...), nil
 }
 
 // writeRunFiles writes index.yaml and the falcoctl.yaml a shoot would use

@@ -1,0 +1,321 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
+	"github.com/falcops/falcops/devenv"
+	"github.com/falcops/falcops/internal/scheme"
+	"github.com/falcops/falcops/internal/sharedtest"
+)
+
+// devProcess is `falcops dev` run as a process of its own (the test
+// binary as the CLI), its output collected.
+type devProcess struct {
+	cmd   *exec.Cmd
+	mu    sync.Mutex
+	out   strings.Builder
+	ready chan struct{}
+	done  chan error
+}
+
+func (p *devProcess) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+// startDev starts falcops dev with args and waits until it says it is
+// ready.
+func startDev(t *testing.T, bin string, args ...string) *devProcess {
+	t.Helper()
+	self, err := os.Executable()
+	require.NoError(t, err)
+	cmd := exec.Command(self, append([]string{"dev", "--bin-dir", bin}, args...)...)
+	cmd.Env = append(os.Environ(), cliEnv+"=1")
+	cmd.Dir = sharedtest.RepoRoot(t)
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	require.NoError(t, cmd.Start())
+	p := &devProcess{cmd: cmd, ready: make(chan struct{}), done: make(chan error, 1)}
+	go func() {
+		sc := bufio.NewScanner(pr)
+		once := sync.Once{}
+		for sc.Scan() {
+			p.mu.Lock()
+			p.out.WriteString(sc.Text() + "\n")
+			p.mu.Unlock()
+			if strings.HasPrefix(sc.Text(), devenv.ReadyLine) {
+				once.Do(func() { close(p.ready) })
+			}
+		}
+	}()
+	go func() { err := cmd.Wait(); _ = pw.Close(); p.done <- err }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+		}
+	})
+	select {
+	case <-p.ready:
+		return p
+	case err := <-p.done:
+		t.Fatalf("falcops dev exited (%v) before it was ready:\n%s", err, p.output())
+	case <-time.After(5 * time.Minute):
+		t.Fatalf("falcops dev not ready after 5 minutes:\n%s", p.output())
+	}
+	return nil
+}
+
+// descendants are the PIDs of the processes below pid (children,
+// grandchildren, ...), from /proc.
+func descendants(t *testing.T, pid int) []int {
+	t.Helper()
+	parent := map[int]int{}
+	entries, err := os.ReadDir("/proc")
+	require.NoError(t, err)
+	for _, e := range entries {
+		id, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...; comm may hold blanks.
+		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if ppid, err := strconv.Atoi(fields[1]); err == nil {
+			parent[id] = ppid
+		}
+	}
+	var out []int
+	for id := range parent {
+		for p := parent[id]; p != 0; p = parent[p] {
+			if p == pid {
+				out = append(out, id)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// alive tells whether pid runs (a zombie does not count).
+func alive(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	return len(fields) > 0 && fields[0] != "Z"
+}
+
+// interrupt sends SIGINT (Ctrl-C) and waits for a clean exit; no process
+// it started may be left.
+func (p *devProcess) interrupt(t *testing.T) {
+	t.Helper()
+	below := descendants(t, p.cmd.Process.Pid)
+	require.NotEmpty(t, below, "falcops dev runs API servers and the falcops binaries")
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGINT))
+	select {
+	case err := <-p.done:
+		require.NoError(t, err, "falcops dev after Ctrl-C:\n%s", p.output())
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("falcops dev did not stop within 2 minutes of Ctrl-C:\n%s", p.output())
+	}
+	assert.Contains(t, p.output(), "dev: stopped")
+	var left []int
+	for _, pid := range below {
+		if alive(pid) {
+			left = append(left, pid)
+		}
+	}
+	assert.Empty(t, left, "processes left behind after Ctrl-C (of %d started)", len(below))
+}
+
+// buildBinaries builds falcops-controller and falcops-extension, the
+// binaries falcops dev runs.
+func buildBinaries(t *testing.T) string {
+	t.Helper()
+	out := t.TempDir()
+	cmd := exec.Command("go", "build", "-o", out+"/", "./cmd/falcops-controller", "./cmd/falcops-extension")
+	cmd.Dir = sharedtest.RepoRoot(t)
+	cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false")
+	b, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", b)
+	return out
+}
+
+func gardenClient(t *testing.T, kubeconfig string) client.Client {
+	t.Helper()
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	require.NoError(t, err)
+	c, err := client.New(cfg, client.Options{Scheme: scheme.New()})
+	require.NoError(t, err)
+	return c
+}
+
+// falcoCounts are the shoots per Falco version the API holds.
+func falcoCounts(t *testing.T, c client.Client) (map[string]int, []falcopsv1alpha1.ShootRollout) {
+	t.Helper()
+	var list falcopsv1alpha1.ShootRolloutList
+	require.NoError(t, c.List(context.Background(), &list))
+	out := map[string]int{}
+	for _, r := range list.Items {
+		v := r.Status.FalcoVersion
+		if v == "" {
+			v = "none"
+		}
+		out[v]++
+	}
+	return out, list.Items
+}
+
+// TestDev: `falcops dev` brings up the local garden; through its garden
+// kubeconfig a promotion moves the ShootRollouts wave by wave and the
+// extension updates the demo shoot's Falco DaemonSet in the shoot API
+// server; the dashboard, in a real headless Chromium, shows the counts the
+// API holds, the blocked shoot's reason, and the promotion without a
+// reload, with no console error. Ctrl-C leaves no process behind and
+// --reset starts from an empty state.
+func TestDev(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three API servers and the falcops binaries")
+	}
+	sharedtest.Getenv(t, "KUBEBUILDER_ASSETS", "run `make test`, or export KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh)")
+	sharedtest.Getenv(t, "FALCOPS_GARDENER_CRDS", "run `make test`")
+	sharedtest.Getenv(t, "FALCOPS_RULESETS_PATH", "run `make test`, or export FALCOPS_RULESETS_PATH=$(hack/upstream-rulesets.sh)")
+	b := newBrowser(t)
+	bin := buildBinaries(t)
+	state := filepath.Join(t.TempDir(), "state")
+	dash := freePort(t)
+	p := startDev(t, bin, "--shoots", "12", "--state", state, "--pause", "3s", "--poll-interval", "1s", "--dashboard-addr", dash)
+	out := p.output()
+	for _, want := range []string{"kubectl get shootrollouts -A", "falcops profile promote 0.44.1 --to supported --profile " + filepath.Join(state, "falco.yaml"),
+		"falcops publish rulesets/heartbeat", "http://" + dash + "/dashboard/", filepath.Join(state, "garden.kubeconfig")} {
+		assert.Contains(t, out, want)
+	}
+	garden := gardenClient(t, filepath.Join(state, "garden.kubeconfig"))
+	shootC := gardenClient(t, filepath.Join(state, "shoot.kubeconfig"))
+	ctx := context.Background()
+
+	// The first rollout: autoUpdate shoots move to the highest supported
+	// version, 0.43.0; the demo shoot's DaemonSet follows.
+	falcoImage := func() string {
+		ds := &appsv1.DaemonSet{}
+		if err := shootC.Get(ctx, client.ObjectKey{Namespace: "kube-system", Name: "falco"}, ds); err != nil {
+			return err.Error()
+		}
+		return ds.Spec.Template.Spec.Containers[0].Image
+	}
+	require.Eventually(t, func() bool { return falcoImage() == "falcosecurity/falco:0.43.0" }, 2*time.Minute, 200*time.Millisecond,
+		"the demo shoot's Falco image: %s", falcoImage())
+
+	// The dashboard.
+	b.do(t, chromedp.Navigate("http://"+dash+"/dashboard/"))
+	require.Eventually(t, func() bool { return eval[string](t, b, `document.getElementById("live").dataset.state`) == "live" }, 20*time.Second, 100*time.Millisecond)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		want, _ := falcoCounts(t, garden)
+		assert.Equal(c, want, b.chart(t, "falco"))
+	}, 30*time.Second, 200*time.Millisecond, "the chart shows the API's counts")
+	blocked := eval[string](t, b, `document.querySelector('.group[data-reason="DowngradeBlocked"]')?.innerText ?? ""`)
+	assert.Contains(t, blocked, "garden-gamma/removed-version")
+	assert.Contains(t, blocked, devenv.RemovedVersion+" is no longer in the profile")
+	b.screenshot(t, "dashboard-before-promotion")
+	assert.Equal(t, 1, eval[int](t, b, `window.falcopsMarker = 1`))
+
+	// Promote 0.44.1 as the hints say: edit the state's profile, apply it.
+	code, _, stderr := runCLI(t, "profile", "promote", "0.44.1", "--to", "supported", "--profile", filepath.Join(state, "falco.yaml"))
+	require.Equal(t, 0, code, stderr)
+	kubectl := exec.Command(filepath.Join(os.Getenv("KUBEBUILDER_ASSETS"), "kubectl"), "apply", "-f", filepath.Join(state, "falco.yaml"))
+	kubectl.Env = append(os.Environ(), "KUBECONFIG="+filepath.Join(state, "garden.kubeconfig"))
+	kout, err := kubectl.CombinedOutput()
+	require.NoError(t, err, "%s", kout)
+
+	// Waves: record when each shoot first runs 0.44.1.
+	moved := map[string]time.Time{}
+	waveOf := map[string]string{}
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		_, items := falcoCounts(t, garden)
+		pending := 0
+		for _, r := range items {
+			key := r.Namespace + "/" + r.Name
+			waveOf[key] = r.Status.Wave
+			if _, ok := moved[key]; !ok && r.Status.FalcoVersion == "0.44.1" {
+				moved[key] = time.Now()
+			}
+			if _, ok := moved[key]; !ok && r.Status.TargetFalcoVersion == "0.44.1" && r.Status.Reason != falcopsv1alpha1.ReasonWaitingForMaintenanceWindow {
+				pending++
+			}
+		}
+		if pending == 0 && len(moved) > 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	byWave := map[string][]time.Time{}
+	for key, at := range moved {
+		byWave[waveOf[key]] = append(byWave[waveOf[key]], at)
+	}
+	t.Logf("moved to 0.44.1 per wave: canary %d, early %d, rest %d", len(byWave["canary"]), len(byWave["early"]), len(byWave["rest"]))
+	for _, w := range []string{"canary", "early", "rest"} {
+		require.NotEmpty(t, byWave[w], "wave %s moved no shoot; moved: %v", w, moved)
+	}
+	last := func(ts []time.Time) time.Time { return slices.MaxFunc(ts, time.Time.Compare) }
+	first := func(ts []time.Time) time.Time { return slices.MinFunc(ts, time.Time.Compare) }
+	assert.True(t, last(byWave["canary"]).Before(first(byWave["early"])), "canary completes before early moves")
+	assert.True(t, last(byWave["early"]).Before(first(byWave["rest"])), "early completes before rest moves")
+	require.Eventually(t, func() bool { return falcoImage() == "falcosecurity/falco:0.44.1" }, time.Minute, 200*time.Millisecond,
+		"the extension updated the demo shoot's Falco: %s", falcoImage())
+
+	// The page followed without a reload.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		want, _ := falcoCounts(t, garden)
+		assert.Equal(c, want, b.chart(t, "falco"))
+	}, 30*time.Second, 200*time.Millisecond, "the chart shows the promotion")
+	assert.Equal(t, 1, eval[int](t, b, `window.falcopsMarker ?? 0`), "the page was not reloaded")
+	assert.Positive(t, eval[int](t, b, `Number(document.body.dataset.updates ?? 0)`), "live updates arrived")
+	assert.Contains(t, eval[string](t, b, `document.querySelector(".recent")?.innerText ?? ""`), "0.44.1")
+	b.do(t, chromedp.Navigate("http://"+dash+"/dashboard/shootrollouts/garden-alpha/demo"))
+	assert.Equal(t, "0.44.1", eval[string](t, b, `document.querySelector('[data-field="falcoVersion"]').innerText`))
+	b.do(t, chromedp.NavigateBack())
+	b.screenshot(t, "dashboard-after-promotion")
+	assert.Empty(t, b.Errors(), "console errors")
+
+	p.interrupt(t)
+
+	// The state stays for the next start; --reset deletes it.
+	data, err := os.ReadFile(filepath.Join(state, "falco.yaml"))
+	require.NoError(t, err)
+	require.Contains(t, string(data), "{version: 0.44.1, classification: supported")
+	p = startDev(t, bin, "--reset", "--shoots", "3", "--state", state, "--dashboard-addr", dash)
+	assert.Contains(t, p.output(), "dev: --reset: deleted "+state)
+	data, err = os.ReadFile(filepath.Join(state, "falco.yaml"))
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "{version: 0.44.1, classification: preview", "the profile is the repository's again")
+	_, items := falcoCounts(t, gardenClient(t, filepath.Join(state, "garden.kubeconfig")))
+	assert.LessOrEqual(t, len(items), 3, "the garden holds only the new run's shoots")
+	p.interrupt(t)
+}
