@@ -13,6 +13,7 @@ import (
 	"time"
 
 	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -47,9 +48,10 @@ type Server struct {
 }
 
 // New returns a dashboard reading from reader, which should be the
-// controller's cache: each view lists every ShootRollout.
-func New(reader client.Reader) *Server {
-	return &Server{reader: reader, now: time.Now}
+// controller's cache (each view lists every ShootRollout), with the time
+// from clk.
+func New(reader client.Reader, clk clock.PassiveClock) *Server {
+	return &Server{reader: reader, now: clk.Now}
 }
 
 // Watch subscribes to the cache's informers, so that live pages update on

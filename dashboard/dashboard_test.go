@@ -18,6 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -50,7 +51,7 @@ func served(t testing.TB, env *testenv.Env) (*httptest.Server, *counting, cache.
 	cnt := &counting{}
 	c, err := cache.New(cnt.wrap(env.Config), cache.Options{Scheme: env.Scheme})
 	require.NoError(t, err)
-	d := dashboard.New(c)
+	d := dashboard.New(c, clock.RealClock{})
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, d.Watch(ctx, c))
 	done := make(chan struct{})

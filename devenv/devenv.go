@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -45,6 +46,8 @@ type Options struct {
 	// DashboardAddr is the controller's --dashboard-bind-address.
 	DashboardAddr string
 	Out           io.Writer
+	// Clock sets the sample shoots' maintenance windows around its now.
+	Clock clock.PassiveClock
 }
 
 // Registry is the embedded registry and what was published to it.
@@ -285,7 +288,7 @@ func (e *Env) startController(ctx context.Context) error {
 		"--dashboard-bind-address", e.o.DashboardAddr, "--operator-config", e.path("configuration.yaml"),
 		"--poll-interval", e.o.PollInterval.String(), "--poll-jitter", "0"}
 	e.progress("starting falcops-controller (log: %s)", e.path("logs", "falcops-controller.log"))
-	c, err := startChild(filepath.Join(e.o.Bin, "falcops-controller"), e.o.State, []string{"KUBECONFIG=" + kubeconfig}, args)
+	c, err := startChild(filepath.Join(e.o.Bin, "falcops-controller"), e.o.State, e.o.Clock.Now(), []string{"KUBECONFIG=" + kubeconfig}, args)
 	if err != nil {
 		return err
 	}
@@ -305,7 +308,8 @@ func (e *Env) createShoots(ctx context.Context) error {
 	if len(vs) == 0 {
 		return fmt.Errorf("%s: no supported or deprecated Falco version for the sample shoots", e.ProfilePath())
 	}
-	e.samples = Samples(max(e.o.Shoots-1, 1), vs, time.Now())
+	now := e.o.Clock.Now()
+	e.samples = Samples(max(e.o.Shoots-1, 1), vs, now)
 	for _, s := range e.samples {
 		if err := ensure(ctx, e.garden.Client, s.Object()); err != nil {
 			return fmt.Errorf("sample shoot %s/%s: %w", s.Namespace(), s.Name, err)
@@ -318,7 +322,7 @@ func (e *Env) createShoots(ctx context.Context) error {
 	// profile change: the webhooks refuse creating it, so it is created
 	// with them out of the way, as it was before the change.
 	removed := Sample{Project: Projects[len(Projects)-1], Name: "removed-version", Falco: RemovedVersion, AutoUpdate: true, Late: true}
-	removed.Begin, removed.End = window(time.Now().Add(-time.Hour)), window(time.Now().Add(3*time.Hour))
+	removed.Begin, removed.End = window(now.Add(-time.Hour)), window(now.Add(3*time.Hour))
 	return e.withoutShootWebhooks(ctx, func() error { return ensure(ctx, e.garden.Client, removed.Object()) })
 }
 
@@ -373,7 +377,7 @@ func (e *Env) startExtension(ctx context.Context) error {
 		"--namespace", "falcops-system", "--metrics-bind-address", "0", "--health-probe-bind-address", "127.0.0.1:" + strconv.Itoa(probe),
 		"--health-interval", "10s"}
 	e.progress("starting falcops-extension (log: %s)", e.path("logs", "falcops-extension.log"))
-	c, err := startChild(filepath.Join(e.o.Bin, "falcops-extension"), e.o.State, []string{"KUBECONFIG=" + kubeconfig}, args)
+	c, err := startChild(filepath.Join(e.o.Bin, "falcops-extension"), e.o.State, e.o.Clock.Now(), []string{"KUBECONFIG=" + kubeconfig}, args)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -181,11 +182,11 @@ func (m *resourceManager) applyResource(ctx context.Context, mr *resourcesv1alph
 		for key, data := range s.Data {
 			manifests, err := readManifests(key, data)
 			if err != nil {
-				return fmt.Errorf("Secret %s key %s: %w", s.Name, key, err)
+				return fmt.Errorf("secret %s key %s: %w", s.Name, key, err)
 			}
 			objs, err := decodeAll(manifests)
 			if err != nil {
-				return fmt.Errorf("Secret %s key %s: %w", s.Name, key, err)
+				return fmt.Errorf("secret %s key %s: %w", s.Name, key, err)
 			}
 			for _, u := range objs {
 				if err := apply(ctx, m.shoot, u); err != nil {
@@ -228,7 +229,7 @@ func decodeAll(data []byte) ([]*unstructured.Unstructured, error) {
 		u := &unstructured.Unstructured{}
 		err := dec.Decode(&u.Object)
 		if err != nil {
-			if err.Error() == "EOF" {
+			if errors.Is(err, io.EOF) {
 				break
 			}
 			return nil, err

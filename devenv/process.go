@@ -24,7 +24,8 @@ type child struct {
 	done chan error
 }
 
-func startChild(bin, state string, env, args []string) (*child, error) {
+// startChild starts bin; started is the time logged above its output.
+func startChild(bin, state string, started time.Time, env, args []string) (*child, error) {
 	name := filepath.Base(bin)
 	if err := os.MkdirAll(filepath.Join(state, "logs"), 0o755); err != nil {
 		return nil, err
@@ -34,7 +35,7 @@ func startChild(bin, state string, env, args []string) (*child, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(log, "\n--- %s %s %v\n", time.Now().UTC().Format(time.RFC3339), name, args)
+	fmt.Fprintf(log, "\n--- %s %s %v\n", started.UTC().Format(time.RFC3339), name, args)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = log, log
@@ -86,7 +87,7 @@ func (c *child) waitReady(ctx context.Context, url string, timeout time.Duration
 		select {
 		case err := <-c.done:
 			c.done <- err
-			return fmt.Errorf("%s exited before it was ready (%v): see %s", c.name, err, c.log.Name())
+			return fmt.Errorf("%s exited before it was ready (see %s): %w", c.name, c.log.Name(), err)
 		case <-ctx.Done():
 			return fmt.Errorf("%s not ready at %s: %w (see %s)", c.name, url, ctx.Err(), c.log.Name())
 		case <-time.After(200 * time.Millisecond):

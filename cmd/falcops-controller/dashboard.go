@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 	certutil "k8s.io/client-go/util/cert"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -55,13 +56,13 @@ func loopback(addr string) (bool, error) {
 
 // setupDashboard adds the dashboard's server to the manager. It reads the
 // manager's cache only, and serves on every replica (not only the leader).
-func (o *dashboardOptions) setup(ctx context.Context, mgr ctrl.Manager) error {
+func (o *dashboardOptions) setup(ctx context.Context, mgr ctrl.Manager, clk clock.PassiveClock) error {
 	local, err := loopback(o.addr)
 	if err != nil {
 		return err
 	}
 	local = local && !o.secure
-	d := dashboard.New(mgr.GetCache())
+	d := dashboard.New(mgr.GetCache(), clk)
 	if err := d.Watch(ctx, mgr.GetCache()); err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -54,7 +55,9 @@ func TestDashboardAuth(t *testing.T) {
 	plain.manager.namespace, plain.dashboard.addr = h.ns, plainAddr
 	plainOpts, err := plain.managerOptions()
 	require.NoError(t, err)
-	testenv.Shared(t).StartManager(t, plainOpts, func(mgr ctrl.Manager) error { return plain.dashboard.setup(context.Background(), mgr) })
+	testenv.Shared(t).StartManager(t, plainOpts, func(mgr ctrl.Manager) error {
+		return plain.dashboard.setup(context.Background(), mgr, clock.RealClock{})
+	})
 
 	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // the self-signed certificate is not what this test checks
 	get := func(url, token string) (int, string) {

@@ -93,7 +93,7 @@ func (o *options) setup(ctx context.Context, mgr ctrl.Manager, clk clock.Passive
 		return fmt.Errorf("falcoprofile controller: %w", err)
 	}
 	if o.dashboard.enabled() {
-		if err := o.dashboard.setup(ctx, mgr); err != nil {
+		if err := o.dashboard.setup(ctx, mgr, clk); err != nil {
 			return fmt.Errorf("dashboard: %w", err)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/utils/clock"
 
 	"github.com/falcops/falcops/devenv"
 )
@@ -131,7 +132,7 @@ func (o *devOptions) run(ctx context.Context, cmd *cobra.Command) error {
 		}
 		slices.Sort(names)
 		env, err := devenv.Start(ctx, devenv.Options{State: state, Shoots: o.shoots, Pause: o.pause, PollInterval: o.pollInterval,
-			Assets: assets, GardenerCRDs: crds, Repo: repo, Bin: bin, DashboardAddr: o.dashboardAddr, Out: out,
+			Clock: clock.RealClock{}, Assets: assets, GardenerCRDs: crds, Repo: repo, Bin: bin, DashboardAddr: o.dashboardAddr, Out: out,
 			Registry: devenv.Registry{Host: res.host, Prefix: "falcops", PublicKey: res.publicKey, Rulesets: names}})
 		if err != nil {
 			return err

@@ -192,6 +192,37 @@ func falcoCounts(t *testing.T, c client.Client) (map[string]int, []falcopsv1alph
 	return out, list.Items
 }
 
+// movedPerWave polls the ShootRollouts until every shoot that targets
+// version and is in its window runs it (3 minutes at most), and returns
+// when each shoot was first seen on it, per wave.
+func movedPerWave(t *testing.T, garden client.Client, version string) map[string][]time.Time {
+	t.Helper()
+	moved := map[string]time.Time{}
+	waveOf := map[string]string{}
+	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		_, items := falcoCounts(t, garden)
+		pending := 0
+		for _, r := range items {
+			key := r.Namespace + "/" + r.Name
+			waveOf[key] = r.Status.Wave
+			if _, ok := moved[key]; !ok && r.Status.FalcoVersion == version {
+				moved[key] = time.Now()
+			}
+			if _, ok := moved[key]; !ok && r.Status.TargetFalcoVersion == version && r.Status.Reason != falcopsv1alpha1.ReasonWaitingForMaintenanceWindow {
+				pending++
+			}
+		}
+		if pending == 0 && len(moved) > 0 {
+			break
+		}
+	}
+	byWave := map[string][]time.Time{}
+	for key, at := range moved {
+		byWave[waveOf[key]] = append(byWave[waveOf[key]], at)
+	}
+	return byWave
+}
+
 // TestDev: `falcops dev` brings up the local garden; through its garden
 // kubeconfig a promotion moves the ShootRollouts wave by wave and the
 // extension updates the demo shoot's Falco DaemonSet in the shoot API
@@ -253,35 +284,11 @@ func TestDev(t *testing.T) {
 	kout, err := kubectl.CombinedOutput()
 	require.NoError(t, err, "%s", kout)
 
-	// Waves: record when each shoot first runs 0.44.1.
-	moved := map[string]time.Time{}
-	waveOf := map[string]string{}
-	deadline := time.Now().Add(3 * time.Minute)
-	for time.Now().Before(deadline) {
-		_, items := falcoCounts(t, garden)
-		pending := 0
-		for _, r := range items {
-			key := r.Namespace + "/" + r.Name
-			waveOf[key] = r.Status.Wave
-			if _, ok := moved[key]; !ok && r.Status.FalcoVersion == "0.44.1" {
-				moved[key] = time.Now()
-			}
-			if _, ok := moved[key]; !ok && r.Status.TargetFalcoVersion == "0.44.1" && r.Status.Reason != falcopsv1alpha1.ReasonWaitingForMaintenanceWindow {
-				pending++
-			}
-		}
-		if pending == 0 && len(moved) > 0 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	byWave := map[string][]time.Time{}
-	for key, at := range moved {
-		byWave[waveOf[key]] = append(byWave[waveOf[key]], at)
-	}
+	// Waves: when each shoot first runs 0.44.1, per wave.
+	byWave := movedPerWave(t, garden, "0.44.1")
 	t.Logf("moved to 0.44.1 per wave: canary %d, early %d, rest %d", len(byWave["canary"]), len(byWave["early"]), len(byWave["rest"]))
 	for _, w := range []string{"canary", "early", "rest"} {
-		require.NotEmpty(t, byWave[w], "wave %s moved no shoot; moved: %v", w, moved)
+		require.NotEmpty(t, byWave[w], "wave %s moved no shoot", w)
 	}
 	last := func(ts []time.Time) time.Time { return slices.MaxFunc(ts, time.Time.Compare) }
 	first := func(ts []time.Time) time.Time { return slices.MinFunc(ts, time.Time.Compare) }
