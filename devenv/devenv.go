@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -310,6 +311,9 @@ func (e *Env) createShoots(ctx context.Context) error {
 	}
 	now := e.o.Clock.Now()
 	e.samples = Samples(max(e.o.Shoots-1, 1), vs, now)
+	if err := e.waitForWebhooks(ctx, e.samples[0]); err != nil {
+		return err
+	}
 	for _, s := range e.samples {
 		if err := ensure(ctx, e.garden.Client, s.Object()); err != nil {
 			return fmt.Errorf("sample shoot %s/%s: %w", s.Namespace(), s.Name, err)
@@ -324,6 +328,32 @@ func (e *Env) createShoots(ctx context.Context) error {
 	removed := Sample{Project: Projects[len(Projects)-1], Name: "removed-version", Falco: RemovedVersion, AutoUpdate: true, Late: true}
 	removed.Begin, removed.End = window(now.Add(-time.Hour)), window(now.Add(3*time.Hour))
 	return e.withoutShootWebhooks(ctx, func() error { return ensure(ctx, e.garden.Client, removed.Object()) })
+}
+
+// waitForWebhooks waits until a dry-run create of sample comes back
+// mutated: the API server picks up new webhook configurations a moment
+// after they are written, the mutating and the validating one each on its
+// own, and a shoot validated but not defaulted is refused.
+func (e *Env) waitForWebhooks(ctx context.Context, sample Sample) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var last error
+	for {
+		u := sample.Object()
+		u.SetName("webhook-probe")
+		last = e.garden.Client.Create(ctx, u, client.DryRunAll)
+		if last == nil {
+			if pc, _ := providerConfig(u); pc != nil && strings.Contains(string(pc.Raw), `"rules"`) {
+				return nil
+			}
+			last = errors.New("the shoot came back without the mutating webhook's defaults")
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the admission webhooks do not answer yet (see %s): %w", e.path("logs", "falcops-controller.log"), last)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // withoutShootWebhooks runs f with the shoot webhooks' objectSelector

@@ -2,19 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"io"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	authenticationv1 "k8s.io/api/authentication/v1"
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -32,16 +26,10 @@ func TestDashboardAuth(t *testing.T) {
 	for _, o := range kustomize(t, "config/rbac") {
 		if o.GetKind() == "ClusterRole" && o.GetName() == "falcops-dashboard-viewer" {
 			require.NoError(t, client.IgnoreAlreadyExists(h.c.Create(h.ctx, o)))
+			t.Cleanup(func() { _ = h.c.Delete(context.Background(), o) }) // TestInstallManifests creates it
 		}
 	}
-	cs := kubernetes.NewForConfigOrDie(testenv.Shared(t).Config)
-	token := func(name string) string {
-		require.NoError(t, h.c.Create(h.ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: h.ns}}))
-		tr, err := cs.CoreV1().ServiceAccounts(h.ns).CreateToken(h.ctx, name, &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
-		require.NoError(t, err)
-		return tr.Status.Token
-	}
-	viewer, nobody := token("operator"), token("nobody")
+	viewer, nobody := h.token("operator"), h.token("nobody")
 	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "dashboard-" + h.ns},
 		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "falcops-dashboard-viewer"},
 		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "operator", Namespace: h.ns}}}
@@ -59,21 +47,7 @@ func TestDashboardAuth(t *testing.T) {
 		return plain.dashboard.setup(context.Background(), mgr, clock.RealClock{})
 	})
 
-	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // the self-signed certificate is not what this test checks
-	get := func(url, token string) (int, string) {
-		req, err := http.NewRequest(http.MethodGet, url, nil)
-		require.NoError(t, err)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			return 0, err.Error()
-		}
-		defer resp.Body.Close() //nolint:errcheck // test
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		return resp.StatusCode, string(body)
-	}
+	get := func(url, token string) (int, string) { return getAs(t, url, token) }
 	page := "https://" + secureAddr + "/dashboard/"
 	h.eventually(func(c *assert.CollectT) {
 		code, body := get(page, viewer)

@@ -46,15 +46,7 @@ func TestMetricsAuth(t *testing.T) {
 		}
 	}
 	env := *testenv.Shared(t)
-	cs := kubernetes.NewForConfigOrDie(env.Config)
-	token := func(name string) string {
-		sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: h.ns}}
-		require.NoError(t, h.c.Create(h.ctx, sa))
-		tr, err := cs.CoreV1().ServiceAccounts(h.ns).CreateToken(h.ctx, name, &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
-		require.NoError(t, err)
-		return tr.Status.Token
-	}
-	reader, nobody := token("prometheus"), token("nobody")
+	reader, nobody := h.token("prometheus"), h.token("nobody")
 	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "metrics-" + h.ns},
 		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "falcops-metrics-reader"},
 		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "prometheus", Namespace: h.ns}}}
@@ -65,23 +57,7 @@ func TestMetricsAuth(t *testing.T) {
 	env.Config.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:falcops-system:falcops-controller"}
 	h.start(&env)
 
-	// The certificate is the server's self-signed one: the test checks
-	// who may read, not the certificate.
-	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // see above
-	get := func(token string) (int, string) {
-		req, err := http.NewRequest(http.MethodGet, "https://"+addr+"/metrics", nil)
-		require.NoError(t, err)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			return 0, err.Error()
-		}
-		defer resp.Body.Close() //nolint:errcheck // test
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		return resp.StatusCode, string(body)
-	}
+	get := func(token string) (int, string) { return getAs(t, "https://"+addr+"/metrics", token) }
 	h.eventually(func(c *assert.CollectT) {
 		code, _ := get(reader)
 		assert.Equal(c, http.StatusOK, code)
@@ -97,4 +73,35 @@ func TestMetricsAuth(t *testing.T) {
 	// fails, as it does for a token that is no JWT: refused all the same.
 	code, _ = get("not-a-token")
 	assert.GreaterOrEqual(t, code, 400, "a bad token is refused")
+}
+
+// token creates the ServiceAccount name in the test's namespace and
+// returns a token of it.
+func (h *harness) token(name string) string {
+	h.t.Helper()
+	require.NoError(h.t, h.c.Create(h.ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: h.ns}}))
+	cs := kubernetes.NewForConfigOrDie(testenv.Shared(h.t).Config)
+	tr, err := cs.CoreV1().ServiceAccounts(h.ns).CreateToken(h.ctx, name, &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+	require.NoError(h.t, err)
+	return tr.Status.Token
+}
+
+// getAs GETs url with token as bearer ("" for none) and returns the status
+// and body, or 0 and the error. A server's self-signed certificate is
+// accepted: the tests check who may read, not the certificate.
+func getAs(t *testing.T, url, token string) (int, string) {
+	t.Helper()
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // see above
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close() //nolint:errcheck // test
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, string(body)
 }

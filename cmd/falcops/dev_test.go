@@ -192,6 +192,39 @@ func falcoCounts(t *testing.T, c client.Client) (map[string]int, []falcopsv1alph
 	return out, list.Items
 }
 
+// publishHeartbeat publishes heartbeat 2.0.1 (a copy of the repository's
+// folder with the version raised) with the publish command falcops dev
+// printed.
+func publishHeartbeat(t *testing.T, state, output string) {
+	t.Helper()
+	var line string
+	for l := range strings.Lines(output) {
+		if strings.Contains(l, "falcops publish rulesets/heartbeat") {
+			line = strings.TrimSpace(l)
+		}
+	}
+	require.NotEmpty(t, line, "the hints name the publish command")
+	dir := filepath.Join(t.TempDir(), "heartbeat")
+	require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join(sharedtest.RepoRoot(t), "rulesets", "heartbeat"))))
+	manifest := filepath.Join(dir, "ruleset.yaml")
+	data, err := os.ReadFile(manifest)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(manifest, []byte(strings.Replace(string(data), "version: 2.0.0", "version: 2.0.1", 1)), 0o644))
+	password, err := os.ReadFile(filepath.Join(state, "registry", "cosign.password"))
+	require.NoError(t, err)
+	t.Setenv("COSIGN_PASSWORD", string(password))
+	// COSIGN_PASSWORD=$(cat ...) falcops publish rulesets/heartbeat ARGS...
+	_, cmdline, ok := strings.Cut(line, "falcops publish rulesets/heartbeat ")
+	require.True(t, ok)
+	args := []string{"publish", dir}
+	for _, a := range strings.Fields(cmdline) {
+		args = append(args, strings.Trim(a, "'"))
+	}
+	code, stdout, stderr := runCLI(t, args...)
+	require.Equal(t, 0, code, "%s%s", stdout, stderr)
+	assert.Contains(t, stdout+stderr, "heartbeat 2.0.1: published")
+}
+
 // movedPerWave polls the ShootRollouts until every shoot that targets
 // version and is in its window runs it (3 minutes at most), and returns
 // when each shoot was first seen on it, per wave.
@@ -305,6 +338,17 @@ func TestDev(t *testing.T) {
 	assert.Equal(t, 1, eval[int](t, b, `window.falcopsMarker ?? 0`), "the page was not reloaded")
 	assert.Positive(t, eval[int](t, b, `Number(document.body.dataset.updates ?? 0)`), "live updates arrived")
 	assert.Contains(t, eval[string](t, b, `document.querySelector(".recent")?.innerText ?? ""`), "0.44.1")
+	// A new ruleset version, published as the hints say: the RuleSource
+	// verifies it and the page lists it.
+	publishHeartbeat(t, state, p.output())
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		src := &falcopsv1alpha1.RuleSource{}
+		if assert.NoError(c, garden.Get(ctx, client.ObjectKey{Name: "heartbeat"}, src)) && assert.NotNil(c, src.Status.Latest) {
+			assert.Equal(c, "2.0.1", src.Status.Latest.Version)
+		}
+		assert.Contains(c, eval[string](t, b, `document.querySelector('tr[data-source="heartbeat"]')?.innerText ?? ""`), "2.0.1")
+	}, time.Minute, 200*time.Millisecond, "heartbeat 2.0.1 verified and shown")
+
 	b.do(t, chromedp.Navigate("http://"+dash+"/dashboard/shootrollouts/garden-alpha/demo"))
 	assert.Equal(t, "0.44.1", eval[string](t, b, `document.querySelector('[data-field="falcoVersion"]').innerText`))
 	b.do(t, chromedp.NavigateBack())
