@@ -56,6 +56,7 @@ func startDev(t *testing.T, bin string, args ...string) *devProcess {
 	cmd.Dir = sharedtest.RepoRoot(t)
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
+	start := time.Now()
 	require.NoError(t, cmd.Start())
 	p := &devProcess{cmd: cmd, ready: make(chan struct{}), done: make(chan error, 1)}
 	go func() {
@@ -78,6 +79,7 @@ func startDev(t *testing.T, bin string, args ...string) *devProcess {
 	})
 	select {
 	case <-p.ready:
+		t.Logf("falcops dev %v ready after %s", args, time.Since(start).Round(100*time.Millisecond))
 		return p
 	case err := <-p.done:
 		t.Fatalf("falcops dev exited (%v) before it was ready:\n%s", err, p.output())
@@ -152,6 +154,7 @@ func (p *devProcess) interrupt(t *testing.T) {
 		}
 	}
 	assert.Empty(t, left, "processes left behind after Ctrl-C (of %d started)", len(below))
+	t.Logf("Ctrl-C: %d processes stopped, none left", len(below))
 }
 
 // buildBinaries builds falcops-controller and falcops-extension, the
