@@ -20,6 +20,10 @@ type Bar struct {
 	Width float64
 	// Y is the bar's row offset in the SVG.
 	Y int
+	// Lifecycle is a Falco version's classification ("removed" when no
+	// profile lists it), and Expires its expiration date; both "" for
+	// ruleset versions.
+	Lifecycle, Expires string
 }
 
 // Chart geometry in SVG user units.
@@ -44,14 +48,21 @@ func newChart(id, title string, counts []fleet.Count) Chart {
 		if label == "" {
 			label = "none"
 		}
-		c.Bars = append(c.Bars, Bar{Label: label, Count: n.Shoots, Width: barSpace * float64(n.Shoots) / float64(max(top, 1)), Y: i * (barHeight + barGap)})
+		c.Bars = append(c.Bars, Bar{Label: label, Count: n.Shoots, Width: barSpace * float64(n.Shoots) / float64(max(top, 1)), Y: i * (barHeight + barGap),
+			Lifecycle: n.Classification, Expires: n.ExpirationDate})
 	}
 	return c
 }
 
 // charts are the Falco version chart and one per ruleset.
 func charts(s fleet.Summary) []Chart {
-	out := []Chart{newChart("falco", "Falco versions", s.FalcoVersions)}
+	falco := newChart("falco", "Falco versions", s.FalcoVersions)
+	for i, b := range falco.Bars {
+		if b.Lifecycle == "" && b.Label != "none" {
+			falco.Bars[i].Lifecycle = "removed"
+		}
+	}
+	out := []Chart{falco}
 	for _, r := range s.Rulesets {
 		out = append(out, newChart("ruleset-"+r.Name, "Ruleset "+r.Name, r.Versions))
 	}

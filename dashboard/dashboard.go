@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
 	"github.com/falcops/falcops/fleet"
 )
@@ -58,7 +59,7 @@ func New(reader client.Reader, clk clock.PassiveClock) *Server {
 // every change and recent transitions are recorded.
 func (s *Server) Watch(ctx context.Context, informers cache.Informers) error {
 	fire := func(any) { s.changes.fire() }
-	for _, obj := range []client.Object{&falcopsv1alpha1.RuleSource{}, &falcopsv1alpha1.RolloutPolicy{}} {
+	for _, obj := range []client.Object{&falcopsv1alpha1.RuleSource{}, &falcopsv1alpha1.RolloutPolicy{}, &profilev1alpha1.FalcoProfile{}} {
 		inf, err := informers.GetInformer(ctx, obj)
 		if err != nil {
 			return err
@@ -91,12 +92,13 @@ func (s *Server) Summary(ctx context.Context) (fleet.Summary, error) {
 	var rollouts falcopsv1alpha1.ShootRolloutList
 	var sources falcopsv1alpha1.RuleSourceList
 	var policies falcopsv1alpha1.RolloutPolicyList
-	for _, l := range []client.ObjectList{&rollouts, &sources, &policies} {
+	var profiles profilev1alpha1.FalcoProfileList
+	for _, l := range []client.ObjectList{&rollouts, &sources, &policies, &profiles} {
 		if err := s.reader.List(ctx, l, client.UnsafeDisableDeepCopy); err != nil {
 			return fleet.Summary{}, err
 		}
 	}
-	return fleet.Summarize(rollouts.Items, sources.Items, policies.Items), nil
+	return fleet.Summarize(rollouts.Items, sources.Items, policies.Items, profiles.Items), nil
 }
 
 // view is what the templates render.

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
 )
 
@@ -21,7 +22,8 @@ type Summary struct {
 	// their target.
 	Shoots   int `json:"shoots"`
 	UpToDate int `json:"upToDate"`
-	// FalcoVersions are the shoots per Falco version, lowest first.
+	// FalcoVersions are the shoots per Falco version, lowest first, with
+	// the profiles' versions that no shoot runs (0 shoots).
 	FalcoVersions []Count `json:"falcoVersions"`
 	// Rulesets are the shoots per pinned version of each ruleset.
 	Rulesets []Ruleset `json:"rulesets"`
@@ -36,10 +38,13 @@ type Summary struct {
 	Sources []Source `json:"sources"`
 }
 
-// Count is how many shoots have a value.
+// Count is how many shoots have a value. For a Falco version a profile
+// lists, Classification and ExpirationDate are the profile's.
 type Count struct {
-	Value  string `json:"value"`
-	Shoots int    `json:"shoots"`
+	Value          string `json:"value"`
+	Shoots         int    `json:"shoots"`
+	Classification string `json:"classification,omitempty"`
+	ExpirationDate string `json:"expirationDate,omitempty"`
 }
 
 // Ruleset is the shoots per pinned version of one ruleset ("" = no pin
@@ -95,7 +100,8 @@ var blockedReasons = []string{falcopsv1alpha1.ReasonDowngradeBlocked, falcopsv1a
 	falcopsv1alpha1.ReasonRolloutHalted}
 
 // Summarize computes the summary of the listed objects.
-func Summarize(rollouts []falcopsv1alpha1.ShootRollout, sources []falcopsv1alpha1.RuleSource, policies []falcopsv1alpha1.RolloutPolicy) Summary {
+func Summarize(rollouts []falcopsv1alpha1.ShootRollout, sources []falcopsv1alpha1.RuleSource, policies []falcopsv1alpha1.RolloutPolicy,
+	profiles []profilev1alpha1.FalcoProfile) Summary {
 	s := Summary{Shoots: len(rollouts), FalcoVersions: []Count{}, Rulesets: []Ruleset{}, Waves: []Wave{},
 		Blocked: []Group{}, Waiting: []Group{}, Sources: []Source{}}
 	falco := map[string]int{}
@@ -120,7 +126,19 @@ func Summarize(rollouts []falcopsv1alpha1.ShootRollout, sources []falcopsv1alpha
 			add(waiting, r.Status.Reason, r.Status.Message, name)
 		}
 	}
+	listed := profileVersions(profiles)
+	for v := range listed {
+		falco[v] += 0 // listed, run by no shoot
+	}
 	s.FalcoVersions = counts(falco)
+	for i, c := range s.FalcoVersions {
+		if v, ok := listed[c.Value]; ok {
+			s.FalcoVersions[i].Classification = v.Classification
+			if v.ExpirationDate != nil {
+				s.FalcoVersions[i].ExpirationDate = *v.ExpirationDate
+			}
+		}
+	}
 	for _, name := range sortedKeys(pins) {
 		s.Rulesets = append(s.Rulesets, Ruleset{Name: name, Versions: counts(pins[name])})
 	}
@@ -150,6 +168,20 @@ func Summarize(rollouts []falcopsv1alpha1.ShootRollout, sources []falcopsv1alpha
 		s.Sources = append(s.Sources, out)
 	}
 	return s
+}
+
+// profileVersions are the Falco versions the profiles list, by version;
+// the first profile (by name) that lists a version wins.
+func profileVersions(profiles []profilev1alpha1.FalcoProfile) map[string]profilev1alpha1.FalcoVersion {
+	out := map[string]profilev1alpha1.FalcoVersion{}
+	for _, p := range sortedBy(profiles, func(p profilev1alpha1.FalcoProfile) string { return p.Name }) {
+		for _, v := range p.Spec.Versions.Falco {
+			if _, ok := out[v.Version]; !ok {
+				out[v.Version] = v
+			}
+		}
+	}
+	return out
 }
 
 func isTrue(conds []metav1.Condition, t string) bool { return meta.IsStatusConditionTrue(conds, t) }

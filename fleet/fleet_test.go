@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
 )
 
@@ -70,7 +71,13 @@ func fixture() Summary {
 			{Name: "canary", Shoots: 1, UpToDate: 1, CompletedAt: &metav1.Time{Time: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}},
 			{Name: "rest", Shoots: 2}}},
 	}}
-	return Summarize(rollouts, sources, policies)
+	expires := "2027-02-28T23:59:59Z"
+	profiles := []profilev1alpha1.FalcoProfile{{ObjectMeta: metav1.ObjectMeta{Name: "falco"}, Spec: profilev1alpha1.Spec{
+		Versions: profilev1alpha1.Versions{Falco: []profilev1alpha1.FalcoVersion{
+			{Version: "0.41.3", Classification: "deprecated", ExpirationDate: &expires},
+			{Version: "0.42.1", Classification: "supported"}, {Version: "0.43.0", Classification: "supported"},
+			{Version: "0.44.1", Classification: "preview"}}}}}}
+	return Summarize(rollouts, sources, policies, profiles)
 }
 
 func golden(t *testing.T, name string, got []byte) {
@@ -90,7 +97,8 @@ func TestSummary(t *testing.T) {
 	s := fixture()
 	assert.Equal(t, 7, s.Shoots)
 	assert.Equal(t, 2, s.UpToDate)
-	assert.Equal(t, []Count{{"0.41.3", 1}, {"0.42.1", 2}, {"0.43.0", 2}, {"0.45.0", 1}, {"", 1}}, s.FalcoVersions)
+	assert.Equal(t, []Count{{"0.41.3", 1, "deprecated", "2027-02-28T23:59:59Z"}, {"0.42.1", 2, "supported", ""}, {"0.43.0", 2, "supported", ""},
+		{"0.44.1", 0, "preview", ""}, {"0.45.0", 1, "", ""}, {"", 1, "", ""}}, s.FalcoVersions, "profile versions no shoot runs count 0")
 	require.Len(t, s.Waiting, 2)
 	assert.Equal(t, Group{Reason: falcopsv1alpha1.ReasonWaitingForMaintenanceWindow, Message: "waits for its maintenance window 22:00-23:00 UTC",
 		Shoots: 2, Examples: []string{"garden-b/eu", "garden-d/fresh"}}, s.Waiting[0], "most shoots first")
@@ -106,7 +114,7 @@ func TestSummary(t *testing.T) {
 
 // TestEmpty: an empty landscape is a summary of empty lists, never null.
 func TestEmpty(t *testing.T) {
-	data, err := json.Marshal(Summarize(nil, nil, nil))
+	data, err := json.Marshal(Summarize(nil, nil, nil, nil))
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"shoots":0,"upToDate":0,"falcoVersions":[],"rulesets":[],"waves":[],"blocked":[],"waiting":[],"sources":[]}`, string(data))
 }
@@ -117,7 +125,7 @@ func TestExamplesAreBounded(t *testing.T) {
 	for _, n := range []string{"g", "f", "e", "d", "c", "b", "a"} {
 		rs = append(rs, rollout("garden-x", n, "0.43.0", falcopsv1alpha1.ReasonWaitingForWave, "m", false))
 	}
-	s := Summarize(rs, nil, nil)
+	s := Summarize(rs, nil, nil, nil)
 	require.Len(t, s.Waiting, 1)
 	assert.Equal(t, 7, s.Waiting[0].Shoots)
 	assert.Equal(t, []string{"garden-x/a", "garden-x/b", "garden-x/c", "garden-x/d", "garden-x/e"}, s.Waiting[0].Examples)

@@ -16,7 +16,7 @@ func (s Summary) WriteText(w io.Writer) error {
 	p("shoots: %d (%d up to date)\n", s.Shoots, s.UpToDate)
 	p("\nFalco versions\n")
 	for _, c := range s.FalcoVersions {
-		p("  %s\t%d\n", orNone(c.Value), c.Shoots)
+		p("  %s\t%d\t%s\n", orNone(c.Value), c.Shoots, lifecycleOf(c))
 	}
 	p("\nrulesets\n")
 	for _, r := range s.Rulesets {
@@ -67,4 +67,16 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
+}
+
+// lifecycleOf is a Falco version's classification and expiry, "" when no
+// profile lists it.
+func lifecycleOf(c Count) string {
+	switch {
+	case c.ExpirationDate != "":
+		return c.Classification + ", expires " + c.ExpirationDate
+	case c.Classification == "" && c.Value != "":
+		return "not in the profile"
+	}
+	return c.Classification
 }

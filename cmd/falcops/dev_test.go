@@ -228,6 +228,18 @@ func publishHeartbeat(t *testing.T, state, output string) {
 	assert.Contains(t, stdout+stderr, "heartbeat 2.0.1: published")
 }
 
+// shown are the chart's bars with shoots (the chart also draws the
+// profile's versions no shoot runs).
+func shown(bars map[string]int) map[string]int {
+	out := map[string]int{}
+	for label, n := range bars {
+		if n > 0 {
+			out[label] = n
+		}
+	}
+	return out
+}
+
 // movedPerWave polls the ShootRollouts until every shoot that targets
 // version and is in its window runs it (3 minutes at most), and returns
 // when each shoot was first seen on it, per wave.
@@ -304,11 +316,14 @@ func TestDev(t *testing.T) {
 	require.Eventually(t, func() bool { return eval[string](t, b, `document.getElementById("live").dataset.state`) == "live" }, 20*time.Second, 100*time.Millisecond)
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		want, _ := falcoCounts(t, garden)
-		assert.Equal(c, want, b.chart(t, "falco"))
+		assert.Equal(c, want, shown(b.chart(t, "falco")))
 	}, 30*time.Second, 200*time.Millisecond, "the chart shows the API's counts")
 	blocked := eval[string](t, b, `document.querySelector('.group[data-reason="DowngradeBlocked"]')?.innerText ?? ""`)
 	assert.Contains(t, blocked, "garden-gamma/removed-version")
 	assert.Contains(t, blocked, devenv.RemovedVersion+" is no longer in the profile")
+	lifecycle := eval[map[string]string](t, b, `Object.fromEntries([...document.querySelectorAll('svg[data-chart=falco] g.bar')].map(g => [g.dataset.label, g.dataset.lifecycle]))`)
+	assert.Equal(t, map[string]string{"0.41.3": "deprecated", "0.42.1": "supported", "0.43.0": "supported", "0.44.1": "preview", devenv.RemovedVersion: "removed"}, lifecycle,
+		"the chart marks each version with the profile's classification")
 	b.screenshot(t, "dashboard-before-promotion")
 	assert.Equal(t, 1, eval[int](t, b, `window.falcopsMarker = 1`))
 
@@ -336,7 +351,7 @@ func TestDev(t *testing.T) {
 	// The page followed without a reload.
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		want, _ := falcoCounts(t, garden)
-		assert.Equal(c, want, b.chart(t, "falco"))
+		assert.Equal(c, want, shown(b.chart(t, "falco")))
 	}, 30*time.Second, 200*time.Millisecond, "the chart shows the promotion")
 	assert.Equal(t, 1, eval[int](t, b, `window.falcopsMarker ?? 0`), "the page was not reloaded")
 	assert.Positive(t, eval[int](t, b, `Number(document.body.dataset.updates ?? 0)`), "live updates arrived")

@@ -9,6 +9,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
 	"github.com/falcops/falcops/fleet"
 	"github.com/falcops/falcops/internal/scheme"
@@ -65,8 +66,9 @@ func (o *fleetOptions) run(cmd *cobra.Command) error {
 	var rollouts falcopsv1alpha1.ShootRolloutList
 	var sources falcopsv1alpha1.RuleSourceList
 	var policies falcopsv1alpha1.RolloutPolicyList
+	var profiles profilev1alpha1.FalcoProfileList
 	err = o.transport.within(cmd.Context(), func(ctx context.Context) error {
-		for _, l := range []client.ObjectList{&rollouts, &sources, &policies} {
+		for _, l := range []client.ObjectList{&rollouts, &sources, &policies, &profiles} {
 			if err := c.List(ctx, l); err != nil {
 				return fmt.Errorf("listing %T: %w", l, err)
 			}
@@ -76,7 +78,7 @@ func (o *fleetOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	s := fleet.Summarize(rollouts.Items, sources.Items, policies.Items)
+	s := fleet.Summarize(rollouts.Items, sources.Items, policies.Items, profiles.Items)
 	if o.output == "json" {
 		enc := json.NewEncoder(cmd.OutOrStdout())
 		enc.SetIndent("", "  ")

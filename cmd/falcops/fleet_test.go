@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	profilev1alpha1 "github.com/falcops/falcops/api/profile/v1alpha1"
 	falcopsv1alpha1 "github.com/falcops/falcops/api/v1alpha1"
 	"github.com/falcops/falcops/fleet"
 	"github.com/falcops/falcops/internal/testenv"
@@ -46,6 +47,13 @@ func TestFleetCommand(t *testing.T) {
 	src.Status.Conditions = []metav1.Condition{{Type: falcopsv1alpha1.ReadyCondition, Status: metav1.ConditionTrue, Reason: "Succeeded", LastTransitionTime: metav1.Now()}}
 	require.NoError(t, env.Client.Status().Update(ctx, src))
 
+	expires := "2027-02-28T23:59:59Z"
+	require.NoError(t, env.Client.Create(ctx, &profilev1alpha1.FalcoProfile{ObjectMeta: metav1.ObjectMeta{Name: "falco"}, Spec: profilev1alpha1.Spec{
+		Versions: profilev1alpha1.Versions{Falco: []profilev1alpha1.FalcoVersion{
+			{Version: "0.42.1", Classification: "deprecated", ExpirationDate: &expires, RulesVersion: "5.0.0"},
+			{Version: "0.43.0", Classification: "supported", RulesVersion: "5.0.0"},
+			{Version: "0.44.1", Classification: "preview", RulesVersion: "5.0.0"}}}}}))
+
 	code, out, errOut := runCLI(t, "fleet", "--kubeconfig", kubeconfig)
 	require.Equal(t, exitOK, code, errOut)
 	golden(t, "fleet.txt", out)
@@ -58,6 +66,8 @@ func TestFleetCommand(t *testing.T) {
 	assert.Equal(t, 1, s.UpToDate)
 	require.Len(t, s.Blocked, 1)
 	assert.Equal(t, []string{"garden-b/old"}, s.Blocked[0].Examples)
+	assert.Equal(t, []fleet.Count{{Value: "0.41.3", Shoots: 1}, {Value: "0.42.1", Shoots: 1, Classification: "deprecated", ExpirationDate: expires},
+		{Value: "0.43.0", Shoots: 1, Classification: "supported"}, {Value: "0.44.1", Classification: "preview"}}, s.FalcoVersions)
 	require.Len(t, s.Sources, 1)
 	assert.Equal(t, "5.1.0", s.Sources[0].Latest)
 
