@@ -19,6 +19,17 @@
       .catch(function () { state("offline"); })
       .finally(function () { setTimeout(poll, 5000); });
   }
+  // The pause before a wave opens counts down between updates.
+  function countdown() {
+    document.querySelectorAll("[data-opens-at]").forEach(function (el) {
+      var s = Math.round((Date.parse(el.dataset.opensAt) - Date.now()) / 1000);
+      if (s <= 0) { el.textContent = "opening"; return; }
+      var m = Math.floor(s / 60), h = Math.floor(m / 60);
+      el.textContent = "opens in " + (h > 0 ? h + "h" + String(m % 60).padStart(2, "0") + "m" :
+        m > 0 ? m + "m" + String(s % 60).padStart(2, "0") + "s" : s + "s");
+    });
+  }
+  setInterval(countdown, 1000);
   if (!window.EventSource) { poll(); return; }
   var failures = 0;
   var es = new EventSource("/dashboard/updates");
