@@ -52,6 +52,7 @@ func startCluster(name, state, assets string, crdDirs []string, s *k8sruntime.Sc
 	if err == nil {
 		cfg := rest.CopyConfig(c.admin)
 		cfg.QPS, cfg.Burst = 200, 400
+		cfg.Timeout = 30 * time.Second // every request has a deadline
 		c.Client, err = client.New(cfg, client.Options{Scheme: s})
 	}
 	if err != nil {

@@ -78,6 +78,13 @@ first. Ctrl-C stops the children, then the API servers, and leaves no process.`,
 
 func (o *devOptions) run(ctx context.Context, cmd *cobra.Command) error {
 	out := cmd.OutOrStdout()
+	if o.shoots < 1 || o.pause < 0 || o.pollInterval <= 0 {
+		return fmt.Errorf("--shoots %d, --pause %s, --poll-interval %s: want at least 1 shoot, a pause of 0 or more and a positive interval",
+			o.shoots, o.pause, o.pollInterval)
+	}
+	if !loopbackAddr(o.dashboardAddr) {
+		return fmt.Errorf("--dashboard-addr %s: the dev dashboard has no authentication, use a loopback address", o.dashboardAddr)
+	}
 	state, err := filepath.Abs(o.state)
 	if err != nil {
 		return err
@@ -90,9 +97,6 @@ func (o *devOptions) run(ctx context.Context, cmd *cobra.Command) error {
 	}
 	if err := os.MkdirAll(state, 0o755); err != nil {
 		return err
-	}
-	if !loopbackAddr(o.dashboardAddr) {
-		return fmt.Errorf("--dashboard-addr %s: the dev dashboard has no authentication, use a loopback address", o.dashboardAddr)
 	}
 	bin := o.bin
 	if bin == "" {

@@ -271,6 +271,51 @@ func movedPerWave(t *testing.T, garden client.Client, version string) map[string
 	return byWave
 }
 
+// TestDevRefusesBadFlags: bad flags are usage errors that name the flag,
+// and nothing is written, not even with --reset.
+func TestDevRefusesBadFlags(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state")
+	require.NoError(t, os.MkdirAll(state, 0o755))
+	keep := filepath.Join(state, "falco.yaml")
+	require.NoError(t, os.WriteFile(keep, []byte("kept"), 0o644))
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--shoots", "0"}, "--shoots 0"},
+		{[]string{"--pause", "-1s"}, "--pause -1s"},
+		{[]string{"--poll-interval", "0s"}, "--poll-interval 0s"},
+		{[]string{"--dashboard-addr", "0.0.0.0:8090"}, "use a loopback address"},
+		{[]string{"--dashboard-addr", "nonsense"}, "use a loopback address"},
+	} {
+		code, _, stderr := runCLI(t, append([]string{"dev", "--reset", "--state", state}, c.args...)...)
+		assert.Equal(t, exitUsage, code, "%v", c.args)
+		assert.Contains(t, stderr, c.want, "%v", c.args)
+	}
+	data, err := os.ReadFile(keep)
+	require.NoError(t, err)
+	assert.Equal(t, "kept", string(data), "a refused start deletes nothing")
+}
+
+// TestDevStateFromAnyFolder: the default --state and --repo are the
+// repository's, wherever falcops dev starts in it.
+func TestDevStateFromAnyFolder(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	require.NoError(t, err)
+	t.Chdir(filepath.Join(root, "rulesets", "heartbeat"))
+	var out strings.Builder
+	cmd := newRootCmd(&out, &out)
+	cmd.SetArgs([]string{"dev", "--shoots", "0"})
+	require.Error(t, cmd.Execute())
+	dev, _, err := cmd.Find([]string{"dev"})
+	require.NoError(t, err)
+	for flag, want := range map[string]string{"state": filepath.Join(root, ".falcops-dev"), "repo": root} {
+		got, err := filepath.Abs(dev.Flags().Lookup(flag).Value.String())
+		require.NoError(t, err)
+		assert.Equal(t, want, got, "--%s", flag)
+	}
+}
+
 // TestDev: `falcops dev` brings up the local garden; through its garden
 // kubeconfig a promotion moves the ShootRollouts wave by wave and the
 // extension updates the demo shoot's Falco DaemonSet in the shoot API
