@@ -59,7 +59,9 @@ func startDev(t *testing.T, bin string, args ...string) *devProcess {
 	start := time.Now()
 	require.NoError(t, cmd.Start())
 	p := &devProcess{cmd: cmd, ready: make(chan struct{}), done: make(chan error, 1)}
+	scanned := make(chan struct{})
 	go func() {
+		defer close(scanned)
 		sc := bufio.NewScanner(pr)
 		once := sync.Once{}
 		for sc.Scan() {
@@ -71,7 +73,8 @@ func startDev(t *testing.T, bin string, args ...string) *devProcess {
 			}
 		}
 	}()
-	go func() { err := cmd.Wait(); _ = pw.Close(); p.done <- err }()
+	// done is sent once the output is read to its end.
+	go func() { err := cmd.Wait(); _ = pw.Close(); <-scanned; p.done <- err }()
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			_ = cmd.Process.Kill()
