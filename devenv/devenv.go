@@ -188,6 +188,17 @@ func (e *Env) fillGarden(ctx context.Context) error {
 			return err
 		}
 	}
+	if e.o.Shoots >= 2 {
+		// A shoot on a version the profile no longer lists, as after a
+		// profile change. The webhooks would refuse creating it, so it is
+		// created before they are registered, as it was before the change.
+		now := e.o.Clock.Now()
+		removed := Sample{Project: Projects[len(Projects)-1], Name: "removed-version", Falco: RemovedVersion, AutoUpdate: true, Late: true,
+			Begin: window(now.Add(-time.Hour)), End: window(now.Add(3 * time.Hour))}
+		if err := ensure(ctx, c, removed.Object()); err != nil {
+			return fmt.Errorf("sample shoot %s/%s: %w", removed.Namespace(), removed.Name, err)
+		}
+	}
 	return e.writeOperatorConfig(pub)
 }
 
@@ -319,15 +330,7 @@ func (e *Env) createShoots(ctx context.Context) error {
 			return fmt.Errorf("sample shoot %s/%s: %w", s.Namespace(), s.Name, err)
 		}
 	}
-	if e.o.Shoots < 2 {
-		return nil
-	}
-	// A shoot on a version the profile no longer lists, as after a
-	// profile change: the webhooks refuse creating it, so it is created
-	// with them out of the way, as it was before the change.
-	removed := Sample{Project: Projects[len(Projects)-1], Name: "removed-version", Falco: RemovedVersion, AutoUpdate: true, Late: true}
-	removed.Begin, removed.End = window(now.Add(-time.Hour)), window(now.Add(3*time.Hour))
-	return e.withoutShootWebhooks(ctx, func() error { return ensure(ctx, e.garden.Client, removed.Object()) })
+	return nil
 }
 
 // waitForWebhooks waits until a dry-run create of sample comes back
@@ -354,41 +357,6 @@ func (e *Env) waitForWebhooks(ctx context.Context, sample Sample) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-}
-
-// withoutShootWebhooks runs f with the shoot webhooks' objectSelector
-// narrowed to nothing, then restores it.
-func (e *Env) withoutShootWebhooks(ctx context.Context, f func() error) error {
-	c := e.garden.Client
-	var saved []*unstructured.Unstructured
-	for _, kind := range []string{"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"} {
-		u := &unstructured.Unstructured{}
-		u.SetAPIVersion("admissionregistration.k8s.io/v1")
-		u.SetKind(kind)
-		if err := c.Get(ctx, client.ObjectKey{Name: "falcops-shoot-falco-service"}, u); err != nil {
-			return err
-		}
-		saved = append(saved, u.DeepCopy())
-		hooks, _, _ := unstructured.NestedSlice(u.Object, "webhooks")
-		for _, h := range hooks {
-			m := h.(map[string]any)
-			if _, ok := m["objectSelector"]; ok {
-				m["objectSelector"] = map[string]any{"matchLabels": map[string]any{"falcops.dev/never": "true"}}
-			}
-		}
-		_ = unstructured.SetNestedSlice(u.Object, hooks, "webhooks")
-		if err := c.Update(ctx, u); err != nil {
-			return err
-		}
-	}
-	ferr := f()
-	for _, u := range saved {
-		u.SetResourceVersion("")
-		if err := apply(ctx, c, u); err != nil {
-			return errors.Join(ferr, err)
-		}
-	}
-	return ferr
 }
 
 func (e *Env) startExtension(ctx context.Context) error {
